@@ -1,0 +1,1 @@
+"""partnerbot: a Slack bot for channel partners of an online productivity suite."""

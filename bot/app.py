@@ -1,0 +1,115 @@
+"""Builds the bolt AsyncApp and the aiohttp web.Application, and registers every handler."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers.errors
+import handlers.health
+import handlers.help
+import handlers.slack_events
+import handlers.subscriptions
+from bot.catalogue import load_catalogue
+from bot.services import Services
+from bot.settings import Settings, secret_value
+from bot.subscriptions import CommissionRule
+from handlers.context import partner_middleware
+from storage.db import create_engine, session_factory
+
+
+def build_services(settings: Settings, *, engine=None) -> Services:
+    """Creates the engine, session factory, catalogue and commission rule for one process."""
+    engine = engine or create_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        catalogue=load_catalogue(settings.plan_catalogue),
+        rule=CommissionRule(settings.commission_first_year_rate, settings.commission_later_rate),
+    )
+
+
+def slack_client(settings: Settings, token: str) -> AsyncWebClient:
+    """A Web API client that honours SLACK_API_URL and retries 429s, 5xx and dropped connections."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_bolt_app(
+    services: Services, *, token: str, signing_secret: str, process_before_response: bool = False
+) -> AsyncApp:
+    """Builds the Slack app with every listener registered."""
+    app = AsyncApp(
+        client=slack_client(services.settings, token),
+        signing_secret=signing_secret,
+        # Listeners ack first and answer through response_url, so Slack hears back at once.
+        process_before_response=process_before_response,
+    )
+    app.use(partner_middleware(services))
+    handlers.subscriptions.register(app)
+    handlers.help.register(app)
+    handlers.errors.register(app)
+    return app
+
+
+@web.middleware
+async def http_metrics(request: web.Request, handler) -> web.StreamResponse:
+    services = request.app[handlers.health.SERVICES]
+    route = request.match_info.route.resource
+    name = route.canonical if route is not None else "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        services.metrics.http_requests.labels(name, request.method, str(status)).inc()
+        services.metrics.http_latency.labels(name).observe(time.perf_counter() - started)
+
+
+def create_web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
+    """Builds the HTTP application: the Slack endpoint and the operators' routes."""
+    web_app = web.Application(middlewares=[http_metrics])
+    web_app[handlers.health.SERVICES] = services
+    web_app[handlers.slack_events.BOLT_APP] = bolt_app
+
+    async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    web_app.cleanup_ctx.append(dispose_engine)
+    handlers.slack_events.register(web_app)
+    handlers.health.register(web_app)
+    return web_app
+
+
+async def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
+    """The app factory used by `serve` and by the tests."""
+    services = services or build_services(settings)
+    bolt_app = build_bolt_app(
+        services,
+        token=secret_value(settings.slack_bot_token),
+        signing_secret=secret_value(settings.slack_signing_secret),
+    )
+    return create_web_app(services, bolt_app)

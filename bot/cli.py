@@ -1,0 +1,233 @@
+"""The command line of CONTRACT.md: `python -m bot <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.errors import UserError
+from bot.services import Services
+from bot.settings import Settings, SettingsError, load_settings
+from storage import partners, schema
+
+logger = logging.getLogger("bot")
+
+DEFAULT_SHELL_USER = "U0SHELL"
+NOT_CONNECTED = (
+    "Slack is not connected (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; see "
+    "'Connect Slack' in README.md), so here is the local shell on the demo data instead."
+)
+
+
+class CliError(Exception):
+    """Stops the command with one line on standard error and exit status 1."""
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bot", description="partnerbot")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("serve", help="run the bot: Slack endpoint, pages, hooks, scheduler")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("demo-data", help="fill an empty database with demo data")
+    commands.add_parser(
+        "start", help="quick start: migrate, load demo data if empty, then serve or open the shell"
+    )
+
+    shell = commands.add_parser("shell", help="type slash commands locally, no Slack needed")
+    shell.add_argument(
+        "--team-id", help="the partner workspace to act in (default: the one with most customers)"
+    )
+    shell.add_argument("--user", default=DEFAULT_SHELL_USER, help="the Slack user id to act as")
+
+    partner = commands.add_parser("partner", help="manage partner workspaces")
+    partner_commands = partner.add_subparsers(dest="partner_command", required=True)
+    add = partner_commands.add_parser("add", help="register a partner workspace")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--team-id", required=True)
+    add.add_argument("--alert-channel", required=True)
+    add.add_argument("--manager-channel", required=True)
+    add.add_argument("--orders-channel")
+    add.add_argument("--timezone", default=None, help="IANA name, e.g. Europe/Berlin")
+    add.add_argument("--managers", help="comma-separated Slack user ids, e.g. U1,U2")
+
+    imports = commands.add_parser("import", help="load customers or subscriptions from CSV")
+    imports.add_argument("kind", choices=("customers", "subscriptions"))
+    imports.add_argument("file", metavar="FILE.csv", type=Path)
+    imports.add_argument("--team-id", required=True)
+    return root
+
+
+async def migrate(services: Services) -> None:
+    before = await schema.current_revision(services.engine)
+    await schema.upgrade(services.engine)
+    after = await schema.current_revision(services.engine)
+    if before == after:
+        logger.info("database schema is up to date (%s)", after)
+    else:
+        logger.info("database schema migrated from %s to %s", before or "empty", after)
+
+
+async def require_current_schema(services: Services) -> None:
+    current = await schema.current_revision(services.engine)
+    if current != schema.head_revision():
+        raise CliError(
+            f"the database schema is at {current or 'nothing (never migrated)'}, this bot needs "
+            f"{schema.head_revision()}: run `python -m bot migrate` first"
+        )
+
+
+async def serve(services: Services) -> None:
+    from bot.app import create_app
+
+    settings = services.settings
+    settings.require_for_serve()
+    await require_current_schema(services)
+    web_app = await create_app(settings, services=services)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise CliError(f"PORT {settings.port} cannot be used: {error.strerror}") from None
+    logger.info(
+        "partnerbot serving on port %s: Slack requests at /slack/events, health at /healthz",
+        settings.port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("partnerbot stopping")
+        await runner.cleanup()
+
+
+async def demo_data(services: Services) -> None:
+    from bot.demo import load_demo_data
+
+    report = await load_demo_data(services.sessions, catalogue=services.catalogue)
+    logger.info("demo data loaded: %s", report.describe())
+
+
+async def shell(services: Services, *, team_id: str | None, user_id: str) -> None:
+    from bot.shell import run_shell
+
+    await require_current_schema(services)
+    async with services.sessions() as session:
+        if team_id:
+            partner = await partners.get_by_team_id(session=session, team_id=team_id.upper())
+            if partner is None:
+                raise CliError(f"--team-id {team_id}: no partner is registered for that workspace")
+        else:
+            partner = await partners.with_most_customers(session=session)
+            if partner is None:
+                raise CliError(
+                    "no partner is registered yet: run `python -m bot demo-data`, "
+                    "or `python -m bot partner add …`"
+                )
+    await run_shell(services, partner, user_id=user_id.upper())
+
+
+async def start(services: Services) -> None:
+    await migrate(services)
+    async with services.sessions() as session:
+        empty = await partners.count(session=session) == 0
+    if empty:
+        await demo_data(services)
+    if services.settings.slack_configured:
+        await serve(services)
+    else:
+        sys.stdout.write(NOT_CONNECTED + "\n")
+        await shell(services, team_id=None, user_id=DEFAULT_SHELL_USER)
+
+
+async def partner_add(services: Services, args: argparse.Namespace) -> None:
+    from bot.partners import add_partner, registration
+
+    request = registration(
+        name=args.name,
+        team_id=args.team_id,
+        alert_channel=args.alert_channel,
+        manager_channel=args.manager_channel,
+        orders_channel=args.orders_channel,
+        timezone=args.timezone or services.settings.default_time_zone,
+        managers=args.managers,
+    )
+    partner = await add_partner(services.sessions, request)
+    logger.info("partner %r registered for workspace %s", partner.name, partner.team_id)
+
+
+async def import_file(services: Services, args: argparse.Namespace) -> None:
+    from bot.imports import import_customers, import_subscriptions
+
+    if args.kind == "customers":
+        report = await import_customers(services.sessions, team_id=args.team_id, path=args.file)
+    else:
+        report = await import_subscriptions(
+            services.sessions, team_id=args.team_id, path=args.file, catalogue=services.catalogue
+        )
+    logger.info("imported %s", report.describe())
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> None:
+    from bot.app import build_services
+
+    services = build_services(settings)
+    try:
+        match args.command:
+            case "serve":
+                await serve(services)
+            case "migrate":
+                await migrate(services)
+            case "demo-data":
+                await require_current_schema(services)
+                await demo_data(services)
+            case "start":
+                await start(services)
+            case "shell":
+                await shell(services, team_id=args.team_id, user_id=args.user)
+            case "partner":
+                await require_current_schema(services)
+                await partner_add(services, args)
+            case "import":
+                await require_current_schema(services)
+                await import_file(services, args)
+    finally:
+        await services.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.command == "shell" else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("bot").setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        asyncio.run(run(args, settings))
+    except (CliError, SettingsError, UserError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        for problem in getattr(error, "problems", [])[1:]:
+            sys.stderr.write(f"  {problem}\n")
+        return 1
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        sys.stderr.write(f"error: DATABASE_URL: the database cannot be used: {reason}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,144 @@
+"""A local Slack-compatible Web API and response_url server on loopback.
+
+The shell points the bot at it instead of slack.com; the tests and benchmarks do too, and use its
+knobs (latency, 429 with Retry-After) to play a slow or busy Slack. It records every call."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOTLOCAL"
+
+
+@dataclass
+class Call:
+    """One request the bot made: a Web API method, or a post to a response_url."""
+
+    method: str  # e.g. "chat.postMessage", or "response_url"
+    params: dict
+    key: str = ""  # the response_url's key
+    at: float = field(default_factory=time.monotonic)
+
+
+class LocalSlack:
+    def __init__(self, *, team_id: str = "T0LOCAL", latency: float = 0.0) -> None:
+        self.team_id = team_id
+        self.latency = latency
+        self.rate_limited_calls = 0  # answer this many of the next calls with 429
+        self.retry_after = 1
+        self.calls: list[Call] = []
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalSlack:
+        """Starts listening; `url` is then the server's base URL (ending in "/")."""
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._web_api)
+        app.router.add_post("/response/{key}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.url = f"http://{bound[0]}:{bound[1]}/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL."""
+        return self.url + "api/"
+
+    def response_url(self, key: str) -> str:
+        """A response_url whose posts are recorded under `key`."""
+        return f"{self.url}response/{key}"
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def responses(self, key: str) -> list[dict]:
+        """What the bot posted to one response_url, in order."""
+        return [
+            call.params for call in self.calls if call.method == "response_url" and call.key == key
+        ]
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        """Waits until predicate() is true about the recorded calls."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+    async def wait_for_responses(
+        self, key: str, count: int = 1, timeout: float = 10.0
+    ) -> list[dict]:
+        """Waits for `count` posts to a response_url and returns them."""
+        await self.wait_for(lambda: len(self.responses(key)) >= count, timeout)
+        return self.responses(key)
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _params(self, request: web.Request) -> dict:
+        text = await request.text()
+        if request.content_type == "application/json":
+            return json.loads(text or "{}")
+        return dict(parse_qsl(text))
+
+    async def _web_api(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        method = request.match_info["method"]
+        if self.rate_limited_calls > 0:
+            self.rate_limited_calls -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        params = await self._params(request)
+        params.setdefault("token", request.headers.get("Authorization", "").removeprefix("Bearer "))
+        await self._record(Call(method, params))
+        return web.json_response(self.answer(method, params))
+
+    def answer(self, method: str, params: dict) -> dict:
+        """What Slack would answer; enough of it for the bot to go on."""
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://local.slack.invalid/",
+                "team": "Local workspace",
+                "team_id": self.team_id,
+                "user": "partnerbot",
+                "user_id": BOT_USER_ID,
+                "bot_id": "BLOCAL",
+            }
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in ("chat.update", "chat.delete"):
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
+        return {"ok": True}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        params = await self._params(request)
+        await self._record(Call("response_url", params, key=request.match_info["key"]))
+        return web.Response(text="ok")

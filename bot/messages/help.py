@@ -1,0 +1,105 @@
+"""Block Kit for /partnerbot help: every command with an example, and what is not built yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.messages import context, escape, header, section
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    usage: str
+    does: str
+    example: str
+    available: bool = True
+
+
+COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp(
+        "/subscription <customer name, domain or part of it>",
+        "A customer's subscriptions: plan, seats, price, monthly and annual value, start and "
+        "renewal dates, status, billing owner, partner of record, and your commission.",
+        "/subscription contoso",
+    ),
+    CommandHelp(
+        "/order <customer> <plan code> <seats>",
+        "Files an order and gives you a confirmation link to send to the customer "
+        "(no arguments: a form).",
+        "/order contoso EXO 25",
+        available=False,
+    ),
+    CommandHelp(
+        "/order list · /order cancel <order id> · /order resend <order id>",
+        "Pending and recent orders; cancel one; send a fresh link (the old one stops working).",
+        "/order resend 42",
+        available=False,
+    ),
+    CommandHelp(
+        "/outage declare <service> [region] — <title>",
+        "Declares an outage of your own; the alert channel gets the alert and apology text.",
+        "/outage declare Exchange Online Europe — Mail delayed for some users",
+        available=False,
+    ),
+    CommandHelp(
+        "/outage update <id> <text> · /outage resolve <id> · /outage list",
+        "Posts an update, resolves an outage, lists open and recent outages.",
+        "/outage resolve 7",
+        available=False,
+    ),
+    CommandHelp(
+        "/outage apology <id> <customer>",
+        "The apology text for one affected customer, ready to send.",
+        "/outage apology 7 contoso",
+        available=False,
+    ),
+    CommandHelp(
+        "/summary [this-week|last-week]",
+        "Managers: the weekly summary, now, visible only to you.",
+        "/summary last-week",
+        available=False,
+    ),
+    CommandHelp(
+        "/summary schedule <weekday> <HH:MM> · /summary schedule off",
+        "Managers: when the weekly summary is posted to the manager channel.",
+        "/summary schedule monday 09:00",
+        available=False,
+    ),
+    CommandHelp(
+        "/partnerbot help",
+        "This list.",
+        "/partnerbot help",
+    ),
+)
+
+
+def help_blocks(commands: tuple[CommandHelp, ...] = COMMANDS) -> list[dict]:
+    """What the bot can do, one section per command, with an example of each."""
+    blocks = [
+        header("What partnerbot can do"),
+        section(
+            "Ask about your customers, file orders, handle outages and read weekly summaries — "
+            "right here in Slack. Everything the bot answers is visible only to you."
+        ),
+    ]
+    for command in commands:
+        soon = "" if command.available else " _(coming soon)_"
+        blocks.append(
+            section(
+                f"*`{escape(command.usage)}`*{soon}\n{command.does}\n"
+                f"Example: `{escape(command.example)}`"
+            )
+        )
+    blocks.append(context("Customers are matched by name or tenant domain, in any letter case."))
+    return blocks
+
+
+def coming_soon_blocks(command: str) -> list[dict]:
+    """A command that is declared in Slack but not built yet."""
+    return [
+        section(
+            f"`{escape(command)}` is coming soon. For now you can use "
+            "`/subscription &lt;customer&gt;`; "
+            "`/partnerbot help` lists everything."
+        )
+    ]

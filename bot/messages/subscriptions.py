@@ -1,0 +1,408 @@
+"""Block Kit for /subscription: one customer's subscriptions, choices, suggestions, usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.catalogue import Catalogue
+from bot.messages import (
+    MAX_BUTTON_TEXT,
+    MAX_OPTION_TEXT,
+    MAX_OPTIONS,
+    Message,
+    context,
+    divider,
+    escape,
+    header,
+    messages,
+    pack,
+    plain,
+    section,
+    shorten,
+)
+from bot.subscriptions import (
+    ACTIVE,
+    CANCELLED,
+    MAX_QUERY_LENGTH,
+    SUSPENDED,
+    TRIAL,
+    Choices,
+    Commission,
+    CommissionRule,
+    Found,
+    Lookup,
+    NoMatch,
+    TooLong,
+    Usage,
+    annual_value,
+    commission_for,
+    days_until,
+    format_money,
+    format_percent,
+    monthly_value,
+)
+from storage.models import Customer, Partner, Subscription
+
+# Up to this many subscriptions each get a section of their own; more are packed together.
+SECTIONS_OF_THEIR_OWN = 10
+# Up to this many matches are offered as buttons; more as a select menu.
+MAX_PICK_BUTTONS = 5
+
+BILLED = {"monthly": "monthly", "annual": "annually"}
+
+EXAMPLES = (
+    "`/subscription contoso` — part of a customer's name",
+    "`/subscription contoso.onmicrosoft.com` — a tenant domain",
+    "`/subscription fabrikam dental` — a whole name (any letter case)",
+)
+
+
+class SubscriptionAction(StrEnum):
+    """Action ids of the /subscription messages, shared by the builders and the registration."""
+
+    PICK_CUSTOMER = "subscription_pick_customer"  # buttons add ":<n>" to stay unique in a block
+    PICK_CUSTOMER_SELECT = "subscription_pick_customer_select"
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """What the answer shows about the customer itself (plain values, no database objects)."""
+
+    name: str
+    domain: str
+    region: str
+    contact_name: str
+    contact_email: str
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    plan_code: str
+    seats: int
+    unit_price: Decimal
+    billing_cycle: str
+    start_date: date
+    renewal_date: date
+    status: str
+    billing_owner: str
+    partner_of_record: str | None  # the partner's name; None when no partner is of record
+    of_record_is_caller: bool
+
+
+@dataclass(frozen=True)
+class CustomerChoice:
+    customer_id: int
+    name: str
+    domain: str
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """Writes `1 seat`, `2 seats`, `1,040 customers`."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+def renewal_words(renewal: date, today: date, status: str) -> str:
+    """Says when a subscription renews, relative to today."""
+    if status == CANCELLED:
+        return f"was due to renew {renewal.isoformat()} (cancelled)"
+    days = days_until(renewal, today)
+    if days == 0:
+        when = "today"
+    elif days == 1:
+        when = "tomorrow"
+    elif days > 1:
+        when = f"in {days:,} days"
+    else:
+        when = f"{-days:,} {'day' if days == -1 else 'days'} overdue"
+    return f"renews {renewal.isoformat()} ({when})"
+
+
+def commission_words(view: SubscriptionView, commission: Commission, rule: CommissionRule) -> str:
+    """Says what the subscription earns the partner, with the rule that applies today."""
+    if not view.of_record_is_caller:
+        return "Commission: none — your company is not the partner of record"
+    to_date = f"earned to date {format_money(commission.earned_to_date)}"
+    if view.status == TRIAL:
+        first_year = format_money(commission.base)
+        return (
+            f"Commission: none during the trial; once paid, "
+            f"{format_percent(rule.first_year_rate)} of the first year's value {first_year}"
+        )
+    if view.status == CANCELLED:
+        return f"Commission: no more (cancelled) · {to_date}"
+    if view.status == SUSPENDED:
+        return f"Commission: paused while suspended · {to_date}"
+    if commission.in_first_year:
+        rule_words = (
+            f"{format_percent(commission.rate)} of the first year's value "
+            f"{format_money(commission.base)} = *{format_money(commission.amount)}* "
+            f"(first year ends {commission.first_year_ends.isoformat()})"
+        )
+    else:
+        rule_words = (
+            f"{format_percent(commission.rate)} of the annual fee {format_money(commission.base)} "
+            f"= *{format_money(commission.amount)}* a year "
+            f"(first year ended {commission.first_year_ends.isoformat()})"
+        )
+    next_year = format_money(commission.expected_next_12_months)
+    return f"Commission: {rule_words} · {to_date} · next 12 months {next_year}"
+
+
+def subscription_text(
+    view: SubscriptionView, *, catalogue: Catalogue, rule: CommissionRule, today: date
+) -> str:
+    """Describes one subscription in a few lines of mrkdwn: everything a partner asks about it."""
+    commission = commission_for(
+        seats=view.seats,
+        unit_price=view.unit_price,
+        start_date=view.start_date,
+        status=view.status,
+        on=today,
+        rule=rule,
+    )
+    monthly = format_money(monthly_value(view.seats, view.unit_price))
+    annual = format_money(annual_value(view.seats, view.unit_price))
+    of_record = escape(view.partner_of_record) if view.partner_of_record else "none"
+    return "\n".join(
+        (
+            f"*{escape(view.plan_code)}* — {escape(catalogue.name_of(view.plan_code))} · "
+            f"_{view.status}_",
+            f"{plural(view.seats, 'seat')} × {format_money(view.unit_price)} per seat = "
+            f"*{monthly} a month* · {annual} a year · billed {BILLED[view.billing_cycle]} "
+            f"by the {view.billing_owner}",
+            f"Started {view.start_date.isoformat()} · "
+            f"{renewal_words(view.renewal_date, today, view.status)}",
+            f"Partner of record: {of_record}",
+            commission_words(view, commission, rule),
+        )
+    )
+
+
+def totals_text(subscriptions: list[SubscriptionView], *, rule: CommissionRule, today: date) -> str:
+    """Sums up the live (active) subscriptions and the commission of all of them."""
+    active = [s for s in subscriptions if s.status == ACTIVE]
+    seats = sum(s.seats for s in active)
+    monthly = sum((monthly_value(s.seats, s.unit_price) for s in active), Decimal(0))
+    earned = expected = Decimal(0)
+    for s in subscriptions:
+        if not s.of_record_is_caller:
+            continue
+        commission = commission_for(
+            seats=s.seats, unit_price=s.unit_price, start_date=s.start_date,
+            status=s.status, on=today, rule=rule,
+        )  # fmt: skip
+        earned += commission.earned_to_date
+        expected += commission.expected_next_12_months
+    return (
+        f"*{plural(len(subscriptions), 'subscription')}* ({len(active):,} active) · "
+        f"{plural(seats, 'active seat')} · *{format_money(monthly)} a month* · "
+        f"{format_money(monthly * 12)} a year\n"
+        f"Your commission: earned to date {format_money(earned)} · "
+        f"expected in the next 12 months {format_money(expected)}"
+    )
+
+
+def customer_blocks(
+    customer: CustomerView,
+    subscriptions: list[SubscriptionView],
+    *,
+    partner_name: str,
+    time_zone: str,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    today: date,
+) -> list[dict]:
+    """The answer for one customer: who it is, its totals, then every subscription."""
+    contact = customer.contact_name or ""
+    if customer.contact_email:
+        contact = f"{contact} <{customer.contact_email}>".strip()
+    blocks: list[dict] = [
+        header(customer.name),
+        context(
+            f"{escape(customer.domain)} · {escape(customer.region)} · "
+            f"contact: {escape(contact) or 'none'}"
+            f" · customer of {escape(partner_name)}"
+        ),
+    ]
+    if not subscriptions:
+        blocks.append(section("This customer has no subscriptions on record."))
+        return blocks
+    blocks += [section(totals_text(subscriptions, rule=rule, today=today)), divider()]
+    texts = [
+        subscription_text(s, catalogue=catalogue, rule=rule, today=today) for s in subscriptions
+    ]
+    if len(texts) <= SECTIONS_OF_THEIR_OWN:
+        blocks += [section(text) for text in texts]
+    else:
+        blocks += [section(chunk) for chunk in pack(texts)]
+    blocks.append(
+        context(f"{rule.describe()} Dates are as of today, {today.isoformat()}, in {time_zone}.")
+    )
+    return blocks
+
+
+def customer_fallback(customer: CustomerView, count: int) -> str:
+    """The notification text of a customer answer."""
+    return shorten(f"{customer.name}: {plural(count, 'subscription')}", 150)
+
+
+def choice_label(choice: CustomerChoice) -> str:
+    return f"{choice.name} · {choice.domain}"
+
+
+def pick_elements(choices: list[CustomerChoice]) -> list[dict]:
+    """Buttons for a few customers, a select menu for more."""
+    if len(choices) <= MAX_PICK_BUTTONS:
+        return [
+            {
+                "type": "button",
+                "action_id": f"{SubscriptionAction.PICK_CUSTOMER}:{index}",
+                "text": plain(shorten(choice_label(choice), MAX_BUTTON_TEXT)),
+                "value": str(choice.customer_id),
+            }
+            for index, choice in enumerate(choices)
+        ]
+    return [
+        {
+            "type": "static_select",
+            "action_id": SubscriptionAction.PICK_CUSTOMER_SELECT,
+            "placeholder": plain("Pick a customer"),
+            "options": [
+                {
+                    "text": plain(shorten(choice_label(choice), MAX_OPTION_TEXT)),
+                    "value": str(choice.customer_id),
+                }
+                for choice in choices[:MAX_OPTIONS]
+            ],
+        }
+    ]
+
+
+def choices_blocks(query: str, choices: list[CustomerChoice], total: int) -> list[dict]:
+    """Several customers match: a short list to pick from."""
+    blocks = [
+        section(f"*{plural(total, 'customer')} match “{escape(query)}”* — pick one:"),
+        {"type": "actions", "block_id": "subscription_pick", "elements": pick_elements(choices)},
+    ]
+    if total > len(choices):
+        blocks.append(
+            context(
+                f"Showing the first {len(choices):,} of {total:,}. Type more of the name or the "
+                "whole domain to narrow it down."
+            )
+        )
+    return blocks
+
+
+def no_match_blocks(query: str, suggestions: list[CustomerChoice]) -> list[dict]:
+    """Nothing matches: suggestions from fuzzy matching, and what to type instead."""
+    blocks = [section(f"No customer of yours matches “{escape(query)}”.")]
+    if suggestions:
+        blocks.append(section("*Did you mean…*"))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "subscription_suggestions",
+                "elements": pick_elements(suggestions),
+            }
+        )
+    blocks.append(context("Try part of the name or the tenant domain, e.g. " + EXAMPLES[0]))
+    return blocks
+
+
+def usage_blocks() -> list[dict]:
+    """How to use /subscription, with examples."""
+    return [
+        section(
+            "*`/subscription &lt;customer&gt;`* shows a customer's subscriptions: plan, seats, "
+            "price, monthly and annual value, dates, status, billing owner, partner of record and "
+            "your commission.\nExamples:\n" + "\n".join(f"• {example}" for example in EXAMPLES)
+        )
+    ]
+
+
+def too_long_blocks(length: int) -> list[dict]:
+    """The search text cannot be a customer name or domain."""
+    return [
+        section(
+            f"That search is {length:,} characters long; customer names and domains are at most "
+            f"{MAX_QUERY_LENGTH} characters. Type part of the name, e.g. {EXAMPLES[0]}"
+        )
+    ]
+
+
+def customer_view(customer: Customer) -> CustomerView:
+    return CustomerView(
+        name=customer.name,
+        domain=customer.domain,
+        region=customer.region,
+        contact_name=customer.contact_name,
+        contact_email=customer.contact_email,
+    )
+
+
+def subscription_view(row: Subscription, *, partner_id: int, partner_name: str) -> SubscriptionView:
+    # Another partner's name is never shown to this partner.
+    if row.partner_of_record_id is None:
+        of_record = None
+    elif row.partner_of_record_id == partner_id:
+        of_record = partner_name
+    else:
+        of_record = "another partner"
+    return SubscriptionView(
+        plan_code=row.plan_code,
+        seats=row.seats,
+        unit_price=row.unit_price,
+        billing_cycle=row.billing_cycle,
+        start_date=row.start_date,
+        renewal_date=row.renewal_date,
+        status=row.status,
+        billing_owner=row.billing_owner,
+        partner_of_record=of_record,
+        of_record_is_caller=row.partner_of_record_id == partner_id,
+    )
+
+
+def choice(customer: Customer) -> CustomerChoice:
+    return CustomerChoice(customer.id, customer.name, customer.domain)
+
+
+def lookup_messages(
+    lookup: Lookup,
+    *,
+    partner: Partner,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    today: date,
+) -> list[Message]:
+    """Turns what /subscription found into the messages the caller reads."""
+    match lookup:
+        case Usage():
+            return messages("How to use /subscription", usage_blocks())
+        case TooLong(length=length):
+            return messages("That search is too long", too_long_blocks(length))
+        case Choices(query=query, customers=found, total=total):
+            text = f"{plural(total, 'customer')} match “{query}”"
+            return messages(text, choices_blocks(query, [choice(c) for c in found], total))
+        case NoMatch(query=query, suggestions=suggestions):
+            text = f"No customer matches “{query}”"
+            return messages(text, no_match_blocks(query, [choice(c) for c in suggestions]))
+        case Found(customer=customer, subscriptions=rows):
+            views = [
+                subscription_view(row, partner_id=partner.id, partner_name=partner.name)
+                for row in rows
+            ]
+            blocks = customer_blocks(
+                customer_view(customer),
+                views,
+                partner_name=partner.name,
+                time_zone=partner.timezone,
+                catalogue=catalogue,
+                rule=rule,
+                today=today,
+            )
+            return messages(customer_fallback(customer_view(customer), len(views)), blocks)
+    raise TypeError(f"unexpected lookup {lookup!r}")

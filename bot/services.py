@@ -1,0 +1,27 @@
+"""What every listener and route needs, built once per process and handed down explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalogue import Catalogue
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.subscriptions import CommissionRule
+from bot.zones import utc_now
+from storage.db import Sessions
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: Sessions
+    catalogue: Catalogue
+    rule: CommissionRule
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], datetime] = utc_now

@@ -1,0 +1,158 @@
+"""Typed settings from the environment and `.env`; nothing else in the bot reads os.environ."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.zones import is_time_zone
+
+# Values copied from examples and tutorials; starting with one of them is a misconfiguration.
+PLACEHOLDERS = {
+    "",
+    "changeme",
+    "change-me",
+    "secret",
+    "xoxb-your-token",
+    "your-signing-secret",
+    "...",
+}
+
+SERVE_REQUIRES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SECRET_KEY")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./partnerbot.db"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    public_base_url: str | None = None
+    port: int = 3000
+    incident_webhook_secret: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    order_link_ttl_days: int = 14
+    default_time_zone: str = "UTC"
+    plan_catalogue: Path | None = None
+    commission_first_year_rate: Decimal = Decimal("0.12")
+    commission_later_rate: Decimal = Decimal("0.06")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_database_url(url)
+
+    @field_validator("slack_api_url", "public_base_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, url: str) -> str:
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("port")
+    @classmethod
+    def _port_range(cls, port: int) -> int:
+        if not 0 <= port <= 65535:
+            raise ValueError("must be a port number between 0 and 65535")
+        return port
+
+    @field_validator("order_link_ttl_days")
+    @classmethod
+    def _positive_days(cls, days: int) -> int:
+        if days < 1:
+            raise ValueError("must be at least 1")
+        return days
+
+    @field_validator("commission_first_year_rate", "commission_later_rate")
+    @classmethod
+    def _rate(cls, rate: Decimal) -> Decimal:
+        if not Decimal(0) <= rate <= Decimal(1):
+            raise ValueError("must be a fraction between 0 and 1, such as 0.12 for 12%")
+        return rate
+
+    @field_validator("plan_catalogue")
+    @classmethod
+    def _readable_file(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path} is not a readable file")
+        return path
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        if not is_time_zone(name):
+            raise ValueError(f"{name!r} is not an IANA time zone such as Europe/Berlin")
+        return name
+
+    @property
+    def base_url(self) -> str:
+        """Returns where customers reach the bot's pages, without a trailing slash."""
+        return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
+
+    @property
+    def slack_configured(self) -> bool:
+        """Tells whether Slack credentials are present (they may still be wrong)."""
+        return bool(secret_value(self.slack_bot_token) and secret_value(self.slack_signing_secret))
+
+    def require_for_serve(self) -> None:
+        """Refuses to serve without the secrets `serve` needs, naming the first one missing."""
+        for variable in SERVE_REQUIRES:
+            value = secret_value(getattr(self, variable.lower()))
+            if value.strip().lower() in PLACEHOLDERS:
+                state = "is not set" if not value else "still holds a placeholder value"
+                raise SettingsError(f"{variable} {state}; set it in the environment or in .env")
+        token = secret_value(self.slack_bot_token)
+        if not token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        app_token = secret_value(self.slack_app_token)
+        if app_token and not app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+
+
+def secret_value(secret: SecretStr | None) -> str:
+    """Returns a secret's text, or "" when it is unset."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def async_database_url(url: str) -> str:
+    """Maps plain SQLAlchemy URLs to the async drivers the bot runs on."""
+    url = url.strip()
+    if not url:
+        raise ValueError("must not be empty")
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError("must be a sqlite:// or postgresql:// URL")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Builds the settings, turning validation errors into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable} {message}") from None

@@ -1,0 +1,1 @@
+"""Transport: Slack listeners and HTTP routes, one module per feature, each with register()."""

@@ -1,0 +1,90 @@
+"""Slack listeners for /subscription and for picking a customer from its answers."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import subscriptions
+from bot.messages import Message
+from bot.messages.subscriptions import SubscriptionAction, lookup_messages
+from bot.services import Services
+from bot.zones import today_in
+from storage.models import Partner
+
+PICK_CUSTOMER = re.compile(
+    rf"^({SubscriptionAction.PICK_CUSTOMER}(:\d+)?|{SubscriptionAction.PICK_CUSTOMER_SELECT})$"
+)
+GONE = Message(
+    "That customer is no longer available",
+    [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "That customer is no longer among yours. "
+                "Search again with `/subscription &lt;customer&gt;`.",
+            },
+        }
+    ],
+)
+
+
+def answer(lookup, partner: Partner, services: Services) -> list[Message]:
+    return lookup_messages(
+        lookup,
+        partner=partner,
+        catalogue=services.catalogue,
+        rule=services.rule,
+        today=today_in(partner.timezone, services.clock()),
+    )
+
+
+async def send(respond, answers: list[Message], *, replace_original: bool) -> None:
+    for index, message in enumerate(answers):
+        await respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="ephemeral",
+            replace_original=replace_original and index == 0,
+        )
+
+
+async def subscription_command(ack, command, respond, context) -> None:
+    await ack()
+    started = time.perf_counter()
+    services: Services = context["services"]
+    partner: Partner = context["partner"]
+    async with services.sessions() as session:
+        lookup = await subscriptions.look_up(
+            session, partner_id=partner.id, text=command.get("text") or ""
+        )
+    await send(respond, answer(lookup, partner, services), replace_original=False)
+    services.metrics.answer_latency.labels("/subscription").observe(time.perf_counter() - started)
+
+
+def picked_customer_id(action: dict) -> int | None:
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    return int(value) if value.isdigit() else None
+
+
+async def pick_customer(ack, action, respond, context) -> None:
+    await ack()
+    services: Services = context["services"]
+    partner: Partner = context["partner"]
+    customer_id = picked_customer_id(action)
+    found = None
+    if customer_id is not None:
+        async with services.sessions() as session:
+            found = await subscriptions.look_up_customer(
+                session, partner_id=partner.id, customer_id=customer_id
+            )
+    answers = answer(found, partner, services) if found else [GONE]
+    await send(respond, answers, replace_original=True)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/subscription")(subscription_command)
+    app.action(PICK_CUSTOMER)(pick_customer)

@@ -1,0 +1,1 @@
+"""SQL: the tables and the queries, one module per feature."""

@@ -1,0 +1,98 @@
+"""Queries about a partner's customers: lookups by name or domain, always scoped by partner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Customer
+
+# Fuzzy suggestions read at most this many names of one partner.
+MAX_FUZZY_CANDIDATES = 20_000
+
+
+@dataclass(frozen=True)
+class CustomerMatches:
+    customers: list[Customer]  # the first matches, by name
+    total: int  # how many match in all
+    exact: bool  # matched a whole name or domain rather than a part
+
+
+async def find(
+    *, session: AsyncSession, partner_id: int, folded: str, pattern: str, limit: int
+) -> CustomerMatches:
+    """Finds a partner's customers whose name or domain is, or else contains, the folded text."""
+    exact = await session.exec(
+        select(Customer)
+        .where(Customer.partner_id == partner_id)
+        .where(or_(Customer.domain == folded, Customer.name_key == folded))
+        .order_by(Customer.name_key, Customer.id)
+        .limit(limit)
+    )
+    exact_matches = list(exact.all())
+    if exact_matches:
+        return CustomerMatches(exact_matches, len(exact_matches), exact=True)
+
+    contains = or_(
+        col(Customer.name_key).like(pattern, escape="\\"),
+        col(Customer.domain).like(pattern, escape="\\"),
+    )
+    scoped = (Customer.partner_id == partner_id, contains)
+    total = (await session.exec(select(func.count()).select_from(Customer).where(*scoped))).one()
+    if not total:
+        return CustomerMatches([], 0, exact=False)
+    found = await session.exec(
+        select(Customer).where(*scoped).order_by(Customer.name_key, Customer.id).limit(limit)
+    )
+    return CustomerMatches(list(found.all()), int(total), exact=False)
+
+
+async def ids_names_and_domains(
+    *, session: AsyncSession, partner_id: int
+) -> list[tuple[int, str, str]]:
+    """Lists a partner's customer ids, names and domains, for fuzzy suggestions."""
+    result = await session.exec(
+        select(Customer.id, Customer.name, Customer.domain)
+        .where(Customer.partner_id == partner_id)
+        .limit(MAX_FUZZY_CANDIDATES)
+    )
+    return [(id_, name, domain) for id_, name, domain in result.all()]
+
+
+async def get_many(
+    *, session: AsyncSession, partner_id: int, customer_ids: list[int]
+) -> dict[int, Customer]:
+    """Gets several of a partner's customers by id."""
+    if not customer_ids:
+        return {}
+    result = await session.exec(
+        select(Customer).where(
+            Customer.partner_id == partner_id, col(Customer.id).in_(customer_ids)
+        )
+    )
+    return {customer.id: customer for customer in result.all()}
+
+
+async def get(*, session: AsyncSession, partner_id: int, customer_id: int) -> Customer | None:
+    """Gets one of a partner's customers by id (None for another partner's customer)."""
+    result = await session.exec(
+        select(Customer).where(Customer.id == customer_id, Customer.partner_id == partner_id)
+    )
+    return result.first()
+
+
+async def by_domain(*, session: AsyncSession, partner_id: int) -> dict[str, Customer]:
+    """Maps each of a partner's customer domains to the customer."""
+    result = await session.exec(select(Customer).where(Customer.partner_id == partner_id))
+    return {customer.domain: customer for customer in result.all()}
+
+
+async def count(*, session: AsyncSession, partner_id: int | None = None) -> int:
+    """Counts customers, of one partner or of all."""
+    query = select(func.count()).select_from(Customer)
+    if partner_id is not None:
+        query = query.where(Customer.partner_id == partner_id)
+    return int((await session.exec(query)).one())

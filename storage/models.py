@@ -1,0 +1,125 @@
+"""The tables, with column types both databases keep exactly: UTC times, integer cents."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from bot.zones import utc_now
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC datetime is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Cents(TypeDecorator):
+    """Money as a Decimal in Python and as whole cents in SQL (exact sums on every database)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
+        if value is None:
+            return None
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has more than two decimal places")
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+def _created() -> datetime:
+    return utc_now()
+
+
+# Database model, table name inferred from class name
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    name: str = Field(max_length=200)
+    alert_channel: str = Field(max_length=32)
+    manager_channel: str = Field(max_length=32)
+    orders_channel: str | None = Field(default=None, max_length=32)
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: who may ask for a partner's summaries
+class PartnerManager(SQLModel, table=True):
+    __tablename__ = "partner_manager"
+
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(primary_key=True, max_length=32)
+
+
+# Database model: one of a partner's customers, identified by its tenant domain
+class Customer(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("partner_id", "domain", name="uq_customer_partner_domain"),
+        # Case-insensitive lookups by name stay an index range scan within one partner.
+        Index("ix_customer_partner_name_key", "partner_id", "name_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    # The name folded for matching: casefolded, spaces collapsed (see bot.subscriptions.fold).
+    name_key: str = Field(max_length=200)
+    domain: str = Field(max_length=253)  # stored lower-case
+    region: str = Field(max_length=40)
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=254)
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: a customer's subscription to one plan
+class Subscription(SQLModel, table=True):
+    __table_args__ = (
+        # A CSV row names a subscription by customer, plan and start date; re-imports update it.
+        UniqueConstraint(
+            "customer_id", "plan_code", "start_date", name="uq_subscription_customer_plan_start"
+        ),
+        Index("ix_subscription_partner_renewal", "partner_id", "renewal_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    plan_code: str = Field(max_length=16)
+    seats: int
+    unit_price: Decimal = Field(sa_type=Cents)  # per seat per month
+    billing_cycle: str = Field(max_length=10)  # monthly | annual
+    start_date: date
+    renewal_date: date
+    status: str = Field(max_length=12)  # active | suspended | cancelled | trial
+    billing_owner: str = Field(max_length=10)  # vendor | partner
+    partner_of_record_id: int | None = Field(
+        default=None, foreign_key="partner.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

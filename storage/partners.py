@@ -1,0 +1,68 @@
+"""Queries about partner workspaces and their managers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Customer, Partner, PartnerManager
+
+
+async def get_by_team_id(*, session: AsyncSession, team_id: str) -> Partner | None:
+    """Gets the partner that owns a Slack workspace."""
+    result = await session.exec(select(Partner).where(Partner.team_id == team_id))
+    return result.first()
+
+
+async def get_by_id(*, session: AsyncSession, partner_id: int) -> Partner | None:
+    """Gets a partner by its id."""
+    return await session.get(Partner, partner_id)
+
+
+async def list_all(*, session: AsyncSession) -> list[Partner]:
+    """Lists every partner, by name."""
+    result = await session.exec(select(Partner).order_by(Partner.name, Partner.id))
+    return list(result.all())
+
+
+async def with_most_customers(*, session: AsyncSession) -> Partner | None:
+    """Gets the partner with the most customers (ties: the oldest), or None when there is none."""
+    customers = (
+        select(Customer.partner_id, func.count().label("customers"))
+        .group_by(Customer.partner_id)
+        .subquery()
+    )
+    result = await session.exec(
+        select(Partner)
+        .outerjoin(customers, customers.c.partner_id == Partner.id)
+        .order_by(func.coalesce(customers.c.customers, 0).desc(), Partner.id)
+        .limit(1)
+    )
+    return result.first()
+
+
+async def count(*, session: AsyncSession) -> int:
+    """Counts the partners."""
+    result = await session.exec(select(func.count()).select_from(Partner))
+    return int(result.one())
+
+
+async def add(*, session: AsyncSession, partner: Partner, managers: list[str]) -> Partner:
+    """Adds a partner and its managers (the caller commits)."""
+    session.add(partner)
+    await session.flush()
+    for user_id in managers:
+        session.add(PartnerManager(partner_id=partner.id, user_id=user_id))
+    await session.flush()
+    return partner
+
+
+async def manager_ids(*, session: AsyncSession, partner_id: int) -> list[str]:
+    """Lists the Slack user ids of a partner's managers."""
+    result = await session.exec(
+        select(PartnerManager.user_id)
+        .where(PartnerManager.partner_id == partner_id)
+        .order_by(PartnerManager.user_id)
+    )
+    return list(result.all())

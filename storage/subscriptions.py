@@ -1,0 +1,22 @@
+"""Queries about customers' subscriptions."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Subscription
+
+STATUS_ORDER = {"active": 0, "trial": 1, "suspended": 2, "cancelled": 3}
+
+
+async def of_customer(*, session: AsyncSession, customer_id: int) -> list[Subscription]:
+    """Lists a customer's subscriptions: live ones first, then by renewal date."""
+    result = await session.exec(
+        select(Subscription)
+        .where(Subscription.customer_id == customer_id)
+        .order_by(Subscription.renewal_date, Subscription.plan_code, Subscription.id)
+    )
+    rows = list(result.all())
+    rows.sort(key=lambda s: STATUS_ORDER.get(s.status, 9))  # stable: keeps the renewal order
+    return rows

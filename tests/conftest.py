@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL with DATABASE_URL), emptied
+after every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
+
+from bot.settings import async_database_url
+from storage import schema
+from storage.db import Sessions, create_engine, is_sqlite, session_factory
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the suite runs on: DATABASE_URL when set, else a fresh SQLite file."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return async_database_url(configured)
+    path: Path = tmp_path_factory.mktemp("db") / "partnerbot-test.db"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def reset_postgres_schema(url: str) -> None:
+    """Drops everything in the test database so every run starts from an empty schema."""
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The migrated engine shared by the whole run."""
+    if not is_sqlite(database_url):
+        await reset_postgres_schema(database_url)
+    engine = create_engine(database_url)
+    await schema.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Deletes every row, children first, keeping the schema and Alembic's version."""
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> AsyncIterator[Sessions]:
+    """A session factory on the test database; every table is emptied after the test."""
+    yield session_factory(engine)
+    await empty_tables(engine)
