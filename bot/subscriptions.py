@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -165,6 +166,13 @@ def commission_for(
     )
 
 
+def clean_query(text: str) -> str:
+    """Drops control and invisible format characters (NUL, zero-width space…) and collapses spaces:
+    what a person typed, as a database can compare it."""
+    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return " ".join(kept.split())
+
+
 def fold(text: str) -> str:
     """Folds text for matching: case-insensitive, spaces collapsed."""
     return " ".join(text.casefold().split())
@@ -232,7 +240,7 @@ def suggest(query: str, candidates: list[tuple[int, str, str]], *, limit: int) -
 
 async def look_up(session: AsyncSession, *, partner_id: int, text: str) -> Lookup:
     """Finds what `/subscription <text>` is about, among one partner's customers only."""
-    query = " ".join(text.split())
+    query = clean_query(text)
     if not query:
         return Usage()
     if len(query) > MAX_QUERY_LENGTH:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +38,31 @@ async def handle_error(error: Exception, body: dict, respond, context) -> None:
         text = database_down_text(reference) if database else something_went_wrong_text(reference)
     if respond is not None and body.get("response_url"):
         await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def answering_failures(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Wraps a listener so that its failures reach handle_error.
+
+    bolt's own error path loses the answer when a listener fails within ~10 ms of acking (its
+    runner then resets the acknowledgement and Slack sees no response at all), so listeners are
+    registered through this wrapper; app.error still catches failures outside listeners."""
+    wanted = set(inspect.signature(listener).parameters)
+
+    async def guarded(ack, body, respond, context, client, logger, command, action, view, payload):
+        given = {
+            "ack": ack, "body": body, "respond": respond, "context": context, "client": client,
+            "logger": logger, "command": command, "action": action, "view": view,
+            "payload": payload,
+        }  # fmt: skip
+        try:
+            await listener(**{name: value for name, value in given.items() if name in wanted})
+        except Exception as error:  # noqa: BLE001 - every failure gets an answer, and is logged
+            if ack.response is None:
+                await ack()
+            await handle_error(error, body, respond, context)
+
+    guarded.__name__ = guarded.__qualname__ = listener.__name__
+    return guarded
 
 
 def register(app: AsyncApp) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.messages.help import coming_soon_blocks, help_blocks
+from handlers.errors import answering_failures
 
 NOT_BUILT_YET = ("/order", "/outage", "/summary")
 
@@ -23,6 +24,6 @@ async def coming_soon_command(ack, command, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/partnerbot")(partnerbot_command)
+    app.command("/partnerbot")(answering_failures(partnerbot_command))
     for name in NOT_BUILT_YET:
-        app.command(name)(coming_soon_command)
+        app.command(name)(answering_failures(coming_soon_command))

@@ -12,6 +12,7 @@ from bot.messages import Message
 from bot.messages.subscriptions import SubscriptionAction, lookup_messages
 from bot.services import Services
 from bot.zones import today_in
+from handlers.errors import answering_failures
 from storage.models import Partner
 
 PICK_CUSTOMER = re.compile(
@@ -86,5 +87,5 @@ async def pick_customer(ack, action, respond, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/subscription")(subscription_command)
-    app.action(PICK_CUSTOMER)(pick_customer)
+    app.command("/subscription")(answering_failures(subscription_command))
+    app.action(PICK_CUSTOMER)(answering_failures(pick_customer))

@@ -246,7 +246,7 @@ def customer_blocks(
 
 def customer_fallback(customer: CustomerView, count: int) -> str:
     """The notification text of a customer answer."""
-    return shorten(f"{customer.name}: {plural(count, 'subscription')}", 150)
+    return shorten(f"{escape(customer.name)}: {plural(count, 'subscription')}", 150)
 
 
 def choice_label(choice: CustomerChoice) -> str:
@@ -385,10 +385,10 @@ def lookup_messages(
         case TooLong(length=length):
             return messages("That search is too long", too_long_blocks(length))
         case Choices(query=query, customers=found, total=total):
-            text = f"{plural(total, 'customer')} match “{query}”"
+            text = f"{plural(total, 'customer')} match “{escape(query)}”"
             return messages(text, choices_blocks(query, [choice(c) for c in found], total))
         case NoMatch(query=query, suggestions=suggestions):
-            text = f"No customer matches “{query}”"
+            text = f"No customer matches “{escape(query)}”"
             return messages(text, no_match_blocks(query, [choice(c) for c in suggestions]))
         case Found(customer=customer, subscriptions=rows):
             views = [

@@ -1,0 +1,125 @@
+"""The HTTP server itself: Slack signatures, /healthz, /metrics, and a database that goes away."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+
+from bot.app import build_services, create_app
+from bot.slack_requests import signed_headers, slash_command_body
+from storage import schema
+from tests.e2e.conftest import SIGNING_SECRET, e2e_settings, start_server
+from tests.e2e.database_switch import DatabaseSwitch
+from tests.factories import make_customer, make_partner
+
+
+def subscription_body(team_id: str, response_url: str) -> str:
+    return slash_command_body(
+        command="/subscription", text="contoso", team_id=team_id, user_id="U0STAFF",
+        response_url=response_url,
+    )  # fmt: skip
+
+
+async def test_requests_with_a_missing_wrong_or_stale_signature_are_refused(bot, sessions):
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso")
+    body = subscription_body(partner.team_id, bot.local_slack.response_url("refused"))
+    good = signed_headers(SIGNING_SECRET, body)
+    wrong = signed_headers("not-the-signing-secret", body)
+    stale = signed_headers(SIGNING_SECRET, body, timestamp=int(time.time()) - 6 * 60)
+    missing = {"Content-Type": "application/x-www-form-urlencoded"}
+    tampered_body = body.replace("contoso", "fabrikam")
+
+    assert (await bot.slack.post(body, missing))[0] == 401
+    assert (await bot.slack.post(body, wrong))[0] == 401
+    assert (await bot.slack.post(body, stale))[0] == 401
+    assert (await bot.slack.post(tampered_body, good))[0] == 401
+    assert bot.local_slack.responses("refused") == []
+    # The same request, properly signed, is answered.
+    assert (await bot.slack.post(body, good))[0] == 200
+    await bot.local_slack.wait_for_responses("refused")
+
+
+async def test_healthz_answers_ok_while_the_database_answers(bot):
+    assert await bot.get_json("/healthz") == (200, {"status": "ok"})
+
+
+async def test_metrics_count_requests_in_prometheus_format(bot, sessions):
+    partner = await make_partner(sessions)
+    await bot.slack.command("/subscription", "anything", team_id=partner.team_id)
+    await bot.get_json("/healthz")
+
+    async with bot.http.get(bot.url + "/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        metrics = await response.text()
+
+    assert 'partnerbot_slack_requests_total{kind="command",name="/subscription"} 1.0' in metrics
+    assert (
+        'partnerbot_http_requests_total{method="POST",route="/slack/events",status="200"} 1.0'
+        in metrics
+    )
+    assert "partnerbot_database_up 1.0" in metrics
+    assert 'partnerbot_answer_duration_seconds_count{command="/subscription"} 1.0' in metrics
+
+
+async def test_database_outage_gives_503_and_clear_answers_then_recovers_by_itself(
+    database_url, local_slack, tmp_path, engine
+):
+    async with DatabaseSwitch(database_url, tmp_path) as database:
+        settings = e2e_settings(database.url, local_slack)
+        services = build_services(settings)
+        if database.url.startswith("sqlite"):
+            # A SQLite file whose folder is gone cannot be opened: the database starts "down".
+            await database.down()
+        else:
+            await schema.upgrade(services.engine)
+        runner, url = await start_server(await create_app(settings, services=services))
+        async with aiohttp.ClientSession() as http:
+
+            async def health() -> int:
+                async with http.get(url + "/healthz") as response:
+                    return response.status
+
+            async def command_answer() -> str:
+                body = subscription_body("T0ANY", local_slack.response_url("down"))
+                headers = signed_headers(SIGNING_SECRET, body)
+                async with http.post(url + "/slack/events", data=body, headers=headers) as r:
+                    assert r.status == 200
+                    return await r.text()
+
+            if not database.url.startswith("sqlite"):
+                assert await health() == 200
+                await database.down()
+            assert await health() == 503
+            answer = await command_answer()
+            assert "cannot reach its database right now" in answer
+            assert "Traceback" not in answer
+
+            await database.up()
+            assert await health() == 200
+            # Back up, the bot answers again (this workspace is simply not registered there).
+            if database.url.startswith("sqlite"):
+                await schema.upgrade(services.engine)
+            assert "not set up for partnerbot" in await command_answer()
+        await runner.cleanup()
+
+
+async def test_an_unexpected_failure_gets_a_reference_not_a_traceback(
+    bot, sessions, monkeypatch, caplog
+):
+    partner = await make_partner(sessions)
+
+    async def broken_look_up(*_args, **_kwargs):
+        raise RuntimeError("boom: internal detail")
+
+    # Fault injection: the flow fails in a way no input can trigger today.
+    monkeypatch.setattr("bot.subscriptions.look_up", broken_look_up)
+    answer = await bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
+
+    [message] = answer.messages
+    assert message["text"].startswith("Something went wrong on our side (ref ")
+    reference = message["text"].split("(ref ")[1][:8]
+    assert "boom" not in message["text"]
+    assert any(reference in record.getMessage() for record in caplog.records)
