@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
@@ -27,8 +28,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+async def create_postgres_database_if_missing(url: str) -> None:
+    """Creates the test database on the server when it does not exist yet."""
+    import asyncpg
+
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    try:
+        connection = await asyncpg.connect(target.set(drivername="postgresql").render_as_string(
+            hide_password=False))  # fmt: skip
+    except asyncpg.InvalidCatalogNameError:
+        connection = await asyncpg.connect(server.render_as_string(hide_password=False))
+        await connection.execute(f'CREATE DATABASE "{target.database}"')
+    await connection.close()
+
+
 async def reset_postgres_schema(url: str) -> None:
     """Drops everything in the test database so every run starts from an empty schema."""
+    await create_postgres_database_if_missing(url)
     engine = create_async_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA public CASCADE"))

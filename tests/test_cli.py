@@ -1,0 +1,196 @@
+"""`python -m bot …` as an operator runs it: real processes, real database, one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from storage import partners
+
+SETTINGS_VARIABLES = (
+    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+    "PUBLIC_BASE_URL", "PORT", "INCIDENT_WEBHOOK_SECRET", "SECRET_KEY", "ORDER_LINK_TTL_DAYS",
+)  # fmt: skip
+
+
+def environment(database_url: str, **settings: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    return {**env, "DATABASE_URL": database_url, **settings}
+
+
+async def run_bot(
+    *args: str, database_url: str, cwd: Path, stdin: str = "", **settings: str
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        cwd=cwd, env=environment(database_url, **settings),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    return process.returncode, out.decode(), err.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVE_SETTINGS = {
+    "SLACK_BOT_TOKEN": "xoxb-cli-test",
+    "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
+    "SECRET_KEY": "cli-test-secret-key",
+}
+
+
+async def test_partner_add_registers_a_workspace_once(database_url, sessions, tmp_path):
+    args = (
+        "partner", "add", "Northwind Cloud", "--team-id", "t0nw", "--alert-channel", "C0ALERT",
+        "--manager-channel", "C0MGR", "--timezone", "Europe/Berlin", "--managers", "U1,U2",
+    )  # fmt: skip
+    code, _, err = await run_bot(*args, database_url=database_url, cwd=tmp_path)
+    assert code == 0, err
+
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id="T0NW")
+        assert partner.name == "Northwind Cloud"
+        assert partner.timezone == "Europe/Berlin"
+        assert await partners.manager_ids(session=session, partner_id=partner.id) == ["U1", "U2"]
+
+    code, out, err = await run_bot(*args, database_url=database_url, cwd=tmp_path)
+    assert code == 1
+    assert err.strip() == "error: workspace T0NW is already registered to partner 'Northwind Cloud'"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--timezone", "Mars/Olympus", "--timezone 'Mars/Olympus' is not an IANA time zone"),
+        ("--alert-channel", "#general", "--alert-channel '#general' is not a Slack channel id"),
+    ],
+)
+async def test_partner_add_names_the_bad_option(
+    database_url, sessions, tmp_path, option, value, message
+):
+    args = {
+        "--alert-channel": "C0A",
+        "--manager-channel": "C0M",
+        "--timezone": "UTC",
+        option: value,
+    }
+    flat = [item for pair in args.items() for item in pair]
+    code, _, err = await run_bot(
+        "partner", "add", "X", "--team-id", "T0X", *flat, database_url=database_url, cwd=tmp_path
+    )
+    assert code == 1
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("missing", ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SECRET_KEY"])
+async def test_serve_without_a_required_secret_stops_with_one_line(
+    database_url, engine, tmp_path, missing
+):
+    settings = {k: v for k, v in SERVE_SETTINGS.items() if k != missing}
+    code, _, err = await run_bot("serve", database_url=database_url, cwd=tmp_path, **settings)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        f"error: {missing} is not set; set it in the environment or in .env"
+    ]
+
+
+async def test_serve_refuses_a_database_that_was_never_migrated(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    code, _, err = await run_bot("serve", database_url=url, cwd=tmp_path, **SERVE_SETTINGS)
+    assert code == 1
+    assert "run `python -m bot migrate` first" in err
+    assert "Traceback" not in err
+
+
+async def test_migrate_then_migrate_again_changes_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    first = await run_bot("migrate", database_url=url, cwd=tmp_path)
+    second = await run_bot("migrate", database_url=url, cwd=tmp_path)
+    assert first[0] == 0 and "migrated from empty" in first[2]
+    assert second[0] == 0 and "up to date" in second[2]
+
+
+async def test_a_malformed_database_url_is_named(tmp_path):
+    code, _, err = await run_bot("migrate", database_url="mysql://nope", cwd=tmp_path)
+    assert code == 1
+    assert err.strip() == "error: DATABASE_URL must be a sqlite:// or postgresql:// URL"
+
+
+async def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_path):
+    (tmp_path / ".env").write_text("PORT=not-a-number\n")
+    code, _, err = await run_bot("migrate", database_url="sqlite://", cwd=tmp_path)
+    assert code == 1
+    assert err.startswith("error: PORT ")
+
+
+async def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm(
+    database_url, engine, tmp_path
+):
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=tmp_path,
+        env=environment(database_url, PORT=str(port), **SERVE_SETTINGS),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert response.status == 200
+                        assert await response.json() == {"status": "ok"}
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("serve did not answer /healthz within 10 seconds")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_the_shell_answers_slash_commands_for_one_partner(database_url, sessions, tmp_path):
+    from tests.factories import make_customer, make_partner
+
+    partner = await make_partner(sessions, name="Northwind Cloud")
+    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
+    await make_customer(sessions, partner, name="Contoso Legal", domain="contosolegal.com")
+    other = await make_partner(sessions, name="Other Partner")
+    await make_customer(sessions, other, name="Contoso Elsewhere", domain="elsewhere.com")
+
+    code, out, err = await run_bot(
+        "shell", "--team-id", partner.team_id, database_url=database_url, cwd=tmp_path,
+        stdin="/subscription contoso\n2\n/partnerbot help\n/subscription\n",
+    )  # fmt: skip
+
+    assert code == 0, err
+    assert "partnerbot local shell for Northwind Cloud" in out
+    assert "2 customers match “contoso”" in out
+    assert "[1] Contoso Dental · contosodental.com" in out
+    assert "Contoso Legal\n=============" in out  # picking [2] answered with that customer
+    assert "Contoso Elsewhere" not in out
+    assert "What partnerbot can do" in out
+    assert "/subscription contoso.onmicrosoft.com" in out  # the usage answer
+
+
+async def test_the_shell_refuses_an_unknown_workspace(database_url, engine, tmp_path):
+    code, _, err = await run_bot(
+        "shell", "--team-id", "T0NOBODY", database_url=database_url, cwd=tmp_path
+    )
+    assert code == 1
+    assert err.strip() == "error: --team-id T0NOBODY: no partner is registered for that workspace"
