@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -88,8 +89,11 @@ async def http_metrics(request: web.Request, handler) -> web.StreamResponse:
         services.metrics.http_latency.labels(name).observe(time.perf_counter() - started)
 
 
-def create_web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
-    """Builds the HTTP application: the Slack endpoint and the operators' routes."""
+def create_web_app(
+    services: Services, bolt_app: AsyncApp, *, app_token: str = ""
+) -> web.Application:
+    """Builds the HTTP application: the Slack endpoint and the operators' routes; with an app
+    token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest)."""
     web_app = web.Application(middlewares=[http_metrics])
     web_app[handlers.health.SERVICES] = services
     web_app[handlers.slack_events.BOLT_APP] = bolt_app
@@ -98,7 +102,15 @@ def create_web_app(services: Services, bolt_app: AsyncApp) -> web.Application:
         yield
         await services.engine.dispose()
 
+    async def socket_mode(_app: web.Application) -> AsyncIterator[None]:
+        handler = AsyncSocketModeHandler(bolt_app, app_token)
+        await handler.connect_async()
+        yield
+        await handler.close_async()
+
     web_app.cleanup_ctx.append(dispose_engine)
+    if app_token:
+        web_app.cleanup_ctx.append(socket_mode)
     handlers.slack_events.register(web_app)
     handlers.health.register(web_app)
     return web_app
@@ -112,4 +124,4 @@ async def create_app(settings: Settings, *, services: Services | None = None) ->
         token=secret_value(settings.slack_bot_token),
         signing_secret=secret_value(settings.slack_signing_secret),
     )
-    return create_web_app(services, bolt_app)
+    return create_web_app(services, bolt_app, app_token=secret_value(settings.slack_app_token))

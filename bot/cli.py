@@ -173,10 +173,15 @@ async def import_file(services: Services, args: argparse.Namespace) -> None:
     from bot.imports import import_customers, import_subscriptions
 
     if args.kind == "customers":
-        report = await import_customers(services.sessions, team_id=args.team_id, path=args.file)
+        report = await import_customers(
+            services.sessions, team_id=args.team_id.upper(), path=args.file
+        )
     else:
         report = await import_subscriptions(
-            services.sessions, team_id=args.team_id, path=args.file, catalogue=services.catalogue
+            services.sessions,
+            team_id=args.team_id.upper(),
+            path=args.file,
+            catalogue=services.catalogue,
         )
     logger.info("imported %s", report.describe())
 

@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -38,12 +39,16 @@ class LocalSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, asyncio.Future] = {}
+        self._socket_connected = asyncio.Event()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalSlack:
         """Starts listening; `url` is then the server's base URL (ending in "/")."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._web_api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -53,6 +58,8 @@ class LocalSlack:
         return self
 
     async def stop(self) -> None:
+        for socket in self._sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -132,6 +139,8 @@ class LocalSlack:
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://") + "socket"}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
         return {"ok": True}
@@ -142,3 +151,27 @@ class LocalSlack:
         params = await self._params(request)
         await self._record(Call("response_url", params, key=request.match_info["key"]))
         return web.Response(text="ok")
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(heartbeat=None)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self._socket_connected.set()
+        async for frame in socket:
+            message = json.loads(frame.data)
+            future = self._acks.pop(message.get("envelope_id", ""), None)
+            if future is not None and not future.done():
+                future.set_result(message)
+        return socket
+
+    async def send_over_socket(self, kind: str, payload: dict, timeout: float = 10.0) -> dict:
+        """Sends an envelope over Socket Mode (e.g. "slash_commands") and returns the bot's ack."""
+        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+        envelope_id = uuid.uuid4().hex
+        self._acks[envelope_id] = asyncio.get_running_loop().create_future()
+        await self._sockets[-1].send_json(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload,
+             "accepts_response_payload": True}
+        )  # fmt: skip
+        return await asyncio.wait_for(self._acks[envelope_id], timeout)

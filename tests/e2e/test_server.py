@@ -123,3 +123,30 @@ async def test_an_unexpected_failure_gets_a_reference_not_a_traceback(
     reference = message["text"].split("(ref ")[1][:8]
     assert "boom" not in message["text"]
     assert any(reference in record.getMessage() for record in caplog.records)
+
+
+async def test_with_an_app_token_slack_requests_arrive_over_socket_mode(
+    sessions, engine, database_url, local_slack
+):
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
+    settings = e2e_settings(database_url, local_slack, slack_app_token="xapp-e2e-app-token")
+    runner, _ = await start_server(
+        await create_app(settings, services=build_services(settings, engine=engine))
+    )
+    try:
+        ack = await local_slack.send_over_socket(
+            "slash_commands",
+            {
+                "command": "/subscription", "text": "contoso", "team_id": partner.team_id,
+                "user_id": "U0STAFF", "channel_id": "C0LOCAL",
+                "response_url": local_slack.response_url("socket"),
+            },
+        )  # fmt: skip
+        [answer] = await local_slack.wait_for_responses("socket")
+    finally:
+        await runner.cleanup()
+    assert "envelope_id" in ack
+    [connect] = local_slack.calls_to("apps.connections.open")
+    assert connect.params["token"] == "xapp-e2e-app-token"
+    assert "Contoso Dental" in answer["blocks"][0]["text"]["text"]

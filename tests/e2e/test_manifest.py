@@ -1,0 +1,40 @@
+"""The Slack app manifest declares what the bot answers, at the URL it answers on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.factories import make_partner
+
+MANIFEST = Path(__file__).parents[2] / "manifest.yml"
+CONTRACT_COMMANDS = {"/subscription", "/order", "/outage", "/summary", "/partnerbot"}
+
+
+def manifest() -> dict:
+    return yaml.safe_load(MANIFEST.read_text())
+
+
+def test_manifest_declares_every_contract_command_at_the_events_url():
+    commands = manifest()["features"]["slash_commands"]
+    assert {c["command"] for c in commands} == CONTRACT_COMMANDS
+    for command in commands:
+        assert command["url"].endswith("/slack/events")
+        assert command["should_escape"] is False  # the bot escapes what it shows itself
+        assert len(command["description"]) <= 100
+
+
+def test_manifest_enables_interactivity_and_the_scopes_the_bot_uses():
+    data = manifest()
+    assert data["settings"]["interactivity"]["is_enabled"] is True
+    assert data["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert {"commands", "chat:write"} <= set(data["oauth_config"]["scopes"]["bot"])
+
+
+async def test_every_declared_command_gets_an_answer(bot, sessions):
+    partner = await make_partner(sessions)
+    for command in manifest()["features"]["slash_commands"]:
+        answer = await bot.slack.command(command["command"], "", team_id=partner.team_id)
+        assert answer.status == 200
+        assert answer.messages[0]["text"], command["command"]
