@@ -188,7 +188,7 @@ def like_pattern(text: str) -> str:
 
 MAX_CHOICES = 100
 MAX_SUGGESTIONS = 5
-SUGGESTION_CUTOFF = 60
+SUGGESTION_CUTOFF = 70
 
 
 @dataclass(frozen=True)

@@ -136,18 +136,17 @@ async def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_pat
     assert err.startswith("error: PORT ")
 
 
-async def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm(
-    database_url, engine, tmp_path
-):
+async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str:
+    """Runs `python -m bot <command>` as a server, checks /healthz, stops it with SIGTERM."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", cwd=tmp_path,
+        sys.executable, "-m", "bot", command, cwd=cwd,
         env=environment(database_url, PORT=str(port), **SERVE_SETTINGS),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
+            for _ in range(200):
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                         assert response.status == 200
@@ -156,12 +155,44 @@ async def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm(
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
             else:
-                pytest.fail("serve did not answer /healthz within 10 seconds")
+                pytest.fail(f"{command} did not answer /healthz within 20 seconds")
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
+    return err.decode()
+
+
+async def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm(
+    database_url, engine, tmp_path
+):
+    log = await serve_until_healthy("serve", database_url, tmp_path)
+    assert "partnerbot serving on port" in log
+
+
+async def test_start_without_slack_migrates_loads_demo_data_and_opens_the_shell(tmp_path):
+    url = f"sqlite:///{tmp_path / 'quickstart.db'}"
+    code, out, err = await run_bot(
+        "start", database_url=url, cwd=tmp_path, stdin="/subscription plumbing\n1\n"
+    )
+    assert code == 0, err
+    assert "demo data loaded: 10 partners, 1,040 customers" in err
+    assert out.splitlines()[0].startswith("Slack is not connected (SLACK_BOT_TOKEN and ")
+    assert "partnerbot local shell for" in out
+    assert "O'Brien & Sons Plumbing" in out
+    assert "Your commission: earned to date $" in out  # picking [1] answered with a customer
+
+    # A second start finds data and loads nothing more.
+    code, out, err = await run_bot("start", database_url=url, cwd=tmp_path)
+    assert code == 0, err
+    assert "demo data" not in err
+
+
+async def test_start_with_slack_credentials_serves(tmp_path):
+    log = await serve_until_healthy("start", f"sqlite:///{tmp_path / 'qs.db'}", tmp_path)
+    assert "demo data loaded" in log
+    assert "partnerbot serving on port" in log
 
 
 async def test_the_shell_answers_slash_commands_for_one_partner(database_url, sessions, tmp_path):
