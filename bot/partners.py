@@ -13,9 +13,11 @@ from storage import partners
 from storage.db import Sessions
 from storage.models import Partner
 
-TEAM_ID = re.compile(r"^[TE][A-Z0-9]{1,31}$")
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,31}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+# Slack ids: a kind letter, then upper-case letters and digits, at least one digit (so a channel
+# *name* such as "general" is not taken for an id).
+TEAM_ID = re.compile(r"^[TE](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
+CHANNEL_ID = re.compile(r"^[CGD](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
+USER_ID = re.compile(r"^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     @field_validator("port")
     @classmethod
     def _port_range(cls, port: int) -> int:
-        if not 0 <= port <= 65535:
-            raise ValueError("must be a port number between 0 and 65535")
+        if not 1 <= port <= 65535:
+            raise ValueError("must be a port number between 1 and 65535")
         return port
 
     @field_validator("order_link_ttl_days")

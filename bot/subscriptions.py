@@ -116,6 +116,15 @@ class Commission:
     expected_next_12_months: Decimal  # zero unless the subscription is active
 
 
+def earned_by(day: date, *, monthly: Decimal, start_date: date, rule: CommissionRule) -> Decimal:
+    """Adds up the commission of the whole months of service from the start to a day: months 1-12
+    earn the first-year rate of the month's value, later months the later rate."""
+    months = whole_months_between(start_date, day)
+    first_year_months = min(months, MONTHS_IN_YEAR)
+    later_months = months - first_year_months
+    return monthly * (rule.first_year_rate * first_year_months + rule.later_rate * later_months)
+
+
 def commission_for(
     *,
     seats: int,
@@ -133,27 +142,15 @@ def commission_for(
     rate = rule.first_year_rate if in_first_year else rule.later_rate
     base = annual_value(seats, unit_price)
 
-    months_served = whole_months_between(start_date, on)
-    earned = Decimal(0)
-    if status in (ACTIVE, SUSPENDED, CANCELLED):
-        first_year_months = min(months_served, MONTHS_IN_YEAR)
-        later_months = months_served - first_year_months
-        earned = monthly * (
-            rule.first_year_rate * first_year_months + rule.later_rate * later_months
-        )
-
+    earned = earned_by(on, monthly=monthly, start_date=start_date, rule=rule)
     expected = Decimal(0)
     if status == ACTIVE:
-        # Each of the next twelve months earns the rate of the subscription year it falls in;
-        # months before the start earn nothing.
-        for ahead in range(MONTHS_IN_YEAR):
-            month = add_months(on, ahead)
-            if month < start_date:
-                continue
-            index = whole_months_between(start_date, month)
-            expected += monthly * (
-                rule.first_year_rate if index < MONTHS_IN_YEAR else rule.later_rate
-            )
+        # What the months of service completed over the next twelve months will earn.
+        later = earned_by(add_months(on, MONTHS_IN_YEAR), monthly=monthly, start_date=start_date,
+                          rule=rule)  # fmt: skip
+        expected = later - earned
+    if status == TRIAL:
+        earned = Decimal(0)
 
     return Commission(
         in_first_year=in_first_year,
@@ -167,9 +164,13 @@ def commission_for(
 
 
 def clean_query(text: str) -> str:
-    """Drops control and invisible format characters (NUL, zero-width space…) and collapses spaces:
-    what a person typed, as a database can compare it."""
-    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    """Turns what a person typed into text a database can compare: tabs and line breaks become
+    spaces, other control characters (NUL…) and invisible format characters (zero-width space…)
+    go, spaces collapse."""
+    kept = "".join(
+        c if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co") else ""
+        for c in text
+    )
     return " ".join(kept.split())
 
 

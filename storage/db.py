@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,7 +56,6 @@ def session_factory(engine: AsyncEngine) -> Sessions:
 
 async def database_answers(engine: AsyncEngine, *, timeout: float = 2.0) -> bool:
     """Tells whether the database answers a trivial query within the timeout."""
-    import asyncio
 
     async def ping() -> None:
         async with engine.connect() as connection:

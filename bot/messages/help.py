@@ -1,4 +1,4 @@
-"""Block Kit for /partnerbot help: every command with an example, and what is not built yet."""
+"""Block Kit for /partnerbot help: every command with examples, and what is not built yet."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.messages import context, escape, header, section
 class CommandHelp:
     usage: str
     does: str
-    example: str
+    examples: tuple[str, ...]
     available: bool = True
 
 
@@ -20,61 +20,61 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "/subscription <customer name, domain or part of it>",
         "A customer's subscriptions: plan, seats, price, monthly and annual value, start and "
         "renewal dates, status, billing owner, partner of record, and your commission.",
-        "/subscription contoso",
+        ("/subscription contoso", "/subscription contoso.onmicrosoft.com"),
     ),
     CommandHelp(
         "/order <customer> <plan code> <seats>",
         "Files an order and gives you a confirmation link to send to the customer "
         "(no arguments: a form).",
-        "/order contoso EXO 25",
+        ("/order contoso EXO 25", "/order"),
         available=False,
     ),
     CommandHelp(
         "/order list · /order cancel <order id> · /order resend <order id>",
         "Pending and recent orders; cancel one; send a fresh link (the old one stops working).",
-        "/order resend 42",
+        ("/order list", "/order cancel 42", "/order resend 42"),
         available=False,
     ),
     CommandHelp(
         "/outage declare <service> [region] — <title>",
         "Declares an outage of your own; the alert channel gets the alert and apology text.",
-        "/outage declare Exchange Online Europe — Mail delayed for some users",
+        ("/outage declare Exchange Online Europe — Mail delayed for some users",),
         available=False,
     ),
     CommandHelp(
         "/outage update <id> <text> · /outage resolve <id> · /outage list",
         "Posts an update, resolves an outage, lists open and recent outages.",
-        "/outage resolve 7",
+        ("/outage update 7 Fix deployed, mail flowing again", "/outage resolve 7", "/outage list"),
         available=False,
     ),
     CommandHelp(
         "/outage apology <id> <customer>",
         "The apology text for one affected customer, ready to send.",
-        "/outage apology 7 contoso",
+        ("/outage apology 7 contoso",),
         available=False,
     ),
     CommandHelp(
         "/summary [this-week|last-week]",
         "Managers: the weekly summary, now, visible only to you.",
-        "/summary last-week",
+        ("/summary", "/summary last-week"),
         available=False,
     ),
     CommandHelp(
         "/summary schedule <weekday> <HH:MM> · /summary schedule off",
         "Managers: when the weekly summary is posted to the manager channel.",
-        "/summary schedule monday 09:00",
+        ("/summary schedule monday 09:00", "/summary schedule off"),
         available=False,
     ),
     CommandHelp(
         "/partnerbot help",
         "This list.",
-        "/partnerbot help",
+        ("/partnerbot help",),
     ),
 )
 
 
 def help_blocks(commands: tuple[CommandHelp, ...] = COMMANDS) -> list[dict]:
-    """What the bot can do, one section per command, with an example of each."""
+    """What the bot can do, one section per command, with examples."""
     blocks = [
         header("What partnerbot can do"),
         section(
@@ -87,7 +87,8 @@ def help_blocks(commands: tuple[CommandHelp, ...] = COMMANDS) -> list[dict]:
         blocks.append(
             section(
                 f"*`{escape(command.usage)}`*{soon}\n{command.does}\n"
-                f"Example: `{escape(command.example)}`"
+                + ("Example: " if len(command.examples) == 1 else "Examples: ")
+                + " · ".join(f"`{escape(example)}`" for example in command.examples)
             )
         )
     blocks.append(context("Customers are matched by name or tenant domain, in any letter case."))

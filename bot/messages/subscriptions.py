@@ -287,10 +287,11 @@ def choices_blocks(query: str, choices: list[CustomerChoice], total: int) -> lis
         section(f"*{plural(total, 'customer')} match “{escape(query)}”* — pick one:"),
         {"type": "actions", "block_id": "subscription_pick", "elements": pick_elements(choices)},
     ]
-    if total > len(choices):
+    shown = min(len(choices), MAX_OPTIONS)
+    if total > shown:
         blocks.append(
             context(
-                f"Showing the first {len(choices):,} of {total:,}. Type more of the name or the "
+                f"Showing the first {shown:,} of {total:,}. Type more of the name or the "
                 "whole domain to narrow it down."
             )
         )

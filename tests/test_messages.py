@@ -1,0 +1,744 @@
+"""Block Kit builders: Slack's limits, escaping of stored text, and what /subscription and
+/partnerbot help say."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+from bot.catalogue import BUILT_IN
+from bot.messages import (
+    MAX_BLOCKS,
+    MAX_HEADER_TEXT,
+    MAX_OPTION_TEXT,
+    MAX_OPTIONS,
+    MAX_SECTION_TEXT,
+    Message,
+    escape,
+    header,
+    messages,
+    pack,
+    section,
+    shorten,
+    split_blocks,
+)
+from bot.messages.help import coming_soon_blocks, help_blocks
+from bot.messages.subscriptions import (
+    CustomerChoice,
+    CustomerView,
+    SubscriptionView,
+    choices_blocks,
+    customer_blocks,
+    customer_fallback,
+    lookup_messages,
+    no_match_blocks,
+    plural,
+    renewal_words,
+    subscription_text,
+    too_long_blocks,
+    totals_text,
+    usage_blocks,
+)
+from bot.subscriptions import (
+    ACTIVE,
+    CANCELLED,
+    SUSPENDED,
+    TRIAL,
+    Choices,
+    CommissionRule,
+    Found,
+    NoMatch,
+)
+from storage.models import Customer, Partner, Subscription
+
+TODAY = date(2024, 6, 20)
+RULE = CommissionRule()
+DANGEROUS = "<!channel> & Co"
+
+
+# Walking blocks
+
+
+def text_objects(node, kind: str) -> list[str]:
+    """Every text of the given type (mrkdwn or plain_text) anywhere inside blocks."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == kind and isinstance(node.get("text"), str):
+            found.append(node["text"])
+        for value in node.values():
+            found += text_objects(value, kind)
+    elif isinstance(node, list):
+        for item in node:
+            found += text_objects(item, kind)
+    return found
+
+
+def mrkdwn_texts(blocks: list[dict]) -> list[str]:
+    return text_objects(blocks, "mrkdwn")
+
+
+def all_text(blocks: list[dict]) -> str:
+    return "\n".join(mrkdwn_texts(blocks) + text_objects(blocks, "plain_text"))
+
+
+def assert_slack_accepts(message: Message) -> None:
+    """The limits Slack enforces on a message; slack_sdk checks some, the rest are checked here."""
+    assert 1 <= len(message.blocks) <= MAX_BLOCKS
+    assert len(message.text) <= 3000
+    for block in message.blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= MAX_SECTION_TEXT
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= MAX_HEADER_TEXT
+        if block["type"] == "context":
+            # slack_sdk does not check context element lengths.
+            assert all(len(element["text"]) <= 3000 for element in block["elements"])
+        if block["type"] == "actions":
+            # slack_sdk checks neither option counts, option or button text, nor unique ids.
+            action_ids = [element["action_id"] for element in block["elements"]]
+            assert len(action_ids) == len(set(action_ids)), action_ids
+            for element in block["elements"]:
+                if element["type"] == "button":
+                    assert len(element["text"]["text"]) <= 75
+                if element["type"] == "static_select":
+                    assert 1 <= len(element["options"]) <= MAX_OPTIONS
+                    for option in element["options"]:
+                        assert len(option["text"]["text"]) <= MAX_OPTION_TEXT
+                        assert len(option["value"]) <= 150
+
+
+def test_slack_sdk_validation_rejects_oversized_sections_and_headers():
+    # The limit checks above lean on slack_sdk for sections and headers: make sure it bites.
+    with pytest.raises(SlackObjectFormationError):
+        Block.parse(section("x" * 3001)).validate_json()
+    with pytest.raises(SlackObjectFormationError):
+        Block.parse(
+            {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}
+        ).validate_json()
+    Block.parse(section("x" * 3000)).validate_json()
+
+
+# Shared rules
+
+
+def test_escape_turns_ampersand_and_angle_brackets_into_entities():
+    assert escape("<!channel>") == "&lt;!channel&gt;"
+    assert escape("<@U123>") == "&lt;@U123&gt;"
+    assert escape("<https://evil|click>") == "&lt;https://evil|click&gt;"
+    assert escape("Smith & Sons") == "Smith &amp; Sons"
+
+
+def test_escape_escapes_ampersand_first_so_stored_entities_show_as_typed():
+    # A name literally containing "&lt;" must read "&lt;" in Slack, not "<".
+    assert escape("&lt;") == "&amp;lt;"
+    assert escape("<&>") == "&lt;&amp;&gt;"
+
+
+def test_escape_leaves_ordinary_text_alone():
+    assert escape("Contoso Ltd · contoso.onmicrosoft.com *bold*") == (
+        "Contoso Ltd · contoso.onmicrosoft.com *bold*"
+    )
+
+
+def test_shorten_marks_a_cut_with_an_ellipsis_within_the_limit():
+    assert shorten("abcdef", 6) == "abcdef"
+    # 4 characters: 3 kept + "…"
+    assert shorten("abcdef", 4) == "abc…"
+    # A cut after a space drops the space before the ellipsis.
+    assert shorten("ab cdef", 4) == "ab…"
+
+
+def test_pack_joins_texts_that_fit_together():
+    texts = ["a" * 40, "b" * 40, "c" * 40]
+    # 40 + 2 + 40 = 82 fits in 100; adding "\n\n" + 40 more would make 124.
+    assert pack(texts, limit=100) == ["a" * 40 + "\n\n" + "b" * 40, "c" * 40]
+
+
+def test_pack_fills_a_chunk_exactly_to_the_limit():
+    # 49 + 2 + 49 = 100
+    assert pack(["a" * 49, "b" * 49], limit=100) == ["a" * 49 + "\n\n" + "b" * 49]
+    # 50 + 2 + 49 = 101: two chunks
+    assert pack(["a" * 50, "b" * 49], limit=100) == ["a" * 50, "b" * 49]
+
+
+def test_pack_shortens_a_text_longer_than_the_limit_on_its_own():
+    assert pack(["short", "x" * 150, "tail"], limit=100) == ["short", "x" * 99 + "…", "tail"]
+
+
+def test_pack_never_exceeds_the_limit_and_never_loses_a_text():
+    texts = [f"text {index} " + "y" * (index * 37 % 290) for index in range(200)]
+    chunks = pack(texts, limit=300)
+    assert all(len(chunk) <= 300 for chunk in chunks)
+    # Every text is in exactly one chunk, in order.
+    assert "\n\n".join(chunks) == "\n\n".join(texts)
+
+
+def test_pack_of_nothing_is_no_chunk():
+    assert pack([]) == []
+
+
+def test_split_blocks_cuts_at_fifty_blocks():
+    blocks = [{"type": "divider", "n": index} for index in range(120)]
+    chunks = split_blocks(blocks)
+    # 120 = 50 + 50 + 20
+    assert [len(chunk) for chunk in chunks] == [50, 50, 20]
+    assert [block for chunk in chunks for block in chunk] == blocks
+
+
+def test_split_blocks_keeps_fifty_in_one_message_and_fifty_one_in_two():
+    assert len(split_blocks([{"type": "divider"}] * 50)) == 1
+    assert [len(c) for c in split_blocks([{"type": "divider"}] * 51)] == [50, 1]
+
+
+def test_split_blocks_of_nothing_is_one_empty_message():
+    assert split_blocks([]) == [[]]
+
+
+def test_messages_repeat_the_fallback_text_shortened_to_slacks_limit():
+    result = messages("x" * 4000, [section("a")] * 60)
+    assert len(result) == 2
+    assert all(len(message.text) == 3000 and message.text.endswith("…") for message in result)
+
+
+def test_header_is_plain_text_cut_to_150_characters():
+    block = header("n" * 200)
+    assert block["text"]["type"] == "plain_text"
+    assert len(block["text"]["text"]) == 150
+
+
+# /subscription: one customer
+
+
+def customer(name: str = "Contoso Ltd", **changes) -> CustomerView:
+    values = {
+        "name": name,
+        "domain": "contoso.onmicrosoft.com",
+        "region": "Europe",
+        "contact_name": "Jane Doe",
+        "contact_email": "jane@contoso.com",
+    }
+    return CustomerView(**(values | changes))
+
+
+def subscription(**changes) -> SubscriptionView:
+    values = {
+        "plan_code": "BPOS-S",
+        "seats": 10,
+        "unit_price": Decimal("15.00"),
+        "billing_cycle": "annual",
+        "start_date": date(2024, 1, 15),
+        "renewal_date": date(2025, 1, 15),
+        "status": ACTIVE,
+        "billing_owner": "partner",
+        "partner_of_record": "Northwind Cloud",
+        "of_record_is_caller": True,
+    }
+    return SubscriptionView(**(values | changes))
+
+
+def text_of(view: SubscriptionView, today: date = TODAY, rule: CommissionRule = RULE) -> str:
+    return subscription_text(view, catalogue=BUILT_IN, rule=rule, today=today)
+
+
+def answer(view: CustomerView, views: list[SubscriptionView]) -> list[Message]:
+    blocks = customer_blocks(
+        view, views, partner_name="Northwind Cloud", time_zone="Europe/Berlin",
+        catalogue=BUILT_IN, rule=RULE, today=TODAY,
+    )  # fmt: skip
+    return messages(customer_fallback(view, len(views)), blocks)
+
+
+def many(count: int) -> list[SubscriptionView]:
+    """Subscriptions that differ in plan, seats and start date, so each can be found again."""
+    codes = BUILT_IN.codes()
+    return [
+        subscription(
+            plan_code=codes[index % len(codes)],
+            seats=index + 1,
+            unit_price=BUILT_IN.get(codes[index % len(codes)]).list_price,
+            start_date=date(2020, 1, 1) + timedelta(days=index),
+            renewal_date=date(2025, 1, 1) + timedelta(days=index),
+        )
+        for index in range(count)
+    ]
+
+
+def test_subscription_text_shows_plan_seats_price_values_dates_and_owner():
+    text = text_of(subscription())
+    assert "*BPOS-S* — Business Productivity Online Standard Suite · _active_" in text
+    # 10 × $15.00 = $150.00 a month; × 12 = $1,800.00 a year
+    assert "10 seats × $15.00 per seat = *$150.00 a month* · $1,800.00 a year" in text
+    assert "billed annually by the partner" in text
+    assert "Started 2024-01-15" in text
+    assert "Partner of record: Northwind Cloud" in text
+
+
+def test_subscription_text_says_one_seat_and_monthly_billing():
+    text = text_of(subscription(plan_code="EXO", seats=1, unit_price=Decimal("5.00"),
+                                billing_cycle="monthly", billing_owner="vendor"))  # fmt: skip
+    # 1 × $5.00 = $5.00 a month, $60.00 a year
+    assert "1 seat × $5.00 per seat = *$5.00 a month* · $60.00 a year" in text
+    assert "billed monthly by the vendor" in text
+
+
+def test_subscription_text_formats_large_amounts_with_thousands_separators():
+    text = text_of(subscription(seats=1200))
+    # 1,200 × $15.00 = $18,000.00 a month; × 12 = $216,000.00 a year
+    assert "1,200 seats × $15.00 per seat = *$18,000.00 a month* · $216,000.00 a year" in text
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (0, "(today)"),
+        (1, "(tomorrow)"),
+        (2, "(in 2 days)"),
+        (209, "(in 209 days)"),
+        (1000, "(in 1,000 days)"),
+        (-1, "(1 day overdue)"),
+        (-3, "(3 days overdue)"),
+    ],
+)
+def test_renewal_words_say_how_far_away_the_renewal_is(days, words):
+    renewal = TODAY + timedelta(days=days)
+    assert renewal_words(renewal, TODAY, ACTIVE) == f"renews {renewal.isoformat()} {words}"
+
+
+def test_renewal_words_of_a_cancelled_subscription_say_it_was_due():
+    assert renewal_words(date(2024, 6, 17), TODAY, CANCELLED) == (
+        "was due to renew 2024-06-17 (cancelled)"
+    )
+
+
+def test_subscription_text_tells_the_days_to_renewal():
+    # 20 Jun → 15 Jan 2025: 10 (rest of June) + 31 + 31 + 30 + 31 + 30 + 31 + 15 = 209 days
+    assert "renews 2025-01-15 (in 209 days)" in text_of(subscription())
+
+
+def test_commission_words_in_the_first_year():
+    text = text_of(subscription())
+    # 12% × $1,800.00 = $216.00; 5 whole months × 12% × $150.00 = $90.00; next 12 months:
+    # 7 × $18.00 + 5 × $9.00 = $171.00
+    assert (
+        "Commission: 12% of the first year's value $1,800.00 = *$216.00* "
+        "(first year ends 2025-01-15) · earned to date $90.00 · next 12 months $171.00"
+    ) in text
+
+
+def test_commission_words_after_the_first_year():
+    text = text_of(subscription(start_date=date(2022, 3, 10), renewal_date=date(2025, 3, 10)))
+    # 6% × $1,800.00 = $108.00 a year; 27 months: 12 × $18 + 15 × $9 = $351.00;
+    # next 12 months 12 × $9.00 = $108.00
+    assert (
+        "Commission: 6% of the annual fee $1,800.00 = *$108.00* a year "
+        "(first year ended 2023-03-10) · earned to date $351.00 · next 12 months $108.00"
+    ) in text
+
+
+def test_commission_words_when_another_partner_is_of_record():
+    text = text_of(subscription(partner_of_record="another partner", of_record_is_caller=False))
+    assert "Commission: none — your company is not the partner of record" in text
+    assert "Partner of record: another partner" in text
+    assert "$216.00" not in text
+
+
+def test_commission_words_when_no_partner_is_of_record():
+    text = text_of(subscription(partner_of_record=None, of_record_is_caller=False))
+    assert "Partner of record: none" in text
+    assert "Commission: none — your company is not the partner of record" in text
+
+
+def test_commission_words_during_a_trial():
+    text = text_of(subscription(status=TRIAL))
+    # 12% of the first year's value $1,800.00, once paid; nothing earned meanwhile
+    assert (
+        "Commission: none during the trial; once paid, 12% of the first year's value $1,800.00"
+    ) in text
+    assert "earned to date" not in text
+
+
+def test_commission_words_while_suspended():
+    # 5 whole months × $18.00 = $90.00 earned before
+    assert "Commission: paused while suspended · earned to date $90.00" in text_of(
+        subscription(status=SUSPENDED)
+    )
+
+
+def test_commission_words_when_cancelled():
+    text = text_of(subscription(status=CANCELLED))
+    assert "Commission: no more (cancelled) · earned to date $90.00" in text
+    assert "was due to renew 2025-01-15 (cancelled)" in text
+
+
+def test_commission_words_follow_a_custom_rule():
+    rule = CommissionRule(first_year_rate=Decimal("0.10"), later_rate=Decimal("0.05"))
+    text = text_of(subscription(), rule=rule)
+    # 10% × $1,800.00 = $180.00; 5 × $15.00 = $75.00; 7 × $15.00 + 5 × $7.50 = $142.50
+    assert "10% of the first year's value $1,800.00 = *$180.00*" in text
+    assert "earned to date $75.00 · next 12 months $142.50" in text
+
+
+def test_totals_add_up_active_subscriptions_and_commission_of_record():
+    views = [
+        subscription(),  # active, 10 × $15.00 = $150.00; earned $90.00, expected $171.00
+        # suspended, 5 × $5.00 = $25.00 a month; earned 5 × 12% × $25.00 = $15.00
+        subscription(plan_code="EXO", seats=5, unit_price=Decimal("5.00"), status=SUSPENDED),
+        # active but another partner's: counts in seats and value, not in commission
+        subscription(plan_code="OCO", seats=2, unit_price=Decimal("5.00"),
+                     partner_of_record="another partner", of_record_is_caller=False),
+    ]  # fmt: skip
+    text = totals_text(views, rule=RULE, today=TODAY)
+    # active: 10 + 2 = 12 seats; $150.00 + $10.00 = $160.00 a month; × 12 = $1,920.00 a year
+    assert text.startswith(
+        "*3 subscriptions* (2 active) · 12 active seats · *$160.00 a month* · $1,920.00 a year\n"
+    )
+    # earned $90.00 + $15.00 = $105.00; expected $171.00 + $0.00
+    assert text.endswith(
+        "Your commission: earned to date $105.00 · expected in the next 12 months $171.00"
+    )
+
+
+def test_plural_writes_one_and_many_with_thousands_separators():
+    assert plural(1, "seat") == "1 seat"
+    assert plural(2, "seat") == "2 seats"
+    assert plural(1040, "customer") == "1,040 customers"
+    assert plural(0, "match", "matches") == "0 matches"
+
+
+def test_customer_without_subscriptions_says_so():
+    (message,) = answer(customer(), [])
+    assert_slack_accepts(message)
+    assert "This customer has no subscriptions on record." in mrkdwn_texts(message.blocks)
+
+
+@pytest.mark.parametrize("count", [1, 10, 11, 80, 400])
+def test_customer_answer_fits_slack_limits_and_shows_every_subscription(count):
+    views = many(count)
+    answers = answer(customer(), views)
+    for message in answers:
+        assert_slack_accepts(message)
+    texts = [text for message in answers for text in mrkdwn_texts(message.blocks)]
+    joined = "\n".join(texts)
+    for view in views:
+        # Each subscription is the only one started on its day.
+        started = f"Started {view.start_date.isoformat()} · renews {view.renewal_date.isoformat()}"
+        assert joined.count(started) == 1
+    plan_lines = re.findall(r"^\*(BPOS-S|EXO|SPO|OCO|OLM)\* — ", joined, flags=re.MULTILINE)
+    assert len(plan_lines) == count
+
+
+def test_customer_answer_gives_up_to_ten_subscriptions_a_section_each():
+    (message,) = answer(customer(), many(10))
+    # header, context, totals, divider, 10 subscriptions, rule context: 15 blocks
+    assert len(message.blocks) == 15
+    assert [block["type"] for block in message.blocks].count("section") == 11
+
+
+def test_customer_answer_packs_more_than_ten_subscriptions_together():
+    (message,) = answer(customer(), many(11))
+    subscription_sections = [block for block in message.blocks if block["type"] == "section"][
+        1:
+    ]  # the first section holds the totals
+    assert len(subscription_sections) < 11
+
+
+def test_customer_answer_with_many_subscriptions_is_split_into_several_messages():
+    answers = answer(customer(), many(400))
+    assert len(answers) >= 2
+    assert all(len(message.blocks) <= MAX_BLOCKS for message in answers)
+    assert answers[0].blocks[0]["type"] == "header"
+
+
+def test_customer_answer_never_lets_a_stored_name_ping_anyone():
+    view = customer(
+        DANGEROUS,
+        domain="<@U123>.onmicrosoft.com",
+        region="<https://evil|click>",
+        contact_name="<!here>",
+    )
+    views = [subscription(partner_of_record="<!everyone> & partners")] + many(12)
+    for message in answer(view, views):
+        for text in mrkdwn_texts(message.blocks):
+            assert "<" not in text and ">" not in text, text
+        assert_slack_accepts(message)
+    joined = "\n".join(mrkdwn_texts(answer(view, views)[0].blocks))
+    assert "&lt;@U123&gt;.onmicrosoft.com" in joined
+    assert "&lt;https://evil|click&gt;" in joined
+    assert "&lt;!here&gt;" in joined
+    assert "&lt;!everyone&gt; &amp; partners" in joined
+
+
+def test_customer_answer_header_shows_the_name_as_plain_text():
+    (message,) = answer(customer(DANGEROUS), [subscription()])
+    assert message.blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": DANGEROUS, "emoji": True},
+    }
+
+
+def test_customer_answer_shows_the_contact_with_its_address_escaped():
+    (message,) = answer(customer(), [subscription()])
+    context_text = message.blocks[1]["elements"][0]["text"]
+    assert context_text == (
+        "contoso.onmicrosoft.com · Europe · contact: Jane Doe &lt;jane@contoso.com&gt; · "
+        "customer of Northwind Cloud"
+    )
+
+
+def test_customer_answer_ends_with_the_rule_and_the_day_it_was_computed():
+    (message,) = answer(customer(), [subscription()])
+    assert message.blocks[-1]["elements"][0]["text"] == (
+        "The partner of record earns 12% of the first year's value, then 6% of the annual fee "
+        "after the first year. Dates are as of today, 2024-06-20, in Europe/Berlin."
+    )
+
+
+def test_customer_answer_header_of_a_very_long_name_is_cut_to_150_characters():
+    (message,) = answer(customer("N" * 200), [subscription()])
+    assert len(message.blocks[0]["text"]["text"]) == 150
+    assert_slack_accepts(message)
+
+
+# /subscription through lookup_messages, from the stored rows
+
+
+PARTNER = Partner(
+    id=1, team_id="T0001", name="Northwind Cloud", alert_channel="C0001",
+    manager_channel="C0002", timezone="Europe/Berlin",
+)  # fmt: skip
+
+
+def stored_customer(name: str) -> Customer:
+    return Customer(
+        id=7, partner_id=1, name=name, name_key=name.casefold(),
+        domain="contoso.onmicrosoft.com", region="Europe",
+    )  # fmt: skip
+
+
+def stored_subscription(partner_of_record_id: int | None) -> Subscription:
+    return Subscription(
+        id=3, partner_id=1, customer_id=7, plan_code="EXO", seats=4, unit_price=Decimal("5.00"),
+        billing_cycle="monthly", start_date=date(2024, 1, 15), renewal_date=date(2024, 7, 15),
+        status=ACTIVE, billing_owner="partner", partner_of_record_id=partner_of_record_id,
+    )  # fmt: skip
+
+
+def found_messages(name: str, partner_of_record_id: int | None) -> list[Message]:
+    lookup = Found(stored_customer(name), [stored_subscription(partner_of_record_id)])
+    return lookup_messages(lookup, partner=PARTNER, catalogue=BUILT_IN, rule=RULE, today=TODAY)
+
+
+def test_lookup_answer_never_names_another_partner_of_record():
+    (message,) = found_messages("Contoso Ltd", partner_of_record_id=99)
+    text = "\n".join(mrkdwn_texts(message.blocks))
+    assert "Partner of record: another partner" in text
+    assert "Commission: none — your company is not the partner of record" in text
+
+
+def test_lookup_answer_names_the_caller_when_it_is_partner_of_record():
+    (message,) = found_messages("Contoso Ltd", partner_of_record_id=1)
+    text = "\n".join(mrkdwn_texts(message.blocks))
+    assert "Partner of record: Northwind Cloud" in text
+    # 4 × $5.00 = $20.00 a month; 12% × $240.00 = $28.80; 5 months × 12% × $20.00 = $12.00
+    assert "= *$28.80*" in text
+    assert "earned to date $12.00" in text
+    assert message.text == "Contoso Ltd: 1 subscription"
+
+
+def test_lookup_answer_notification_text_escapes_the_customer_name():
+    # Slack reads a message's top-level text as mrkdwn too (the local shell renders it so).
+    (message,) = found_messages(DANGEROUS, partner_of_record_id=1)
+    assert "<" not in message.text and ">" not in message.text, message.text
+    assert message.text.startswith("&lt;!channel&gt; &amp; Co")
+
+
+def test_lookup_notification_texts_escape_what_was_typed():
+    found = [stored_customer("Contoso Ltd"), stored_customer("Contoso Pharma")]
+    (several,) = lookup_messages(
+        Choices("<!here>", found, 2), partner=PARTNER, catalogue=BUILT_IN, rule=RULE, today=TODAY
+    )
+    assert several.text == "2 customers match “&lt;!here&gt;”"
+    (none,) = lookup_messages(
+        NoMatch("a & b", []), partner=PARTNER, catalogue=BUILT_IN, rule=RULE, today=TODAY
+    )
+    assert none.text == "No customer matches “a &amp; b”"
+
+
+# /subscription: several matches, none, nothing typed
+
+
+def choices(count: int, name: str = "Contoso") -> list[CustomerChoice]:
+    return [
+        CustomerChoice(customer_id=1000 + index, name=f"{name} {index}",
+                       domain=f"contoso{index}.onmicrosoft.com")
+        for index in range(count)
+    ]  # fmt: skip
+
+
+def actions_of(blocks: list[dict]) -> dict:
+    (actions,) = [block for block in blocks if block["type"] == "actions"]
+    return actions
+
+
+@pytest.mark.parametrize("count", [2, 5])
+def test_a_few_matches_are_buttons_with_unique_action_ids(count):
+    blocks = choices_blocks("contoso", choices(count), total=count)
+    assert_slack_accepts(Message("matches", blocks))
+    elements = actions_of(blocks)["elements"]
+    assert [element["type"] for element in elements] == ["button"] * count
+    assert len({element["action_id"] for element in elements}) == count
+    assert [element["value"] for element in elements] == [str(1000 + i) for i in range(count)]
+    assert elements[0]["text"]["text"] == "Contoso 0 · contoso0.onmicrosoft.com"
+
+
+def test_a_few_matches_say_how_many_matched_with_the_query_escaped():
+    blocks = choices_blocks("<!here> co", choices(2), total=2)
+    assert blocks[0]["text"]["text"] == "*2 customers match “&lt;!here&gt; co”* — pick one:"
+    assert all("Showing the first" not in text for text in mrkdwn_texts(blocks))
+
+
+def test_more_than_five_matches_are_a_select_menu():
+    blocks = choices_blocks("contoso", choices(6), total=6)
+    assert_slack_accepts(Message("matches", blocks))
+    (element,) = actions_of(blocks)["elements"]
+    assert element["type"] == "static_select"
+    assert [option["value"] for option in element["options"]] == [str(1000 + i) for i in range(6)]
+
+
+def test_a_hundred_shown_of_more_matches_say_how_many_are_shown():
+    blocks = choices_blocks("contoso", choices(100), total=250)
+    assert_slack_accepts(Message("matches", blocks))
+    (element,) = actions_of(blocks)["elements"]
+    assert len(element["options"]) == 100
+    assert blocks[0]["text"]["text"].startswith("*250 customers match")
+    assert blocks[-1]["elements"][0]["text"].startswith("Showing the first 100 of 250.")
+
+
+def test_more_than_a_hundred_matches_are_capped_at_a_hundred_options_with_a_note():
+    blocks = choices_blocks("contoso", choices(150), total=150)
+    (element,) = actions_of(blocks)["elements"]
+    assert len(element["options"]) == MAX_OPTIONS
+    # Only 100 of the 150 can be picked, so the reader must be told.
+    assert blocks[-1]["type"] == "context"
+    assert blocks[-1]["elements"][0]["text"].startswith("Showing the first 100 of 150.")
+
+
+def test_long_customer_names_are_cut_to_fit_options_and_buttons():
+    long_name = "Contoso International Holdings and Subsidiaries of the Northern Hemisphere"
+    for count in (3, 20):
+        blocks = choices_blocks("contoso", choices(count, name=long_name), total=count)
+        assert_slack_accepts(Message("matches", blocks))
+        labels = text_objects(actions_of(blocks), "plain_text")
+        labels = [label for label in labels if label != "Pick a customer"]
+        assert len(labels) == count
+        assert all(len(label) <= 75 and label.endswith("…") for label in labels)
+
+
+def test_no_match_without_suggestions_says_what_to_type():
+    blocks = no_match_blocks("zzz", [])
+    assert_slack_accepts(Message("no match", blocks))
+    assert blocks[0]["text"]["text"] == "No customer of yours matches “zzz”."
+    assert not [block for block in blocks if block["type"] == "actions"]
+    assert "`/subscription contoso`" in blocks[-1]["elements"][0]["text"]
+
+
+def test_no_match_with_suggestions_offers_them_as_buttons():
+    blocks = no_match_blocks("<cntoso>", choices(3))
+    assert_slack_accepts(Message("no match", blocks))
+    assert blocks[0]["text"]["text"] == "No customer of yours matches “&lt;cntoso&gt;”."
+    assert "*Did you mean…*" in mrkdwn_texts(blocks)
+    elements = actions_of(blocks)["elements"]
+    assert [element["value"] for element in elements] == ["1000", "1001", "1002"]
+    assert len({element["action_id"] for element in elements}) == 3
+
+
+def test_usage_shows_the_command_and_examples():
+    blocks = usage_blocks()
+    assert_slack_accepts(Message("usage", blocks))
+    text = "\n".join(mrkdwn_texts(blocks))
+    assert "`/subscription &lt;customer&gt;`" in text
+    assert "• `/subscription contoso`" in text
+    assert "• `/subscription contoso.onmicrosoft.com`" in text
+    assert "• `/subscription fabrikam dental`" in text
+    assert "<" not in text and ">" not in text
+
+
+def test_too_long_search_says_how_long_it_was_and_the_maximum():
+    blocks = too_long_blocks(1234)
+    assert_slack_accepts(Message("too long", blocks))
+    text = blocks[0]["text"]["text"]
+    assert "1,234 characters long" in text
+    assert "at most 200 characters" in text
+
+
+# /partnerbot help
+
+CONTRACT_COMMANDS = (
+    "/subscription",
+    "/order",
+    "/order list",
+    "/order cancel",
+    "/order resend",
+    "/outage declare",
+    "/outage update",
+    "/outage resolve",
+    "/outage list",
+    "/outage apology",
+    "/summary",
+    "/summary schedule",
+    "/partnerbot help",
+)
+
+
+def help_text() -> str:
+    return "\n".join(mrkdwn_texts(help_blocks()))
+
+
+def test_help_fits_slack_limits():
+    assert_slack_accepts(Message("help", help_blocks()))
+
+
+def test_help_mentions_every_slash_command_of_the_contract():
+    text = help_text()
+    missing = [command for command in CONTRACT_COMMANDS if f"{command}" not in text]
+    assert missing == []
+    assert "/summary schedule off" in text
+
+
+def test_help_gives_an_example_of_every_slash_command():
+    example_lines = re.findall(r"^Examples?: (.+)$", help_text(), flags=re.MULTILINE)
+    examples = [e for line in example_lines for e in re.findall(r"`([^`]+)`", line)]
+    without_example = [
+        command
+        for command in CONTRACT_COMMANDS
+        if not any(example == command or example.startswith(command + " ") for example in examples)
+    ]
+    assert without_example == []
+
+
+def test_help_has_no_raw_angle_brackets_that_slack_would_read_as_links():
+    for text in mrkdwn_texts(help_blocks()):
+        assert "<" not in text and ">" not in text, text
+    assert "/subscription &lt;customer name, domain or part of it&gt;" in help_text()
+
+
+def test_help_marks_commands_not_built_yet_as_coming_soon():
+    sections = [block["text"]["text"] for block in help_blocks() if block["type"] == "section"]
+    (subscription_help,) = [text for text in sections if text.startswith("*`/subscription")]
+    (order_help,) = [text for text in sections if text.startswith("*`/order &lt;customer")]
+    assert "coming soon" not in subscription_help
+    assert "_(coming soon)_" in order_help
+
+
+def test_coming_soon_names_the_command_escaped():
+    (block,) = coming_soon_blocks("/order <x>")
+    assert block["text"]["text"].startswith("`/order &lt;x&gt;` is coming soon.")
+    assert "<" not in block["text"]["text"]
