@@ -133,16 +133,21 @@ def commission_for(
     status: str,
     on: date,
     rule: CommissionRule = CommissionRule(),
+    renewal_date: date | None = None,
 ) -> Commission:
     """Works out the commission of one subscription: each month of service earns the rate of its
-    year (first-year rate for months 1-12, the later rate after), on the month's value."""
+    year (first-year rate for months 1-12, the later rate after), on the month's value. A cancelled
+    subscription served until its renewal date (the end of its term) and earned nothing after."""
     monthly = monthly_value(seats, unit_price)
     first_year_ends = add_years(start_date, 1)
     in_first_year = on < first_year_ends
     rate = rule.first_year_rate if in_first_year else rule.later_rate
     base = annual_value(seats, unit_price)
 
-    earned = earned_by(on, monthly=monthly, start_date=start_date, rule=rule)
+    served_until = on
+    if status == CANCELLED and renewal_date is not None:
+        served_until = min(on, renewal_date)
+    earned = earned_by(served_until, monthly=monthly, start_date=start_date, rule=rule)
     expected = Decimal(0)
     if status == ACTIVE:
         # What the months of service completed over the next twelve months will earn.

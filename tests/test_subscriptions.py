@@ -449,3 +449,14 @@ def test_suggest_returns_each_customer_once_even_when_name_and_domain_both_match
 
 def test_suggest_of_no_candidates_is_nothing():
     assert suggest("contoso", [], limit=5) == []
+
+
+def test_a_cancelled_subscription_stops_earning_at_the_end_of_its_term():
+    # 10 seats × $15.00 = $150.00 a month; months 15 Jan 2024 → 15 Jan 2025 are 12 at 12% ($18.00
+    # each) = $216.00; it was cancelled and its term ended on 15 Jan 2025, so nothing after.
+    result = commission_for(
+        seats=10, unit_price=Decimal("15.00"), start_date=date(2024, 1, 15), status=CANCELLED,
+        on=date(2025, 11, 20), renewal_date=date(2025, 1, 15),
+    )  # fmt: skip
+    assert result.earned_to_date == Decimal("216.00")
+    assert result.expected_next_12_months == Decimal("0.00")

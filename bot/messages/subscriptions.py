@@ -162,6 +162,7 @@ def subscription_text(
         status=view.status,
         on=today,
         rule=rule,
+        renewal_date=view.renewal_date,
     )
     monthly = format_money(monthly_value(view.seats, view.unit_price))
     annual = format_money(annual_value(view.seats, view.unit_price))
@@ -192,7 +193,7 @@ def totals_text(subscriptions: list[SubscriptionView], *, rule: CommissionRule, 
             continue
         commission = commission_for(
             seats=s.seats, unit_price=s.unit_price, start_date=s.start_date,
-            status=s.status, on=today, rule=rule,
+            status=s.status, on=today, rule=rule, renewal_date=s.renewal_date,
         )  # fmt: skip
         earned += commission.earned_to_date
         expected += commission.expected_next_12_months
