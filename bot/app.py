@@ -18,9 +18,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers.errors
 import handlers.health
 import handlers.help
+import handlers.order_pages
+import handlers.orders
 import handlers.slack_events
 import handlers.subscriptions
 from bot.catalogue import load_catalogue
+from bot.outbox import OutboxWorker
+from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, secret_value
 from bot.subscriptions import CommissionRule
@@ -65,6 +69,7 @@ def build_bolt_app(
     )
     app.use(partner_middleware(services))
     handlers.subscriptions.register(app)
+    handlers.orders.register(app)
     handlers.help.register(app)
     handlers.errors.register(app)
     return app
@@ -108,11 +113,23 @@ def create_web_app(
         yield
         await handler.close_async()
 
+    async def background_work(_app: web.Application) -> AsyncIterator[None]:
+        worker = OutboxWorker(services.sessions, bolt_app.client, clock=services.clock)
+        services.wake_outbox = worker.wake
+        worker.start()
+        scheduler = build_scheduler(services)
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
+        await worker.stop()
+
     web_app.cleanup_ctx.append(dispose_engine)
+    web_app.cleanup_ctx.append(background_work)
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)
     handlers.slack_events.register(web_app)
     handlers.health.register(web_app)
+    handlers.order_pages.register(web_app)
     return web_app
 
 

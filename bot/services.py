@@ -25,3 +25,5 @@ class Services:
     rule: CommissionRule
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utc_now
+    # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
+    wake_outbox: Callable[[], None] = lambda: None

@@ -23,9 +23,15 @@ def signed_headers(signing_secret: str, body: str, *, timestamp: int | None = No
 
 
 def slash_command_body(
-    *, command: str, text: str, team_id: str, user_id: str, response_url: str,
-    channel_id: str = "C0LOCAL", user_name: str = "someone",
-) -> str:  # fmt: skip
+    *,
+    command: str,
+    text: str,
+    team_id: str,
+    user_id: str,
+    response_url: str,
+    channel_id: str = "C0LOCAL",
+    user_name: str = "someone",
+) -> str:
     """The form body Slack posts for a slash command."""
     return urlencode(
         {
@@ -46,9 +52,14 @@ def slash_command_body(
 
 
 def block_action_body(
-    *, action: dict, block_id: str, team_id: str, user_id: str, response_url: str,
+    *,
+    action: dict,
+    block_id: str,
+    team_id: str,
+    user_id: str,
+    response_url: str,
     channel_id: str = "C0LOCAL",
-) -> str:  # fmt: skip
+) -> str:
     """The form body Slack posts when someone clicks a button or picks an option."""
     payload = {
         "type": "block_actions",
@@ -75,3 +86,38 @@ def clicked(*, kind: str, action_id: str, value: str, label: str) -> dict:
         "value": value,
         "text": {"type": "plain_text", "text": label},
     }
+
+
+def view_submission_body(*, view: dict, values: dict, team_id: str, user_id: str) -> str:
+    """The form body Slack posts when someone submits a modal; `values` maps each input block
+    to its action's state (`{"value": …}` or `{"selected_option": {…}}`)."""
+    state = {
+        block_id: {block_id if "action_id" not in value else value["action_id"]: value}
+        for block_id, value in values.items()
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0LOCAL",
+        "trigger_id": f"{int(time.time())}.{secrets.randbelow(10**9)}.local",
+        "view": {**view, "id": "V0LOCAL", "team_id": team_id, "state": {"values": state}},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_suggestion_body(
+    *, action_id: str, block_id: str, value: str, team_id: str, user_id: str
+) -> str:
+    """The form body Slack posts when someone types into an external select (options load)."""
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0LOCAL",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "container": {"type": "view", "view_id": "V0LOCAL"},
+    }
+    return urlencode({"payload": json.dumps(payload)})

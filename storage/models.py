@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -123,3 +123,64 @@ class Subscription(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: an order filed by partner staff, waiting for the customer's answer
+class Order(SQLModel, table=True):
+    __tablename__ = "customer_order"  # "order" is an SQL keyword
+    __table_args__ = (
+        Index("ix_customer_order_partner_filed", "partner_id", "filed_at"),
+        # The scheduler's expiry and reminder sweeps read pending orders by age.
+        Index("ix_customer_order_state_expires", "state", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    plan_code: str = Field(max_length=16)
+    seats: int
+    unit_price: Decimal = Field(sa_type=Cents)  # per seat per month, as offered
+    billing_owner: str = Field(max_length=10)  # vendor | partner
+    # The subscription whose seats the order changes, when the customer already has the plan.
+    subscription_id: int | None = Field(
+        default=None, foreign_key="subscription.id", ondelete="SET NULL"
+    )
+    previous_seats: int | None = None
+    note: str = Field(default="", max_length=500)
+    state: str = Field(default="pending", max_length=10)
+    # sha256 of the link's token; the token itself is never stored. Replaced by /order resend.
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    filed_by: str = Field(max_length=32)  # Slack user id
+    filed_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str = Field(default="", max_length=32)  # who cancelled, for staff actions
+    # The audit trail of the customer's answer, as typed on the page and as the request came.
+    confirmer_name: str = Field(default="", max_length=200)
+    confirmer_email: str = Field(default="", max_length=254)
+    confirmer_ip: str = Field(default="", max_length=64)
+    confirmer_user_agent: str = Field(default="", max_length=500)
+    decline_reason: str = Field(default="", max_length=1000)
+
+
+# Database model: a Slack message to deliver, written in the transaction that decided to send it
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique per message the bot means to send: writing it twice stores it once.
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", ondelete="CASCADE")
+    method: str = Field(max_length=40)  # Web API method, e.g. chat.postMessage
+    channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON arguments of the call
+    state: str = Field(default="pending", max_length=10)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ts: str = Field(default="", max_length=32)  # the posted message's Slack timestamp
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

@@ -27,13 +27,11 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "Files an order and gives you a confirmation link to send to the customer "
         "(no arguments: a form).",
         ("/order contoso EXO 25", "/order"),
-        available=False,
     ),
     CommandHelp(
         "/order list · /order cancel <order id> · /order resend <order id>",
         "Pending and recent orders; cancel one; send a fresh link (the old one stops working).",
         ("/order list", "/order cancel 42", "/order resend 42"),
-        available=False,
     ),
     CommandHelp(
         "/outage declare <service> [region] — <title>",

@@ -254,27 +254,34 @@ def choice_label(choice: CustomerChoice) -> str:
     return f"{choice.name} · {choice.domain}"
 
 
-def pick_elements(choices: list[CustomerChoice]) -> list[dict]:
-    """Buttons for a few customers, a select menu for more."""
+def pick_elements(
+    choices: list[CustomerChoice],
+    *,
+    button_action: str = SubscriptionAction.PICK_CUSTOMER,
+    select_action: str = SubscriptionAction.PICK_CUSTOMER_SELECT,
+    suffix: str = "",
+) -> list[dict]:
+    """Buttons for a few customers, a select menu for more; each value is the customer's id
+    followed by `suffix` (what else the click needs to carry)."""
     if len(choices) <= MAX_PICK_BUTTONS:
         return [
             {
                 "type": "button",
-                "action_id": f"{SubscriptionAction.PICK_CUSTOMER}:{index}",
+                "action_id": f"{button_action}:{index}",
                 "text": plain(shorten(choice_label(choice), MAX_BUTTON_TEXT)),
-                "value": str(choice.customer_id),
+                "value": f"{choice.customer_id}{suffix}",
             }
             for index, choice in enumerate(choices)
         ]
     return [
         {
             "type": "static_select",
-            "action_id": SubscriptionAction.PICK_CUSTOMER_SELECT,
+            "action_id": select_action,
             "placeholder": plain("Pick a customer"),
             "options": [
                 {
                     "text": plain(shorten(choice_label(choice), MAX_OPTION_TEXT)),
-                    "value": str(choice.customer_id),
+                    "value": f"{choice.customer_id}{suffix}",
                 }
                 for choice in choices[:MAX_OPTIONS]
             ],

@@ -1,0 +1,1 @@
+"""Orders with customer confirmation links: the rules (tokens, expiry, states) and the flows."""

@@ -1,0 +1,277 @@
+"""Order rules: link tokens, CSRF tokens, expiry, state transitions and the /order arguments."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.catalogue import Catalogue
+from bot.messages import escape
+from bot.subscriptions import annual_value, clean_query, format_money, monthly_value
+from bot.zones import zone
+
+TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
+# token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+MAX_SEATS = 10_000
+MAX_NOTE_LENGTH = 500
+REMIND_AFTER = timedelta(days=3)
+
+
+class OrderState(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+def new_token() -> tuple[str, str]:
+    """Returns a fresh link token and the hash that is stored in its place."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """Hashes a link token for storage and lookup (sha256, hex)."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def well_formed(token: str) -> bool:
+    """Tells whether a string could be a token this bot issued (saves a query on junk)."""
+    return bool(TOKEN_SHAPE.match(token))
+
+
+def token_matches(token: str, stored_hash: str) -> bool:
+    """Compares a presented token with a stored hash in constant time."""
+    return hmac.compare_digest(token_hash(token), stored_hash)
+
+
+def csrf_token(secret_key: str, *, order_id: int, stored_hash: str) -> str:
+    """Signs a form for one order and one link: another order's form, or a form from before a
+    resend, does not carry a valid token."""
+    message = f"order-form:{order_id}:{stored_hash}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_valid(secret_key: str, presented: str, *, order_id: int, stored_hash: str) -> bool:
+    """Checks a form's CSRF token in constant time."""
+    expected = csrf_token(secret_key, order_id=order_id, stored_hash=stored_hash)
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace"))
+
+
+def expiry(filed_at: datetime, ttl_days: int) -> datetime:
+    """Returns when a link filed at `filed_at` stops working."""
+    return filed_at + timedelta(days=ttl_days)
+
+
+def effective_state(state: str, expires_at: datetime, now: datetime) -> OrderState:
+    """The state a reader should see: a pending order past its expiry is expired, even before
+    the scheduler's sweep has written so."""
+    current = OrderState(state)
+    if current is OrderState.PENDING and now >= expires_at:
+        return OrderState.EXPIRED
+    return current
+
+
+def reminder_due(
+    state: str,
+    filed_at: datetime,
+    reminded_at: datetime | None,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Tells whether the filer should be reminded of an order still waiting after 3 days."""
+    return (
+        effective_state(state, expires_at, now) is OrderState.PENDING
+        and reminded_at is None
+        and now - filed_at >= REMIND_AFTER
+    )
+
+
+# What a customer's answer does to an order in each state.
+class Answer(StrEnum):
+    CONFIRM = "confirm"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of an answer: the new state, or why nothing changes."""
+
+    changes: bool
+    state: OrderState
+
+
+def answer_order(state: str, expires_at: datetime, now: datetime, answer: Answer) -> Transition:
+    """Decides what a customer's answer does: only a pending, unexpired order changes; any other
+    state stays as it is (so a second click or a retry is harmless)."""
+    current = effective_state(state, expires_at, now)
+    if current is not OrderState.PENDING:
+        return Transition(False, current)
+    target = OrderState.CONFIRMED if answer is Answer.CONFIRM else OrderState.DECLINED
+    return Transition(True, target)
+
+
+def staff_can_change(state: str, expires_at: datetime, now: datetime) -> bool:
+    """Tells whether staff may still cancel an order or send a new link for it."""
+    return effective_state(state, expires_at, now) is OrderState.PENDING
+
+
+# The /order command's arguments.
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_query: str
+    plan_code: str
+    seats: int
+
+
+@dataclass(frozen=True)
+class OrderSubcommand:
+    name: str  # list | cancel | resend | help
+    order_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OpenModal:
+    """No arguments: the order form."""
+
+
+@dataclass(frozen=True)
+class BadArguments:
+    problem: str  # says what is wrong and what to type instead
+
+
+Parsed = OrderRequest | OrderSubcommand | OpenModal | BadArguments
+
+USAGE = (
+    "Type `/order <customer> <plan code> <seats>`, e.g. `/order contoso.com BPOS-S 25`, "
+    "or just `/order` for a form."
+)
+
+
+def parse_seats(text: str) -> int | str:
+    """Reads a seat count; returns the problem as text when it is not a sane whole number."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    if not re.fullmatch(r"[+-]?\d+", cleaned):
+        return f"Seats must be a whole number, such as 25; `{escape(text)}` is not."
+    seats = int(cleaned)
+    if seats < 1:
+        return f"Seats must be at least 1; `{escape(text)}` is not."
+    if seats > MAX_SEATS:
+        return (
+            f"An order can have at most {MAX_SEATS:,} seats; `{escape(text)}` is more. "
+            "For larger deals, split the order or talk to your distributor."
+        )
+    return seats
+
+
+def parse_order_command(text: str, catalogue: Catalogue) -> Parsed:
+    """Reads `/order …`: the customer from the left, the plan code and the seats from the right,
+    so a customer's name may contain spaces."""
+    words = clean_query(text).split(" ") if clean_query(text) else []
+    if not words:
+        return OpenModal()
+    first = words[0].lower()
+    if first in ("list", "help") and len(words) == 1:
+        return OrderSubcommand(first)
+    if first in ("cancel", "resend") and len(words) <= 2:
+        if len(words) == 1:
+            return BadArguments(
+                f"Which order? Type `/order {first} <order id>`, e.g. "
+                f"`/order {first} 42`; `/order list` shows the ids."
+            )
+        number = words[1].lstrip("#")
+        if not number.isdigit() or len(number) > 12:
+            return BadArguments(
+                f"`{escape(words[1])}` is not an order id; ids are numbers such as 42 "
+                "(see `/order list`)."
+            )
+        return OrderSubcommand(first, int(number))
+    codes = ", ".join(f"`{code}`" for code in catalogue.codes())
+    if len(words) < 3:
+        missing = "the plan code and the seats" if len(words) == 1 else "the seats"
+        return BadArguments(f"Missing {missing}. {USAGE} Plan codes: {codes}.")
+    *customer, code, seats_text = words
+    seats = parse_seats(seats_text)
+    if isinstance(seats, str):
+        return BadArguments(seats + " " + USAGE)
+    plan = catalogue.get(code)
+    if plan is None:
+        return BadArguments(f"`{escape(code)}` is not a plan code. Valid codes: {codes}.")
+    return OrderRequest(" ".join(customer), plan.code, seats)
+
+
+# What an order says, for Slack and for the customer's page alike.
+
+
+@dataclass(frozen=True)
+class OrderDescription:
+    number: int
+    customer_name: str
+    customer_domain: str
+    partner_name: str
+    plan_code: str
+    plan_name: str
+    services: tuple[str, ...]
+    seats: int
+    previous_seats: int | None  # set when the order changes an existing subscription's seats
+    unit_price: str  # money, formatted
+    monthly: str
+    annual: str
+    billing_owner: str  # "the vendor" or the partner's name
+    expires: str  # date and time in the reader's time zone
+    note: str
+
+    @property
+    def change_words(self) -> str:
+        """Says what the order does to the customer's subscriptions, in plain words."""
+        if self.previous_seats is None:
+            return f"a new {self.plan_code} subscription of {self.seats:,} seats"
+        direction = "adds" if self.seats > self.previous_seats else "removes"
+        difference = abs(self.seats - self.previous_seats)
+        return (
+            f"changes the existing {self.plan_code} subscription from {self.previous_seats:,} "
+            f"to {self.seats:,} seats ({direction} {difference:,})"
+        )
+
+
+def when_in(moment: datetime, time_zone: str) -> str:
+    """Writes a moment as a reader in a zone reads it: `Sun 6 Dec 2026, 14:03 Europe/Berlin`."""
+    local = moment.astimezone(zone(time_zone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {time_zone}"
+
+
+def describe(order, *, customer, partner, catalogue: Catalogue, time_zone: str) -> OrderDescription:
+    """Puts an order into words and figures (nothing escaped: each reader escapes its own way)."""
+    plan = catalogue.get(order.plan_code)
+    owner = "the vendor" if order.billing_owner == "vendor" else partner.name
+    return OrderDescription(
+        number=order.id,
+        customer_name=customer.name,
+        customer_domain=customer.domain,
+        partner_name=partner.name,
+        plan_code=order.plan_code,
+        plan_name=plan.name if plan else order.plan_code,
+        services=plan.services if plan else (),
+        seats=order.seats,
+        previous_seats=order.previous_seats,
+        unit_price=format_money(order.unit_price),
+        monthly=format_money(monthly_value(order.seats, order.unit_price)),
+        annual=format_money(annual_value(order.seats, order.unit_price)),
+        billing_owner=owner,
+        expires=when_in(order.expires_at, time_zone),
+        note=order.note,
+    )
+
+
+def link_for(base_url: str, token: str) -> str:
+    """The confirmation link the partner sends to the customer."""
+    return f"{base_url}/orders/{token}"

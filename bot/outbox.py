@@ -1,0 +1,179 @@
+"""The outbox: Slack messages are written as rows in the transaction that decides to send them,
+and this worker delivers them afterwards.
+
+Delivery is at least once with the smallest window we can make: a row is claimed with a lease,
+posted, and marked sent with its Slack `ts` at once. Only a crash between Slack accepting a post and
+that mark (milliseconds) can send a message twice; a crash anywhere else loses nothing and repeats
+nothing, because an unsent row is simply claimed again when its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import Message
+from bot.zones import utc_now
+from storage import outbox
+from storage.db import Sessions
+from storage.models import OutboxMessage
+
+LEASE = timedelta(seconds=60)
+POLL_SECONDS = 2.0
+BATCH = 20
+CONCURRENCY = 8
+MAX_ATTEMPTS = 8
+# Errors that another attempt cannot fix: the message is marked failed at once.
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "no_permission",
+    "missing_scope",
+    "user_not_found",
+    "invalid_blocks",
+    "msg_too_long",
+    "cannot_dm_bot",
+    "user_disabled",
+    "invalid_arguments",
+}
+
+logger = logging.getLogger(__name__)
+
+
+def post_message(
+    *, key: str, channel: str, message: Message, partner_id: int | None, now: datetime, **arguments
+) -> dict:
+    """An outbox row for chat.postMessage; `key` names the message so it is queued once."""
+    payload = {"text": message.text, "blocks": message.blocks, **arguments}
+    return {
+        "idempotency_key": key,
+        "partner_id": partner_id,
+        "method": "chat.postMessage",
+        "channel": channel,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "state": outbox.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "sent_at": None,
+        "ts": "",
+        "last_error": "",
+        "created_at": now,
+    }
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Waits longer after each failed attempt: 2 s, 4 s, 8 s … at most 5 minutes."""
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+@dataclass
+class Delivery:
+    """What one attempt came to."""
+
+    ts: str = ""
+    error: str = ""
+    permanent: bool = False
+
+
+class OutboxWorker:
+    """Delivers due outbox rows with bounded concurrency until stopped."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        client: AsyncWebClient,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        poll_seconds: float = POLL_SECONDS,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.slots = asyncio.Semaphore(concurrency)
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        """Tells the worker there are new rows, so it need not wait for its next poll."""
+        self.ready.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run(self) -> None:
+        while True:
+            try:
+                delivered = await self.deliver_due()
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop deliveries
+                logger.exception("outbox pass failed; trying again shortly")
+                delivered = 0
+            if delivered:
+                continue  # there may be more due rows
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), self.poll_seconds)
+            self.ready.clear()
+
+    async def deliver_due(self) -> int:
+        """Claims due rows and delivers them; returns how many were claimed."""
+        async with self.sessions() as session:
+            rows = await outbox.claim(session=session, now=self.clock(), lease=LEASE, limit=BATCH)
+            await session.commit()
+        await asyncio.gather(*(self.deliver(row) for row in rows))
+        return len(rows)
+
+    async def deliver(self, row: OutboxMessage) -> None:
+        async with self.slots:
+            result = await self.attempt(row)
+        async with self.sessions() as session:
+            if result.ts or not result.error:
+                await outbox.mark_sent(
+                    session=session, message_id=row.id, ts=result.ts, now=self.clock()
+                )
+            else:
+                give_up = result.permanent or row.attempts >= MAX_ATTEMPTS
+                retry_at = None if give_up else self.clock() + retry_delay(row.attempts)
+                level = logging.ERROR if give_up else logging.WARNING
+                logger.log(
+                    level,
+                    "outbox message %s (%s) to %s failed: %s%s",
+                    row.id,
+                    row.idempotency_key,
+                    row.channel,
+                    result.error,
+                    " - giving up" if give_up else "",
+                )
+                await outbox.mark_failed(
+                    session=session, message_id=row.id, error=result.error, retry_at=retry_at
+                )
+            await session.commit()
+
+    async def attempt(self, row: OutboxMessage) -> Delivery:
+        arguments = {"channel": row.channel, **json.loads(row.payload)}
+        try:
+            response = await self.client.api_call(row.method, json=arguments)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "error"))
+            return Delivery(error=code, permanent=code in PERMANENT_ERRORS)
+        except Exception as error:  # noqa: BLE001 - network trouble of any kind: try again later
+            return Delivery(error=f"{type(error).__name__}: {error}")
+        return Delivery(ts=str(response.get("ts", "")))

@@ -1,0 +1,85 @@
+"""Every scheduled job in one place, each with its trigger beside it.
+
+Each `serve` process runs its own AsyncIOScheduler with in-memory jobs (APScheduler's job stores
+must not be shared between processes). Jobs are safe to run in several processes at once: each
+claims its rows with a conditional UPDATE, so every expiry and reminder is reported once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.orders import flows as order_flows
+from bot.services import Services
+from bot.zones import utc_now
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    does: str
+    trigger: IntervalTrigger
+    run: Callable[[Services], Awaitable[int]]
+
+
+async def expire_orders(services: Services) -> int:
+    async with services.sessions() as session:
+        return await order_flows.expire_orders(
+            session, now=services.clock(), catalogue=services.catalogue
+        )
+
+
+async def remind_filers(services: Services) -> int:
+    async with services.sessions() as session:
+        return await order_flows.remind_filers(
+            session, now=services.clock(), catalogue=services.catalogue
+        )
+
+
+JOBS = (
+    Job(
+        "expire-orders",
+        "expires pending orders past ORDER_LINK_TTL_DAYS and tells the filer",
+        IntervalTrigger(minutes=5),
+        expire_orders,
+    ),
+    Job(
+        "remind-filers",
+        "reminds the filer of an order that has waited 3 days",
+        IntervalTrigger(minutes=15),
+        remind_filers,
+    ),
+)
+
+
+async def run_job(job: Job, services: Services) -> int:
+    """Runs one job in its own session; a failure is logged, and the scheduler carries on."""
+    try:
+        done = await job.run(services)
+    except Exception:  # noqa: BLE001 - one failed run must not stop the scheduler
+        logger.exception("scheduled job %s failed; it runs again at its next time", job.id)
+        services.metrics.errors.labels("job").inc()
+        return 0
+    if done:
+        logger.info("scheduled job %s: %d done", job.id, done)
+        services.wake_outbox()
+    return done
+
+
+def build_scheduler(services: Services) -> AsyncIOScheduler:
+    """Builds the scheduler with every job; start it inside the running event loop."""
+    scheduler = AsyncIOScheduler(
+        job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1}
+    )
+    for job in JOBS:
+        # Every job also runs once soon after start, so a bot that was down catches up.
+        scheduler.add_job(
+            run_job, job.trigger, args=(job, services), id=job.id, next_run_time=utc_now()
+        )
+    return scheduler

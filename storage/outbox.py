@@ -1,0 +1,98 @@
+"""Queries of the outbox: messages written with the change that caused them, claimed for delivery
+with a lease (row locks on PostgreSQL), marked sent with the Slack ts at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+async def add(*, session: AsyncSession, rows: list[dict]) -> None:
+    """Writes messages to send, in the caller's transaction; a key written before is kept as it
+    was (so writing the same message twice queues it once)."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).values(rows)
+    await session.exec(statement.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+async def claim(
+    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Claims up to `limit` due messages for this worker until the lease runs out; rows another
+    worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == PENDING, col(OutboxMessage.next_attempt_at) <= now)
+        .where(
+            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.exec(due)).all())
+    if not ids:
+        return []
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+    )
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(result.all())
+
+
+async def mark_sent(*, session: AsyncSession, message_id: int, ts: str, now: datetime) -> None:
+    """Records a delivered message and its Slack timestamp."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(state=SENT, ts=ts, sent_at=now, claimed_until=None, last_error="")
+    )
+
+
+async def mark_failed(
+    *, session: AsyncSession, message_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """Records a failed attempt: tried again at `retry_at`, or given up when it is None."""
+    values = {"last_error": error[:500], "claimed_until": None}
+    if retry_at is None:
+        values["state"] = FAILED
+    else:
+        values["next_attempt_at"] = retry_at
+    await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+async def by_key_prefix(*, session: AsyncSession, prefix: str) -> list[OutboxMessage]:
+    """Lists the messages whose idempotency key starts with a prefix, oldest first."""
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.idempotency_key).startswith(prefix, autoescape=True))
+        .order_by(OutboxMessage.id)
+    )
+    return list(result.all())
+
+
+async def count_by_state(*, session: AsyncSession) -> dict[str, int]:
+    """Counts messages in each state."""
+    result = await session.exec(
+        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    )
+    return {state: int(count) for state, count in result.all()}
