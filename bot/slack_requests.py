@@ -90,11 +90,9 @@ def clicked(*, kind: str, action_id: str, value: str, label: str) -> dict:
 
 def view_submission_body(*, view: dict, values: dict, team_id: str, user_id: str) -> str:
     """The form body Slack posts when someone submits a modal; `values` maps each input block
-    to its action's state (`{"value": …}` or `{"selected_option": {…}}`)."""
-    state = {
-        block_id: {block_id if "action_id" not in value else value["action_id"]: value}
-        for block_id, value in values.items()
-    }
+    to its input's state (`{"value": …}` or `{"selected_option": {…}}`), the input's action id
+    being the block's id."""
+    state = {block_id: {block_id: value} for block_id, value in values.items()}
     payload = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": "local"},
