@@ -13,10 +13,11 @@ import sys
 import uuid
 from collections.abc import Callable
 
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.app import build_bolt_app
+from bot.app import build_bolt_app, create_web_app
 from bot.local_slack import LocalSlack
 from bot.messages.text import Choice, render
 from bot.services import Services
@@ -30,9 +31,10 @@ QUIT = ("quit", "exit", r"\q")
 def usage(partner: Partner) -> str:
     return (
         f"partnerbot local shell for {partner.name} (workspace {partner.team_id}).\n"
-        "Type slash commands as you would in Slack, e.g. `/subscription contoso` or "
-        "`/partnerbot help`.\nA number picks one of the choices [1], [2], … shown under an "
-        "answer; `quit` leaves."
+        "Type slash commands as you would in Slack, e.g. `/subscription contoso`, "
+        "`/order contoso EXO 10` or `/partnerbot help`.\nA number picks one of the choices [1], "
+        "[2], … shown under an answer; `quit` leaves. Messages the bot posts to channels and "
+        "DMs are shown as they go out."
     )
 
 
@@ -45,6 +47,9 @@ class Shell:
         self.signing_secret = secrets.token_hex(16)
         self.bolt_app: AsyncApp | None = None
         self.choices: list[Choice] = []
+        self.pages: web.AppRunner | None = None
+        self.pages_note = ""
+        self.posts_shown = 0
 
     async def __aenter__(self) -> Shell:
         await self.local.start()
@@ -58,10 +63,43 @@ class Shell:
             signing_secret=self.signing_secret,
             process_before_response=True,
         )
+        await self.serve_pages(services)
         return self
 
+    async def serve_pages(self, services: Services) -> None:
+        """Serves the customer pages (and delivers the bot's messages) as `serve` would, so a
+        link from /order opens in a browser on this machine."""
+        web_app = create_web_app(services, self.bolt_app)
+        self.pages = web.AppRunner(web_app, access_log=None)
+        await self.pages.setup()
+        port = services.settings.port
+        try:
+            await web.TCPSite(self.pages, "localhost", port).start()
+        except OSError as error:
+            self.pages_note = (
+                f"(Order links will not open: port {port} is busy ({error.strerror}); "
+                "set PORT to a free one.)"
+            )
+            return
+        self.pages_note = f"Order links open at {services.settings.base_url}/orders/…"
+
     async def __aexit__(self, *_exc) -> None:
+        if self.pages is not None:
+            await self.pages.cleanup()
         await self.local.stop()
+
+    def new_posts(self) -> str:
+        """The messages the bot posted to channels and DMs since last asked, as text."""
+        posts = self.local.calls_to("chat.postMessage")
+        fresh, self.posts_shown = posts[self.posts_shown :], len(posts)
+        shown = []
+        for call in fresh:
+            blocks = call.params.get("blocks") or []
+            blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+            text, _ = render(blocks, call.params.get("text", ""))
+            where = call.params.get("channel", "")
+            shown.append(f"[posted to {where}]\n{text}")
+        return "\n\n".join(shown)
 
     async def run_line(self, line: str) -> str:
         """Runs one line typed at the prompt and returns what the reader sees."""
@@ -70,6 +108,11 @@ class Shell:
             return ""
         if line.isdigit():
             return await self.pick(int(line))
+        if line.lower() == "/order":
+            return (
+                "In Slack, `/order` alone opens a form; the shell cannot show forms. Type "
+                "`/order <customer> <plan code> <seats>`, e.g. `/order contoso EXO 10`."
+            )
         if not line.startswith("/"):
             return (
                 "Type a slash command such as `/subscription contoso`, "
@@ -146,9 +189,13 @@ async def run_shell(services: Services, partner: Partner, *, user_id: str) -> No
         sys.stdout.write(text)
         sys.stdout.flush()
 
-    write(usage(partner) + "\n\n")
+    write(usage(partner) + "\n")
     async with Shell(services, partner, user_id=user_id) as shell:
+        write(shell.pages_note + "\n\n")
         async for line in read_lines(f"{partner.name}> ", write):
+            posted = shell.new_posts()  # e.g. a customer confirmed in the browser meanwhile
+            if posted:
+                write(posted + "\n\n")
             if line.strip().lower() in QUIT:
                 break
             output = await shell.run_line(line)

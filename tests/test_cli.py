@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -15,9 +16,17 @@ import pytest
 from storage import partners
 
 SETTINGS_VARIABLES = (
-    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-    "PUBLIC_BASE_URL", "PORT", "INCIDENT_WEBHOOK_SECRET", "SECRET_KEY", "ORDER_LINK_TTL_DAYS",
-)  # fmt: skip
+    "DATABASE_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PUBLIC_BASE_URL",
+    "PORT",
+    "INCIDENT_WEBHOOK_SECRET",
+    "SECRET_KEY",
+    "ORDER_LINK_TTL_DAYS",
+)
 
 
 def environment(database_url: str, **settings: str) -> dict:
@@ -29,11 +38,16 @@ async def run_bot(
     *args: str, database_url: str, cwd: Path, stdin: str = "", **settings: str
 ) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        cwd=cwd, env=environment(database_url, **settings),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=environment(database_url, **settings),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
     return process.returncode, out.decode(), err.decode()
 
@@ -53,9 +67,20 @@ SERVE_SETTINGS = {
 
 async def test_partner_add_registers_a_workspace_once(database_url, sessions, tmp_path):
     args = (
-        "partner", "add", "Northwind Cloud", "--team-id", "t0nw", "--alert-channel", "C0ALERT",
-        "--manager-channel", "C0MGR", "--timezone", "Europe/Berlin", "--managers", "U1,U2",
-    )  # fmt: skip
+        "partner",
+        "add",
+        "Northwind Cloud",
+        "--team-id",
+        "t0nw",
+        "--alert-channel",
+        "C0ALERT",
+        "--manager-channel",
+        "C0MGR",
+        "--timezone",
+        "Europe/Berlin",
+        "--managers",
+        "U1,U2",
+    )
     code, _, err = await run_bot(*args, database_url=database_url, cwd=tmp_path)
     assert code == 0, err
 
@@ -140,10 +165,15 @@ async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str
     """Runs `python -m bot <command>` as a server, checks /healthz, stops it with SIGTERM."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command, cwd=cwd,
+        sys.executable,
+        "-m",
+        "bot",
+        command,
+        cwd=cwd,
         env=environment(database_url, PORT=str(port), **SERVE_SETTINGS),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
@@ -205,9 +235,13 @@ async def test_the_shell_answers_slash_commands_for_one_partner(database_url, se
     await make_customer(sessions, other, name="Contoso Elsewhere", domain="elsewhere.com")
 
     code, out, err = await run_bot(
-        "shell", "--team-id", partner.team_id, database_url=database_url, cwd=tmp_path,
+        "shell",
+        "--team-id",
+        partner.team_id,
+        database_url=database_url,
+        cwd=tmp_path,
         stdin="/subscription contoso\n2\n/partnerbot help\n/subscription\n",
-    )  # fmt: skip
+    )
 
     assert code == 0, err
     assert "partnerbot local shell for Northwind Cloud" in out
@@ -225,3 +259,70 @@ async def test_the_shell_refuses_an_unknown_workspace(database_url, engine, tmp_
     )
     assert code == 1
     assert err.strip() == "error: --team-id T0NOBODY: no partner is registered for that workspace"
+
+
+async def read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]) -> re.Match:
+    """Reads a process's output until a pattern shows up (10 s at most)."""
+
+    async def read() -> re.Match:
+        while not (match := re.search(pattern, "".join(seen))):
+            chunk = await stream.read(4096)
+            if not chunk:
+                raise AssertionError(f"output ended without {pattern!r}:\n{''.join(seen)}")
+            seen.append(chunk.decode())
+        return match
+
+    return await asyncio.wait_for(read(), 10)
+
+
+async def test_an_order_filed_in_the_shell_is_confirmed_on_its_page_and_shows_up_after(
+    database_url, sessions, tmp_path
+):
+    from tests.factories import make_customer, make_partner
+
+    partner = await make_partner(sessions, name="Northwind Cloud")
+    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "shell",
+        "--team-id",
+        partner.team_id,
+        "--user",
+        "U0ME",
+        cwd=tmp_path,
+        env=environment(database_url, PORT=str(port)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    seen: list[str] = []
+    try:
+        await read_until(process.stdout, rf"Order links open at http://localhost:{port}/", seen)
+        process.stdin.write(b"/order contosodental.com EXO 12\n")
+        link = (await read_until(process.stdout, r"http://localhost:\d+/orders/[\w-]{43}", seen))[0]
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(link) as page:
+                html = await page.text()
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)[1]
+            form = {"csrf": csrf, "name": "Jane Doe", "email": "jane@contosodental.com"}
+            async with http.post(link + "/confirm", data=form) as confirmed:
+                assert "Thank you — your order is confirmed" in await confirmed.text()
+
+        process.stdin.write(b"/subscription contosodental\n")
+        await read_until(process.stdout, r"EXO\* — Exchange Online", seen)
+        process.stdin.write(b"quit\n")
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    out = "".join(seen) + (await process.stdout.read()).decode()
+    assert f"[posted to {partner.alert_channel}]" in out and "[posted to U0ME]" in out
+    assert "Contoso Dental confirmed order #" in out
+    # 12 seats × $5.00 = $60.00 a month, with this partner as partner of record.
+    assert "12 seats × $5.00 per seat = *$60.00 a month*" in out
+    assert "Partner of record: Northwind Cloud" in out

@@ -15,7 +15,13 @@ from aiohttp import web
 from bot.app import build_services, create_app
 from bot.local_slack import LocalSlack
 from bot.settings import load_settings
-from bot.slack_requests import block_action_body, signed_headers, slash_command_body
+from bot.slack_requests import (
+    block_action_body,
+    block_suggestion_body,
+    signed_headers,
+    slash_command_body,
+    view_submission_body,
+)
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 
@@ -101,6 +107,22 @@ class SlackClient:
             response_url=self.local_slack.response_url(key),
         )  # fmt: skip
         return await self.send(body, key, wait_for=wait_for)
+
+    async def submit(
+        self, view: dict, values: dict, *, team_id: str, user_id: str = "U0STAFF"
+    ) -> tuple[int, dict]:
+        """Submits a modal as Slack would; returns the HTTP status and the bot's JSON answer."""
+        body = view_submission_body(view=view, values=values, team_id=team_id, user_id=user_id)
+        status, text = await self.post(body, signed_headers(SIGNING_SECRET, body))
+        return status, json.loads(text) if text.strip() else {}
+
+    async def options(self, *, action_id: str, value: str, team_id: str) -> tuple[int, dict]:
+        """Asks for an external select's options as Slack does while someone types."""
+        body = block_suggestion_body(
+            action_id=action_id, block_id=action_id, value=value, team_id=team_id, user_id="U0STAFF"
+        )
+        status, text = await self.post(body, signed_headers(SIGNING_SECRET, body))
+        return status, json.loads(text) if text.strip() else {}
 
 
 async def start_server(web_app: web.Application) -> tuple[web.AppRunner, str]:
