@@ -114,7 +114,8 @@ def create_web_app(
         await handler.close_async()
 
     async def background_work(_app: web.Application) -> AsyncIterator[None]:
-        worker = OutboxWorker(services.sessions, bolt_app.client, clock=services.clock)
+        # The worker reads the same clock as the flows that queue its rows (tests move it).
+        worker = OutboxWorker(services.sessions, bolt_app.client, clock=lambda: services.clock())
         services.wake_outbox = worker.wake
         worker.start()
         scheduler = build_scheduler(services)

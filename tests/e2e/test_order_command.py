@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.messages.orders import OrderAction
+from bot.scheduler import JOBS, run_job
 from bot.zones import today_in
 from storage.models import Order
 from tests.e2e.test_subscription_command import actions_of, assert_within_slack_limits
@@ -266,3 +267,42 @@ async def test_the_form_refuses_another_partners_customer_id(bot, sessions):
     assert status == 200 and answer["response_action"] == "errors"
     assert "no longer among yours" in answer["errors"][OrderAction.CUSTOMER]
     assert await all_orders(sessions) == []
+
+
+async def test_the_filer_is_reminded_after_3_days_and_told_when_the_order_expires(bot, sessions):
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso", domain="contoso.com")
+    filed = await bot.slack.command(
+        "/order", "contoso.com EXO 5", team_id=partner.team_id, user_id="U0FILER"
+    )
+    link, _ = link_in(filed.text)
+    (order,) = await all_orders(sessions)
+    jobs = {job.id: job for job in JOBS}
+    slack = bot.local_slack
+
+    def dms() -> list[str]:
+        return [
+            c.params["text"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.params["channel"] == "U0FILER"
+        ]
+
+    bot.services.clock = lambda: order.filed_at + timedelta(days=2, hours=23)
+    assert await run_job(jobs["remind-filers"], bot.services) == 0
+    bot.services.clock = lambda: order.filed_at + timedelta(days=3, minutes=1)
+    assert await run_job(jobs["remind-filers"], bot.services) == 1
+    assert await run_job(jobs["remind-filers"], bot.services) == 0  # once only
+    await slack.wait_for(lambda: len(dms()) == 1)
+    assert dms() == [f"⏰ Order #{order.id} for Contoso is still waiting"]
+
+    bot.services.clock = lambda: order.expires_at + timedelta(minutes=1)
+    assert await run_job(jobs["expire-orders"], bot.services) == 1
+    assert await run_job(jobs["expire-orders"], bot.services) == 0
+    await slack.wait_for(lambda: len(dms()) == 2)
+    assert dms()[1] == f"⌛ Order #{order.id} for Contoso expired"
+    async with bot.http.get(link.replace("http://localhost:3000", bot.url)) as page:
+        assert "This order has expired" in await page.text()
+    listed = await bot.slack.command("/order", "list", team_id=partner.team_id)
+    assert f"#{order.id}* Contoso — EXO × 5 · _expired_" in listed.text
+    resend = await bot.slack.command("/order", f"resend {order.id}", team_id=partner.team_id)
+    assert "is expired, so it cannot be sent again" in resend.text

@@ -96,6 +96,15 @@ async def test_database_outage_gives_503_and_clear_answers_then_recovers_by_itse
             answer = await command_answer()
             assert "cannot reach its database right now" in answer
             assert "Traceback" not in answer
+            # A customer opening or answering an order link gets a page that says so.
+            link = url + "/orders/" + "A" * 43
+            async with http.get(link) as page:
+                assert page.status == 503
+                html = await page.text()
+                assert "We cannot show your order right now" in html and "Traceback" not in html
+                assert page.headers["Referrer-Policy"] == "no-referrer"
+            async with http.post(link + "/decline", data={"csrf": "x"}) as answered:
+                assert answered.status == 503
 
             await database.up()
             assert await health() == 200
