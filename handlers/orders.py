@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.catalogue import Plan
 from bot.messages import Message
 from bot.messages import orders as order_messages
+from bot.messages.orders import OrderAction
 from bot.messages.subscriptions import choice
 from bot.orders import flows
 from bot.orders.rules import (
@@ -34,8 +35,8 @@ from storage.models import Partner
 logger = logging.getLogger(__name__)
 
 PICK_CUSTOMER = re.compile(
-    rf"^({order_messages.OrderAction.PICK_CUSTOMER}(:\d+)?"
-    rf"|{order_messages.OrderAction.PICK_CUSTOMER_SELECT})$"
+    rf"^({OrderAction.PICK_CUSTOMER}(:\d+)?"
+    rf"|{OrderAction.PICK_CUSTOMER_SELECT})$"
 )
 PICKED = re.compile(r"^(\d+):([A-Za-z0-9_-]{1,16}):(\d+)$")
 MAX_FORM_OPTIONS = 100
@@ -199,18 +200,17 @@ def form_values(view: dict) -> dict[str, str]:
 async def order_form_submitted(ack, view, body, context) -> None:
     services: Services = context["services"]
     partner: Partner = context["partner"]
-    Action = order_messages.OrderAction
     values = form_values(view)
     errors = {}
-    plan = services.catalogue.get(values.get(Action.PLAN, ""))
-    seats = parse_seats(values.get(Action.SEATS, ""))
-    customer_id = values.get(Action.CUSTOMER, "")
+    plan = services.catalogue.get(values.get(OrderAction.PLAN, ""))
+    seats = parse_seats(values.get(OrderAction.SEATS, ""))
+    customer_id = values.get(OrderAction.CUSTOMER, "")
     if plan is None:
-        errors[Action.PLAN] = "Pick a plan from the list."
+        errors[OrderAction.PLAN] = "Pick a plan from the list."
     if isinstance(seats, str):
-        errors[Action.SEATS] = seats.replace("`", "")
+        errors[OrderAction.SEATS] = seats.replace("`", "")
     if not customer_id.isdigit():
-        errors[Action.CUSTOMER] = "Pick a customer from the search."
+        errors[OrderAction.CUSTOMER] = "Pick a customer from the search."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -225,15 +225,17 @@ async def order_form_submitted(ack, view, body, context) -> None:
                 now=services.clock(),
                 ttl_days=services.settings.order_link_ttl_days,
                 customer_id=int(customer_id),
-                note=values.get(Action.NOTE, ""),
+                note=values.get(OrderAction.NOTE, ""),
             )
     except (SQLAlchemyError, OSError, TimeoutError):
         reference = uuid.uuid4().hex[:8]
         logger.exception("database failure filing an order from the form (ref %s)", reference)
-        await ack(response_action="errors", errors={Action.SEATS: database_down_text(reference)})
+        await ack(
+            response_action="errors", errors={OrderAction.SEATS: database_down_text(reference)}
+        )
         return
     if isinstance(filing, flows.Refused):
-        await ack(response_action="errors", errors={Action.CUSTOMER: filing.problem})
+        await ack(response_action="errors", errors={OrderAction.CUSTOMER: filing.problem})
         return
     answers = filing_answer(filing, partner=partner, services=services, plan=plan, seats=seats)
     await ack(response_action="update", view=order_messages.form_result(answers))
@@ -252,5 +254,5 @@ async def customer_search(ack, payload, context) -> None:
 def register(app: AsyncApp) -> None:
     app.command("/order")(answering_failures(order_command))
     app.action(PICK_CUSTOMER)(answering_failures(pick_customer))
-    app.view(order_messages.OrderAction.FORM)(order_form_submitted)
-    app.options(order_messages.OrderAction.CUSTOMER)(customer_search)
+    app.view(OrderAction.FORM)(order_form_submitted)
+    app.options(OrderAction.CUSTOMER)(customer_search)

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import subscriptions as subscription_rules
 from bot.catalogue import Catalogue, Plan
+from bot.messages import escape
 from bot.messages import orders as order_messages
 from bot.orders.rules import (
     REMIND_AFTER,
@@ -52,15 +53,15 @@ Filing = Filed | Refused | subscription_rules.Choices | subscription_rules.NoMat
 
 
 def order_line(
-    *, partner: Partner, customer: Customer, plan: Plan, seats: int, existing: Subscription | None
+    *, customer: Customer, plan: Plan, seats: int, existing: Subscription | None
 ) -> tuple[str, Refused | None]:
     """Decides the billing owner of a new order, or refuses an order that changes nothing."""
     if existing is None:
         return "vendor", None
     if existing.seats == seats:
         return existing.billing_owner, Refused(
-            f"{customer.name} already has {seats:,} seats of {plan.code}; an order must change "
-            "the seat count. Type the number of seats the customer should have in total."
+            f"{escape(customer.name)} already has {seats:,} seats of {plan.code}; an order must "
+            "change the seat count. Type the number of seats the customer should have in total."
         )
     return existing.billing_owner, None
 
@@ -104,7 +105,7 @@ async def file_order(
         session=session, customer_id=customer.id, plan_code=plan.code
     )
     billing_owner, refused = order_line(
-        partner=partner, customer=customer, plan=plan, seats=seats, existing=existing
+        customer=customer, plan=plan, seats=seats, existing=existing
     )
     if refused:
         return refused
