@@ -35,6 +35,8 @@ class LocalSlack:
         self.rate_limited_calls = 0  # answer this many of the next calls with 429
         self.retry_after = 1
         self.calls: list[Call] = []
+        # What was posted, per conversation, as Slack keeps it (for conversations.history).
+        self.posted: dict[str, list[dict]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -47,6 +49,7 @@ class LocalSlack:
         """Starts listening; `url` is then the server's base URL (ending in "/")."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._web_api)
+        app.router.add_get("/api/{method}", self._web_api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
@@ -116,6 +119,8 @@ class LocalSlack:
                 headers={"Retry-After": str(self.retry_after)},
             )
         params = await self._params(request)
+        if request.method == "GET":
+            params.update(request.query)
         params.setdefault("token", request.headers.get("Authorization", "").removeprefix("Bearer "))
         await self._record(Call(method, params))
         return web.json_response(self.answer(method, params))
@@ -134,7 +139,25 @@ class LocalSlack:
                 "bot_id": "BLOCAL",
             }
         if method == "chat.postMessage":
-            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+            channel = self.conversation_of(str(params.get("channel", "")))
+            metadata = params.get("metadata")
+            message = {
+                "ts": ts,
+                "text": params.get("text", ""),
+                "thread_ts": params.get("thread_ts"),
+                "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
+            }
+            self.posted.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": params}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": self.conversation_of(str(params.get("users")))}}
+        if method in ("conversations.history", "conversations.replies"):
+            channel = self.conversation_of(str(params.get("channel", "")))
+            oldest = float(params.get("oldest") or 0)
+            found = [m for m in self.posted.get(channel, []) if float(m["ts"]) >= oldest]
+            if method == "conversations.replies":
+                found = [m for m in found if m.get("thread_ts") == params.get("ts")]
+            return {"ok": True, "messages": list(reversed(found)), "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
@@ -144,6 +167,11 @@ class LocalSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
         return {"ok": True}
+
+    @staticmethod
+    def conversation_of(channel: str) -> str:
+        """A user id names the DM with that user, as chat.postMessage treats it."""
+        return f"D{channel[1:]}" if channel.startswith(("U", "W")) else channel
 
     async def _response_url(self, request: web.Request) -> web.Response:
         if self.latency:

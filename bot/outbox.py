@@ -1,10 +1,11 @@
 """The outbox: Slack messages are written as rows in the transaction that decides to send them,
 and this worker delivers them afterwards.
 
-Delivery is at least once with the smallest window we can make: a row is claimed with a lease,
-posted, and marked sent with its Slack `ts` at once. Only a crash between Slack accepting a post and
-that mark (milliseconds) can send a message twice; a crash anywhere else loses nothing and repeats
-nothing, because an unsent row is simply claimed again when its lease runs out."""
+A row is claimed with a lease, posted, and marked sent with its Slack `ts` at once. A crash
+before the post loses nothing: the row is claimed again when its lease runs out. A crash between
+Slack accepting the post and that mark would repeat it, so every post carries its row's key as
+message metadata and a second attempt first looks for it in the channel (conversations.history)
+and records the message found instead of posting again."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from storage.db import Sessions
 from storage.models import OutboxMessage
 
 LEASE = timedelta(seconds=60)
+LOOKBACK = timedelta(minutes=5)  # how far before a row was written its message could be
+METADATA_EVENT = "partnerbot_outbox"
 POLL_SECONDS = 2.0
 BATCH = 20
 CONCURRENCY = 8
@@ -142,10 +145,18 @@ class OutboxWorker:
         return len(rows)
 
     async def deliver(self, row: OutboxMessage) -> None:
-        async with self.slots:
-            result = await self.attempt(row)
         async with self.sessions() as session:
-            if result.ts or not result.error:
+            parent = await outbox.parent_of(session=session, message=row)
+        async with self.slots:
+            if parent is not None and not parent.ts:
+                result = Delivery(
+                    error=f"the message it belongs to ({parent.idempotency_key}) was never posted",
+                    permanent=True,
+                )
+            else:
+                result = await self.attempt(row, parent)
+        async with self.sessions() as session:
+            if not result.error:
                 await outbox.mark_sent(
                     session=session, message_id=row.id, ts=result.ts, now=self.clock()
                 )
@@ -167,9 +178,30 @@ class OutboxWorker:
                 )
             await session.commit()
 
-    async def attempt(self, row: OutboxMessage) -> Delivery:
-        arguments = {"channel": row.channel, **json.loads(row.payload)}
+    def arguments(self, row: OutboxMessage, parent: OutboxMessage | None) -> dict:
+        """The Web API arguments: the stored payload without our own notes (keys starting with
+        `_`), the thread or message it belongs to, and the row's key as message metadata."""
+        payload = {k: v for k, v in json.loads(row.payload).items() if not k.startswith("_")}
+        arguments = {"channel": row.channel, **payload}
+        if parent is not None and row.method == "chat.update":
+            arguments.update(channel=parent.channel, ts=parent.ts)
+        elif parent is not None:
+            arguments["thread_ts"] = parent.ts
+        if row.method == "chat.postMessage":
+            arguments["metadata"] = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"key": row.idempotency_key},
+            }
+        return arguments
+
+    async def attempt(self, row: OutboxMessage, parent: OutboxMessage | None = None) -> Delivery:
+        arguments = self.arguments(row, parent)
         try:
+            if row.method == "chat.postMessage" and row.attempts > 1:
+                # An earlier attempt may have been posted just before a crash: look first.
+                ts = await self.already_posted(row, arguments)
+                if ts:
+                    return Delivery(ts=ts)
             response = await self.client.api_call(row.method, json=arguments)
         except SlackApiError as error:
             code = str(error.response.get("error", "error"))
@@ -177,3 +209,27 @@ class OutboxWorker:
         except Exception as error:  # noqa: BLE001 - network trouble of any kind: try again later
             return Delivery(error=f"{type(error).__name__}: {error}")
         return Delivery(ts=str(response.get("ts", "")))
+
+    async def already_posted(self, row: OutboxMessage, arguments: dict) -> str:
+        """Finds the message an earlier attempt posted, by the key in its metadata; "" if none.
+
+        chat.postMessage has no idempotency key, so this is what makes a retry after a crash
+        safe: the message is looked up in the channel (or thread) before it is posted again."""
+        channel = arguments["channel"]
+        if channel.startswith(("U", "W")):  # a DM: find the conversation's id
+            opened = await self.client.api_call("conversations.open", json={"users": channel})
+            channel = opened["channel"]["id"]
+        oldest = str((row.created_at - LOOKBACK).timestamp())
+        method = "conversations.replies" if "thread_ts" in arguments else "conversations.history"
+        params = {"channel": channel, "oldest": oldest, "limit": 200, "include_all_metadata": True}
+        if "thread_ts" in arguments:
+            params["ts"] = arguments["thread_ts"]
+        found = await self.client.api_call(method, http_verb="GET", params=params)
+        for message in found.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and metadata.get("event_payload", {}).get("key") == row.idempotency_key
+            ):
+                return str(message.get("ts", ""))
+        return ""

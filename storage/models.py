@@ -173,6 +173,8 @@ class OutboxMessage(SQLModel, table=True):
     # Unique per message the bot means to send: writing it twice stores it once.
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     partner_id: int | None = Field(default=None, foreign_key="partner.id", ondelete="CASCADE")
+    # A thread reply or an edit waits for the message it belongs to, whose ts it needs.
+    parent_key: str | None = Field(default=None, max_length=200, index=True)
     method: str = Field(max_length=40)  # Web API method, e.g. chat.postMessage
     channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON arguments of the call
@@ -184,3 +186,64 @@ class OutboxMessage(SQLModel, table=True):
     ts: str = Field(default="", max_length=32)  # the posted message's Slack timestamp
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: a service incident, from the vendor (hook or feed) or declared by a partner
+class Incident(SQLModel, table=True):
+    __table_args__ = (Index("ix_incident_service_start", "service", "start_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The vendor's id (Graph's `id`, e.g. EX123456); partner-declared ones get P<partner>-<n>.
+    external_id: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", ondelete="CASCADE")
+    service: str = Field(max_length=100)
+    feature: str = Field(default="", max_length=200)
+    title: str = Field(max_length=500)
+    classification: str = Field(max_length=20)  # incident | advisory
+    status: str = Field(max_length=40)  # Graph's serviceHealthStatus, e.g. serviceDegradation
+    impact_description: str = Field(sa_column=Column(Text, nullable=False, default=""))
+    regions: str = Field(default="", max_length=500)  # JSON list; "" means every region
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_resolved: bool = False
+    latest_post: str = Field(sa_column=Column(Text, nullable=False, default=""))
+    posts_seen: int = 0
+    version: int = 1  # goes up with every change; names the messages each change causes
+    body_hash: str = Field(default="", max_length=64)  # of the last body: the same body is a no-op
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: one partner's alert about one incident (the root message of its thread)
+class IncidentAlert(SQLModel, table=True):
+    __tablename__ = "incident_alert"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "partner_id", name="uq_alert_incident_partner"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", ondelete="CASCADE")
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE", index=True)
+    channel: str = Field(max_length=32)
+    root_key: str = Field(max_length=200)  # the outbox key of the root message
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: someone who asked for every later update of an incident by DM
+class IncidentFollower(SQLModel, table=True):
+    __tablename__ = "incident_follower"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True, ondelete="CASCADE")
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(primary_key=True, max_length=32)
+
+
+# Database model: a partner's own wording of an apology (replaces the shipped template)
+class ApologyTemplate(SQLModel, table=True):
+    __tablename__ = "apology_template"
+
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(primary_key=True, max_length=20)  # apology | closing
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

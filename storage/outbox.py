@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, exists, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,12 +33,25 @@ async def claim(
 ) -> list[OutboxMessage]:
     """Claims up to `limit` due messages for this worker until the lease runs out; rows another
     worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+    parent = aliased(OutboxMessage)
+    sibling = aliased(OutboxMessage)
+    # A thread reply or an edit waits until the message it belongs to is out (it needs its ts),
+    # and until every earlier message of that thread has gone, so they arrive in order.
+    parent_out = exists().where(
+        parent.idempotency_key == OutboxMessage.parent_key, col(parent.state).in_([SENT, FAILED])
+    )
+    earlier_waiting = exists().where(
+        sibling.parent_key == OutboxMessage.parent_key,
+        sibling.state == PENDING,
+        sibling.id < OutboxMessage.id,
+    )
     due = (
         select(OutboxMessage.id)
         .where(OutboxMessage.state == PENDING, col(OutboxMessage.next_attempt_at) <= now)
         .where(
             or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
         )
+        .where(or_(col(OutboxMessage.parent_key).is_(None), and_(parent_out, ~earlier_waiting)))
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -96,3 +110,36 @@ async def count_by_state(*, session: AsyncSession) -> dict[str, int]:
         select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
     )
     return {state: int(count) for state, count in result.all()}
+
+
+async def parent_of(*, session: AsyncSession, message: OutboxMessage) -> OutboxMessage | None:
+    """Gets the message a thread reply or an edit belongs to."""
+    if not message.parent_key:
+        return None
+    result = await session.exec(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == message.parent_key)
+    )
+    return result.first()
+
+
+async def waiting_with_prefix(*, session: AsyncSession, prefix: str) -> OutboxMessage | None:
+    """Gets a message with a key prefix that no worker has claimed yet (so it can still be
+    changed), newest first."""
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.idempotency_key).startswith(prefix, autoescape=True))
+        .where(OutboxMessage.state == PENDING, col(OutboxMessage.claimed_until).is_(None))
+        .order_by(col(OutboxMessage.id).desc())
+    )
+    return result.first()
+
+
+async def replace_waiting_payload(*, session: AsyncSession, message_id: int, payload: str) -> bool:
+    """Changes what an unclaimed message will say; False when a worker claimed it meanwhile."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
+        .where(col(OutboxMessage.claimed_until).is_(None))
+        .values(payload=payload)
+    )
+    return result.rowcount == 1

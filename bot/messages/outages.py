@@ -1,0 +1,198 @@
+"""Block Kit for outage alerts: the root message per partner, thread replies, the closing
+message with credits, follower DMs, and the /outage answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.messages import Message, context, escape, header, messages, pack, plain, section, shorten
+from bot.messages.subscriptions import plural
+from bot.subscriptions import format_money
+
+TOP_CUSTOMERS = 5
+
+
+class OutageAction(StrEnum):
+    """Action and callback ids of the outage messages, shared by builders and registration."""
+
+    APOLOGY_ONE = "outage_apology_one"
+    APOLOGY_ALL = "outage_apology_all"
+    FOLLOW = "outage_follow"
+    UNFOLLOW = "outage_unfollow"
+    APOLOGY_FORM = "outage_apology_form"
+    APOLOGY_CUSTOMER = "outage_apology_customer"
+    TEMPLATE_FORM = "outage_template_form"
+    TEMPLATE_TEXT = "outage_template_text"
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident in words, for one reader's time zone (nothing escaped yet)."""
+
+    number: int
+    external_id: str
+    title: str
+    service: str
+    feature: str
+    status: str  # in plain words
+    advisory: bool
+    regions: str  # "all regions" or a list
+    started: str
+    ended: str  # "" while open
+    duration: str  # "" while open
+    impact: str
+    latest: str
+    resolved: bool
+    declared_by_partner: bool
+
+
+@dataclass(frozen=True)
+class ImpactView:
+    customers: int
+    seats: int
+    monthly: Decimal
+    top: list[tuple[str, int]]  # (customer name, seats), most seats first
+
+
+def status_line(incident: IncidentView) -> str:
+    state = (
+        f"✅ *Resolved* after {incident.duration}"
+        if incident.resolved
+        else (f"🔴 *{escape(incident.status.capitalize())}*")
+    )
+    return state
+
+
+def impact_text(impact: ImpactView) -> str:
+    lines = [
+        f"*Your customers affected:* {plural(impact.customers, 'customer')} · "
+        f"{plural(impact.seats, 'seat')} · {format_money(impact.monthly)} monthly revenue at risk"
+    ]
+    if impact.top:
+        names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)
+        more = impact.customers - len(impact.top)
+        lines.append(f"*Largest:* {names}" + (f" … and {more:,} more" if more > 0 else ""))
+    return "\n".join(lines)
+
+
+def root_blocks(incident: IncidentView, impact: ImpactView) -> list[dict]:
+    """The one message per partner and incident; edited in place as the status changes."""
+    kind = "Advisory" if incident.advisory else "Outage"
+    source = "declared by your team" if incident.declared_by_partner else "reported by the vendor"
+    details = [
+        status_line(incident),
+        f"*Service:* {escape(incident.service)}"
+        + (f" — {escape(incident.feature)}" if incident.feature else "")
+        + f" · *Regions:* {escape(incident.regions)}",
+        f"*Started:* {incident.started}"
+        + (f" · *Ended:* {incident.ended}" if incident.ended else ""),
+    ]
+    blocks = [
+        header(f"{kind} #{incident.number}: {incident.title}"),
+        section("\n".join(details)),
+    ]
+    if incident.impact and not incident.advisory:
+        blocks.append(section(shorten("*Impact:* " + escape(incident.impact), 3000)))
+    blocks.append(section(impact_text(impact)))
+    elements = []
+    if not incident.advisory:
+        elements += [
+            button("Apology for one customer", OutageAction.APOLOGY_ONE, incident.number),
+            button("All apologies", OutageAction.APOLOGY_ALL, incident.number),
+        ]
+    if not incident.resolved:
+        elements += [
+            button("Follow", OutageAction.FOLLOW, incident.number),
+            button("Unfollow", OutageAction.UNFOLLOW, incident.number),
+        ]
+    if elements:
+        blocks.append(
+            {"type": "actions", "block_id": f"outage_{incident.number}", "elements": elements}
+        )
+    blocks.append(
+        context(
+            f"{escape(incident.external_id)} · {source} · "
+            f"`/outage apology {incident.number} <customer>` for one customer's text"
+        )
+    )
+    return blocks
+
+
+def button(label: str, action: OutageAction, number: int) -> dict:
+    return {"type": "button", "action_id": action, "text": plain(label), "value": str(number)}
+
+
+def root_message(incident: IncidentView, impact: ImpactView) -> Message:
+    kind = "Advisory" if incident.advisory else "Outage"
+    text = f"{kind} #{incident.number} ({escape(incident.status)}): {escape(incident.title)}"
+    return Message(shorten(text, 3000), root_blocks(incident, impact))
+
+
+def apology_message(text: str, *, closing: bool = False) -> Message:
+    """A ready-to-send text in the thread (already escaped by the template's autoescape)."""
+    title = "Closing note, ready to send" if closing else "Apology, ready to send"
+    blocks = [
+        section(
+            f"*{title}* (copy it, replace [customer] or use the buttons for one customer's text):"
+        )
+    ]
+    blocks += [section(chunk) for chunk in pack(text.split("\n\n"))]
+    return Message(title, blocks)
+
+
+def update_message(changes: list[str], incident: IncidentView) -> Message:
+    """A thread reply saying what changed (several quick changes collapse into one reply)."""
+    lines = "\n".join(f"• {change}" for change in changes) or "• details were updated"
+    blocks = [section(f"*Update* — now {escape(incident.status)}\n{lines}")]
+    return Message(shorten(f"Update: {escape(incident.title)}", 3000), blocks)
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    customer: str
+    availability: str
+    credit: str  # "" when the SLA held
+    rate: str
+
+
+def closing_message(
+    incident: IncidentView, credits: list[CreditLine], apology: str
+) -> list[Message]:
+    """The resolution reply: duration, credits per affected customer, and a closing apology."""
+    owed = [line for line in credits if line.credit]
+    lines = [
+        f"• {escape(line.customer)}: availability {line.availability} — "
+        + (
+            f"*credit {line.credit}* ({line.rate} of the service's monthly fee)"
+            if line.credit
+            else "within the SLA, no credit"
+        )
+        for line in credits
+    ]
+    blocks = [
+        section(
+            f"✅ *Resolved* after {incident.duration} (from {incident.started} to "
+            f"{incident.ended}).\n*SLA this month* (99.9%: below it 25%, below 99% 50%, "
+            f"below 95% 100% credit): {plural(len(owed), 'customer')} owed a credit."
+        ),
+    ]
+    blocks += [section(chunk) for chunk in pack(lines, separator="\n")]
+    result = messages(f"Resolved: {escape(incident.title)}", blocks)
+    result.append(apology_message(apology, closing=True))
+    return result
+
+
+def follower_message(incident: IncidentView, changes: list[str]) -> Message:
+    lines = "\n".join(f"• {change}" for change in changes)
+    return Message(
+        shorten(f"Outage #{incident.number} update: {escape(incident.title)}", 3000),
+        [
+            section(
+                f"*Outage #{incident.number}: {escape(incident.title)}* — now "
+                f"{escape(incident.status)}\n{lines}"
+            ),
+            context("You follow this outage. Press *Unfollow* on its alert to stop these."),
+        ],
+    )

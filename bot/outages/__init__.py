@@ -1,0 +1,1 @@
+"""Outage alerts: incident intake, who is affected, availability and credits, apology texts."""

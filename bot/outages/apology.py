@@ -1,0 +1,95 @@
+"""Apology texts from Jinja2 templates: the ones shipped with the bot, or a partner's own.
+
+Templates are sandboxed (a partner's template cannot reach Python internals) and every value is
+escaped for Slack mrkdwn as it is written into the text, so a customer named `<!channel>` stays
+text. The template's own words are the partner's and are kept as written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.messages import escape
+
+KINDS = ("apology", "closing")
+MAX_TEMPLATE = 4000
+
+
+def slack_safe(value: object) -> object:
+    """Escapes every value written into a text (Slack's autoescape)."""
+    return escape(value) if isinstance(value, str) else value
+
+
+ENVIRONMENT = SandboxedEnvironment(
+    undefined=StrictUndefined, finalize=slack_safe, autoescape=False, keep_trailing_newline=False
+)
+
+
+def shipped(kind: str) -> str:
+    """The wording shipped with the bot."""
+    return resources.files("bot").joinpath("templates", f"{kind}.txt").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str = ""
+    problem: str = ""  # why the template cannot be used
+
+
+def render(source: str, context: dict) -> Rendered:
+    """Renders a template; a broken one gives its problem instead of raising."""
+    if len(source) > MAX_TEMPLATE:
+        return Rendered(problem=f"the template is longer than {MAX_TEMPLATE:,} characters")
+    try:
+        text = ENVIRONMENT.from_string(source).render(**context)
+    except TemplateError as error:
+        where = f" (line {error.lineno})" if getattr(error, "lineno", None) else ""
+        return Rendered(problem=f"{error.message or type(error).__name__}{where}")
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        return Rendered(problem=f"{type(error).__name__}: {error}")
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    if not text:
+        return Rendered(problem="the template renders to nothing")
+    return Rendered(text=text)
+
+
+def sample_context() -> dict:
+    """Realistic values to try a partner's template against before it is saved."""
+    return {
+        "partner": {"name": "Northwind Cloud Partners"},
+        "customer": {
+            "name": "Contoso Dental",
+            "contact_name": "Jane Doe",
+            "domain": "contosodental.com",
+        },
+        "services": "Exchange Online",
+        "incident": {
+            "title": "Users can't send or receive email",
+            "status": "degraded",
+            "started": "Mon 1 Dec 2026, 09:30 Europe/Berlin",
+            "ended": "Mon 1 Dec 2026, 11:45 Europe/Berlin",
+            "duration": "2 h 15 min",
+            "impact": "Users may be unable to send or receive email.",
+            "latest": "We have identified a configuration change and are rolling it back.",
+            "next_update": "within the hour",
+            "services_count": 1,
+            "started_at": datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
+        },
+        "credit": {"availability": "99.687%", "amount": "$12.50", "rate": "25%"},
+    }
+
+
+def check_template(source: str) -> str:
+    """Says why a partner's template cannot be used, or "" when it renders on sample data (with
+    and without a credit, so both branches of a closing text are tried)."""
+    if not source.strip():
+        return "the template is empty"
+    for context in (sample_context(), {**sample_context(), "credit": None}):
+        rendered = render(source, context)
+        if rendered.problem:
+            return rendered.problem
+    return ""

@@ -1,0 +1,206 @@
+"""Reads an incident body in the shape of a Microsoft Graph serviceHealthIssue (plus `regions`)
+into a checked Incoming value, or says exactly what is wrong with it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.catalogue import Catalogue
+from bot.subscriptions import REGIONS, fold
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_TEXT = 20_000
+CLASSIFICATIONS = ("incident", "advisory")
+# Graph's serviceHealthStatus values, in plain words for people.
+STATUS_WORDS = {
+    "serviceOperational": "operational",
+    "investigating": "investigating",
+    "restoringService": "restoring service",
+    "verifyingService": "verifying the fix",
+    "serviceRestored": "service restored",
+    "postIncidentReviewPublished": "post-incident review published",
+    "serviceDegradation": "degraded",
+    "serviceInterruption": "interrupted",
+    "extendedRecovery": "extended recovery",
+    "falsePositive": "false alarm",
+    "investigationSuspended": "investigation suspended",
+    "resolved": "resolved",
+    "mitigatedExternal": "mitigated (external cause)",
+    "mitigated": "mitigated",
+    "resolvedExternal": "resolved (external cause)",
+    "confirmed": "confirmed",
+    "reported": "reported",
+}
+RESOLVED_STATUSES = {
+    "serviceRestored",
+    "resolved",
+    "resolvedExternal",
+    "falsePositive",
+    "postIncidentReviewPublished",
+    "serviceOperational",
+}
+REGION_BY_KEY = {fold(region): region for region in REGIONS}
+
+
+class BadIncident(ValueError):
+    """The body cannot be used; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    external_id: str
+    service: str
+    feature: str
+    title: str
+    classification: str
+    status: str
+    impact_description: str
+    regions: tuple[str, ...]  # empty: every region
+    start_at: datetime
+    end_at: datetime | None
+    is_resolved: bool
+    posts: tuple[str, ...]  # the post texts, oldest first
+    body_hash: str
+
+
+def signature_valid(secret: str, body: bytes, header: str) -> bool:
+    """Checks `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` in constant time."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace"))
+
+
+def status_words(status: str) -> str:
+    """Says a Graph status in plain words."""
+    return STATUS_WORDS.get(status, status)
+
+
+def parse_time(value: object, field: str) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise BadIncident(
+            f"`{field}` must be an ISO 8601 date and time, such as 2026-11-22T09:30:00Z"
+        )
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadIncident(f"`{field}` is not a date and time: {value[:60]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # Graph's times are UTC
+    return moment.astimezone(UTC)
+
+
+def text_of(body: dict, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise BadIncident(f"`{field}` is missing")
+        return ""
+    if not isinstance(value, str):
+        raise BadIncident(f"`{field}` must be a string")
+    value = value.strip()
+    if required and not value:
+        raise BadIncident(f"`{field}` must not be empty")
+    if len(value) > limit:
+        raise BadIncident(f"`{field}` is longer than {limit:,} characters")
+    return value
+
+
+def post_texts(body: dict) -> tuple[str, ...]:
+    posts = body.get("posts") or []
+    if not isinstance(posts, list):
+        raise BadIncident("`posts` must be a list")
+    texts = []
+    for index, post in enumerate(posts):
+        if not isinstance(post, dict):
+            raise BadIncident(f"`posts[{index}]` must be an object")
+        description = post.get("description")
+        content = description.get("content") if isinstance(description, dict) else description
+        if content is not None and not isinstance(content, str):
+            raise BadIncident(f"`posts[{index}].description.content` must be a string")
+        if content and content.strip():
+            texts.append(content.strip()[:MAX_TEXT])
+    return tuple(texts)
+
+
+def regions_of(body: dict) -> tuple[str, ...]:
+    regions = body.get("regions")
+    if regions is None:
+        return ()
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise BadIncident("`regions` must be a list of region names")
+    known = []
+    for region in regions:
+        name = REGION_BY_KEY.get(fold(region))
+        if name is None:
+            raise BadIncident(f"unknown region {region[:60]!r}; known: {', '.join(REGIONS)}")
+        if name not in known:
+            known.append(name)
+    return tuple(known)
+
+
+def parse_incident(raw: bytes, catalogue: Catalogue) -> Incoming:
+    """Reads and checks an incident body; raises BadIncident naming the first problem."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadIncident(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadIncident(f"the body is not valid JSON ({error})") from None
+    if not isinstance(body, dict):
+        raise BadIncident("the body must be a JSON object")
+    external_id = text_of(body, "id", required=True, limit=100)
+    service = service_named(text_of(body, "service", required=True, limit=100), catalogue)
+    classification = (text_of(body, "classification") or "incident").lower()
+    if classification not in CLASSIFICATIONS:
+        raise BadIncident(
+            f"`classification` must be incident or advisory, not {classification[:40]!r}"
+        )
+    status = text_of(body, "status", limit=40) or "investigating"
+    if status not in STATUS_WORDS:
+        raise BadIncident(f"unknown `status` {status!r}; use a Graph serviceHealthStatus value")
+    start_at = parse_time(body.get("startDateTime"), "startDateTime")
+    end_value = body.get("endDateTime")
+    end_at = parse_time(end_value, "endDateTime") if end_value not in (None, "") else None
+    if end_at is not None and end_at < start_at:
+        raise BadIncident("`endDateTime` is before `startDateTime`")
+    resolved = body.get("isResolved", False)
+    if not isinstance(resolved, bool):
+        raise BadIncident("`isResolved` must be true or false")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return Incoming(
+        external_id=external_id,
+        service=service,
+        feature=text_of(body, "feature", limit=200),
+        title=text_of(body, "title", limit=500) or f"{service} incident",
+        classification=classification,
+        status=status,
+        impact_description=text_of(body, "impactDescription"),
+        regions=regions_of(body),
+        start_at=start_at,
+        end_at=end_at,
+        is_resolved=resolved or status in RESOLVED_STATUSES,
+        posts=post_texts(body),
+        body_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+
+
+def known_services(catalogue: Catalogue) -> list[str]:
+    """The services the catalogue's plans include, in catalogue order."""
+    services: list[str] = []
+    for plan in catalogue.plans.values():
+        services += [s for s in plan.services if s not in services]
+    return services
+
+
+def service_named(name: str, catalogue: Catalogue) -> str:
+    """Returns the catalogue's spelling of a service name (any letter case), or refuses it."""
+    services = known_services(catalogue)
+    by_key = {fold(service): service for service in services}
+    found = by_key.get(fold(name))
+    if found is None:
+        raise BadIncident(f"unknown service {name[:100]!r}; known: {', '.join(services)}")
+    return found
