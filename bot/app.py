@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers.errors
 import handlers.health
 import handlers.help
+import handlers.incident_hook
 import handlers.order_pages
 import handlers.orders
 import handlers.slack_events
@@ -131,6 +132,7 @@ def create_web_app(
     handlers.slack_events.register(web_app)
     handlers.health.register(web_app)
     handlers.order_pages.register(web_app)
+    handlers.incident_hook.register(web_app)
     return web_app
 
 

@@ -62,6 +62,7 @@ def post_message(
     return {
         "idempotency_key": key,
         "partner_id": partner_id,
+        "parent_key": None,
         "method": "chat.postMessage",
         "channel": channel,
         "payload": json.dumps(payload, separators=(",", ":")),

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     incident_webhook_secret: SecretStr | None = None
     secret_key: SecretStr | None = None
     order_link_ttl_days: int = 14
+    outage_update_collapse_seconds: float = 5.0
     default_time_zone: str = "UTC"
     plan_catalogue: Path | None = None
     commission_first_year_rate: Decimal = Decimal("0.12")

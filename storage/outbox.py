@@ -22,6 +22,8 @@ async def add(*, session: AsyncSession, rows: list[dict]) -> None:
     was (so writing the same message twice queues it once)."""
     if not rows:
         return
+    if len({frozenset(row) for row in rows}) > 1:
+        raise ValueError("outbox rows must all have the same columns")
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(OutboxMessage).values(rows)

@@ -133,6 +133,7 @@ async def ingest(
     catalogue: Catalogue,
     now: datetime,
     partner: Partner | None = None,
+    collapse: timedelta = COLLAPSE,
 ) -> Ingested:
     """Stores an incident body and queues every message it causes, once: the same body again
     changes nothing, and concurrent deliveries of one body are told apart by the unique id."""
@@ -153,6 +154,7 @@ async def ingest(
                     now=now,
                     changes=[],
                     became_resolved=incident.is_resolved,
+                    collapse=collapse,
                 )
                 await session.commit()
                 return Ingested(incident, "created", count)
@@ -176,6 +178,7 @@ async def ingest(
             now=now,
             changes=changes,
             became_resolved=existing.is_resolved and not was_resolved,
+            collapse=collapse,
         )
         await session.commit()
         return Ingested(existing, "updated", count)
@@ -196,6 +199,7 @@ async def fan_out(
     now: datetime,
     changes: list[str],
     became_resolved: bool,
+    collapse: timedelta = COLLAPSE,
 ) -> int:
     """Queues the messages an incident's news means for every partner concerned: a root and an
     apology for a partner newly affected; an edit of the root and a thread reply for one already
@@ -262,7 +266,7 @@ async def fan_out(
             )
         else:
             rows.append(edit_of(alert, f"{alert.root_key}:edit:{incident.version}", root, now))
-            await collapse_or_add(session, alert, view, changes, now)
+            await collapse_or_add(session, alert, view, changes, now, collapse)
             for user_id in await incident_rows.followers(
                 session=session, incident_id=incident.id, partner_id=partner_id
             ):
@@ -282,7 +286,7 @@ async def fan_out(
             ):
                 rows.append(
                     thread_reply(
-                        alert, f"{alert.root_key}:closing:{number}", message, now + COLLAPSE
+                        alert, f"{alert.root_key}:closing:{number}", message, now + collapse
                     )
                 )
     await outbox.add(session=session, rows=rows)
@@ -309,6 +313,7 @@ async def collapse_or_add(
     view: IncidentView,
     changes: list[str],
     now: datetime,
+    collapse: timedelta,
 ) -> None:
     """Adds the thread reply for an update, or folds the changes into a reply still waiting to
     go out, so a burst of updates becomes one reply."""
@@ -324,7 +329,7 @@ async def collapse_or_add(
         ):
             return
     message = outage_messages.update_message(changes, view)
-    row = thread_reply(alert, f"{prefix}{view.number}:{now.isoformat()}", message, now + COLLAPSE)
+    row = thread_reply(alert, f"{prefix}{view.number}:{now.isoformat()}", message, now + collapse)
     payload = json.loads(row["payload"])
     row["payload"] = json.dumps({**payload, "_changes": changes})
     await outbox.add(session=session, rows=[row])

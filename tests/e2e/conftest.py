@@ -24,6 +24,7 @@ from bot.slack_requests import (
 )
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+INCIDENT_SECRET = "e2e-incident-secret-0123456789"
 
 
 @pytest.fixture
@@ -141,7 +142,11 @@ def e2e_settings(database_url: str, local_slack: LocalSlack, **overrides):
         slack_signing_secret=SIGNING_SECRET,
         secret_key="e2e-secret-key-0123456789",
         slack_api_url=local_slack.api_url,
-        **overrides,
+        **{
+            "incident_webhook_secret": INCIDENT_SECRET,
+            "outage_update_collapse_seconds": 0.3,
+            **overrides,
+        },
     )
 
 

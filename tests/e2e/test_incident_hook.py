@@ -1,0 +1,205 @@
+"""POST /hooks/incidents through the real server: signatures, bad bodies, fan-out to the partners
+whose customers are hit (and only them), threading of updates, resolution with SLA credits."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from datetime import date
+
+from sqlmodel import select
+
+from storage.models import Incident, OutboxMessage
+from tests.e2e.conftest import INCIDENT_SECRET
+from tests.factories import make_customer, make_partner, make_subscription
+
+START, END = "2026-10-10T08:00:00Z", "2026-10-10T11:00:00Z"
+
+
+def sign(body: bytes, secret: str = INCIDENT_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def send(bot, body: dict | bytes, *, signature: str | None = None) -> tuple[int, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json",
+               "X-Signature": sign(raw) if signature is None else signature}  # fmt: skip
+    async with bot.http.post(bot.url + "/hooks/incidents", data=raw, headers=headers) as response:
+        return response.status, await response.json()
+
+
+def incident(**fields) -> dict:
+    return {
+        "id": "EX100200", "title": "Mail delayed for some users", "service": "Exchange Online",
+        "feature": "Mail flow", "status": "serviceDegradation", "classification": "incident",
+        "impactDescription": "Users may see delays sending and receiving mail.",
+        "startDateTime": START, "isResolved": False, "regions": ["Europe"],
+        "posts": [{"description": {"content": "We are investigating."}}], **fields,
+    }  # fmt: skip
+
+
+async def count(sessions, model) -> int:
+    async with sessions() as session:
+        return len((await session.exec(select(model))).all())
+
+
+async def two_partners(sessions):
+    """Partner A: two European customers on plans with Exchange, one American; partner B: one
+    European Exchange customer; partner C: SharePoint only."""
+    a = await make_partner(sessions, name="Alpha IT", timezone="Europe/Berlin")
+    b = await make_partner(sessions, name="Beta Cloud", timezone="Europe/London")
+    c = await make_partner(sessions, name="Gamma Sites")
+    dates = {"start_date": date(2026, 1, 5), "renewal_date": date(2027, 1, 5)}
+    small = await make_customer(sessions, a, name="Small GmbH", region="Europe")
+    large = await make_customer(sessions, a, name="Large AG", region="Europe")
+    far = await make_customer(sessions, a, name="Faraway Inc", region="North America")
+    theirs = await make_customer(sessions, b, name="Beta Customer Ltd", region="Europe")
+    sites = await make_customer(sessions, c, name="Sites Only", region="Europe")
+    await make_subscription(sessions, small, plan_code="EXO", seats=10, unit_price="5.00", **dates)
+    await make_subscription(sessions, large, plan_code="BPOS-S", seats=20, unit_price="15.00",
+                            **dates)  # fmt: skip
+    await make_subscription(sessions, far, plan_code="EXO", seats=100, unit_price="5.00", **dates)
+    await make_subscription(sessions, theirs, plan_code="EXO", seats=4, unit_price="5.00", **dates)
+    await make_subscription(sessions, sites, plan_code="SPO", seats=7, unit_price="5.25", **dates)
+    return a, b, c
+
+
+def posts_to(slack, channel: str) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == channel]
+
+
+def text_of(call) -> str:
+    return call.params["text"] + json.dumps(call.params.get("blocks", []), ensure_ascii=False)
+
+
+async def test_bad_signatures_and_bodies_are_refused_and_store_nothing(bot, sessions):
+    good = json.dumps(incident()).encode()
+    assert (await send(bot, good, signature=""))[0] == 401
+    assert (await send(bot, good, signature=sign(good, "wrong-secret")))[0] == 401
+    assert (await send(bot, good, signature=sign(good + b" ")))[0] == 401
+    cases = {
+        b"{not json": "not valid JSON",
+        b"[1, 2]": "must be a JSON object",
+        json.dumps({**incident(), "id": None}).encode(): "`id` is missing",
+        json.dumps({k: v for k, v in incident().items() if k != "service"}).encode():
+            "`service` is missing",
+        json.dumps(incident(service="Teams")).encode(): "unknown service 'Teams'; known: ",
+        json.dumps(incident(startDateTime="yesterday")).encode(): "`startDateTime` is not a date",
+        json.dumps(incident(endDateTime="2026-10-01T00:00:00Z")).encode():
+            "`endDateTime` is before `startDateTime`",
+        json.dumps(incident(regions=["Atlantis"])).encode(): "unknown region 'Atlantis'",
+        json.dumps(incident(status="onFire")).encode(): "unknown `status` 'onFire'",
+        json.dumps(incident(isResolved="yes")).encode(): "`isResolved` must be true or false",
+        json.dumps(incident(posts="nope")).encode(): "`posts` must be a list",
+    }  # fmt: skip
+    for raw, expected in cases.items():
+        status, answer = await send(bot, raw)
+        assert status == 400, raw
+        assert expected in answer["error"], (raw, answer)
+    assert await count(sessions, Incident) == 0
+    assert await count(sessions, OutboxMessage) == 0
+
+
+async def test_an_incident_alerts_exactly_the_partners_whose_customers_are_hit(bot, sessions):
+    a, b, c = await two_partners(sessions)
+    slack = bot.local_slack
+
+    status, answer = await send(bot, incident())
+    assert status == 201 and answer["outcome"] == "created" and answer["partnersNotified"] == 2
+
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2
+                         and len(posts_to(slack, b.alert_channel)) == 2)  # fmt: skip
+    root_a, apology_a = posts_to(slack, a.alert_channel)
+    shown = text_of(root_a)
+    assert "Outage #" in shown and "Mail delayed for some users" in shown
+    assert "Degraded" in shown and "serviceDegradation" not in shown
+    assert "Exchange Online" in shown and "Mail flow" in shown and "Europe" in shown
+    assert "Sat 10 Oct 2026, 10:00 Europe/Berlin" in shown  # 08:00 UTC in Berlin (CEST)
+    # Small GmbH: EXO 10 × $5.00 = $50.00; Large AG: BPOS-S 20 × $15.00 = $300.00; Faraway Inc is
+    # in North America, outside the incident's region.
+    assert "2 customers · 30 seats · $350.00 monthly revenue at risk" in shown
+    assert "Large AG (20 seats), Small GmbH (10 seats)" in shown
+    assert "Faraway" not in shown and "Beta Customer" not in shown
+    assert apology_a.params["thread_ts"] == next(
+        row for row in slack.posted[a.alert_channel] if row["thread_ts"] is None
+    )["ts"]  # fmt: skip
+    apology = text_of(apology_a)
+    assert "We are sorry" in apology and "Alpha IT" in apology
+    assert "We are investigating." in apology
+
+    root_b = text_of(posts_to(slack, b.alert_channel)[0])
+    assert "1 customer · 4 seats · $20.00 monthly revenue at risk" in root_b
+    assert "Large AG" not in root_b and "Small GmbH" not in root_b
+    assert posts_to(slack, c.alert_channel) == []
+
+    # The very same body again changes nothing and posts nothing.
+    status, again = await send(bot, incident())
+    assert status == 200 and again["outcome"] == "unchanged"
+    await asyncio.sleep(0.5)
+    assert len(slack.calls_to("chat.postMessage")) == 4
+
+
+async def test_updates_thread_under_the_root_and_edit_it_and_quick_ones_collapse(bot, sessions):
+    a, _, _ = await two_partners(sessions)
+    slack = bot.local_slack
+    await send(bot, incident())
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
+    root_ts = next(r for r in slack.posted[a.alert_channel] if r["thread_ts"] is None)["ts"]
+
+    posts = [{"description": {"content": "We are investigating."}},
+             {"description": {"content": "A fix is being deployed."}}]  # fmt: skip
+    await send(bot, incident(status="restoringService", posts=posts))
+    both = ["Europe", "Asia Pacific"]
+    await send(bot, incident(status="restoringService", posts=posts, regions=both))
+
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 3
+                         and len(slack.calls_to("chat.update")) >= 2)  # fmt: skip
+    await asyncio.sleep(0.5)
+    replies = posts_to(slack, a.alert_channel)[2:]
+    assert len(replies) == 1, [text_of(r) for r in replies]  # two quick updates, one reply
+    reply = text_of(replies[0])
+    assert replies[0].params["thread_ts"] == root_ts
+    assert "Status: degraded → *restoring service*" in reply
+    assert "A fix is being deployed." in reply and "Asia Pacific" in reply
+    edits = [e for e in slack.calls_to("chat.update") if e.params["channel"] == a.alert_channel]
+    assert {e.params["ts"] for e in edits} == {root_ts}
+    assert "Restoring service" in text_of(edits[-1])
+    assert (
+        len(
+            [
+                c
+                for c in slack.calls_to("chat.postMessage")
+                if c.params.get("thread_ts") is None and c.params["channel"] == a.alert_channel
+            ]
+        )
+        == 1
+    )  # never a second root
+
+
+async def test_resolution_closes_the_alert_with_duration_and_credits(bot, sessions):
+    a, _, _ = await two_partners(sessions)
+    slack = bot.local_slack
+    await send(bot, incident())
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
+
+    status, answer = await send(bot, incident(status="serviceRestored", isResolved=True,
+                                              endDateTime=END))  # fmt: skip
+    assert status == 200 and answer["outcome"] == "updated"
+
+    await slack.wait_for(lambda: any("Resolved" in text_of(c) for c in
+                                     posts_to(slack, a.alert_channel)[2:]))  # fmt: skip
+    await asyncio.sleep(0.5)
+    closing = "\n".join(text_of(c) for c in posts_to(slack, a.alert_channel)[2:])
+    assert "Resolved* after 3 h 00 min" in closing
+    # October 2026 in Berlin has 745 hours (the clocks go back on the 25th); 3 hours down leaves
+    # 742/745 = 99.597% available: below 99.9%, a 25% credit of the service's monthly fee.
+    # Small GmbH: EXO $50.00 × 25% = $12.50.
+    # Large AG: BPOS-S $300.00, of which Exchange's share is 5.00/(5.00+5.25+2.00+4.50) =
+    # $89.55…; 25% of that = $22.39.
+    assert "Small GmbH: availability 99.597% — *credit $12.50*" in closing
+    assert "Large AG: availability 99.597% — *credit $22.39*" in closing
+    assert "Good news" in closing and "after 3 h 00 min" in closing
+    edits = [e for e in slack.calls_to("chat.update") if e.params["channel"] == a.alert_channel]
+    assert "Resolved* after 3 h 00 min" in text_of(edits[-1])
