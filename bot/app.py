@@ -21,6 +21,7 @@ import handlers.help
 import handlers.incident_hook
 import handlers.order_pages
 import handlers.orders
+import handlers.outages
 import handlers.slack_events
 import handlers.subscriptions
 from bot.catalogue import load_catalogue
@@ -71,6 +72,7 @@ def build_bolt_app(
     app.use(partner_middleware(services))
     handlers.subscriptions.register(app)
     handlers.orders.register(app)
+    handlers.outages.register(app)
     handlers.help.register(app)
     handlers.errors.register(app)
     return app

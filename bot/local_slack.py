@@ -37,6 +37,8 @@ class LocalSlack:
         self.calls: list[Call] = []
         # What was posted, per conversation, as Slack keeps it (for conversations.history).
         self.posted: dict[str, list[dict]] = {}
+        self.uploads: dict[str, bytes] = {}  # file id -> content, for files_upload_v2
+        self.files: list[dict] = []  # completed uploads: id, title, channel, thread_ts, content
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -52,6 +54,7 @@ class LocalSlack:
         app.router.add_get("/api/{method}", self._web_api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket_mode)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -119,11 +122,11 @@ class LocalSlack:
                 headers={"Retry-After": str(self.retry_after)},
             )
         params = await self._params(request)
-        if request.method == "GET":
-            params.update(request.query)
+        params.update(request.query)  # some methods send their arguments in the query string
         params.setdefault("token", request.headers.get("Authorization", "").removeprefix("Bearer "))
+        answer = self.answer(method, params)  # first: what it stores is there when waiters look
         await self._record(Call(method, params))
-        return web.json_response(self.answer(method, params))
+        return web.json_response(answer)
 
     def answer(self, method: str, params: dict) -> dict:
         """What Slack would answer; enough of it for the bot to go on."""
@@ -149,6 +152,24 @@ class LocalSlack:
             }
             self.posted.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": params}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            self.uploads[file_id] = b""
+            return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            for file in files:
+                self.files.append(
+                    {
+                        "id": file["id"],
+                        "title": file.get("title", ""),
+                        "channel": params.get("channel_id"),
+                        "thread_ts": params.get("thread_ts"),
+                        "content": self.uploads.get(file["id"], b"").decode("utf-8", "replace"),
+                    }
+                )
+            return {"ok": True, "files": [{"id": file["id"]} for file in files]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": self.conversation_of(str(params.get("users")))}}
         if method in ("conversations.history", "conversations.replies"):
@@ -180,6 +201,10 @@ class LocalSlack:
         await self._record(Call("response_url", params, key=request.match_info["key"]))
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - uploaded")
+
     async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=None)
         await socket.prepare(request)
@@ -199,7 +224,11 @@ class LocalSlack:
         envelope_id = uuid.uuid4().hex
         self._acks[envelope_id] = asyncio.get_running_loop().create_future()
         await self._sockets[-1].send_json(
-            {"envelope_id": envelope_id, "type": kind, "payload": payload,
-             "accepts_response_payload": True}
-        )  # fmt: skip
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": True,
+            }
+        )
         return await asyncio.wait_for(self._acks[envelope_id], timeout)

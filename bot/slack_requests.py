@@ -105,7 +105,13 @@ def view_submission_body(*, view: dict, values: dict, team_id: str, user_id: str
 
 
 def block_suggestion_body(
-    *, action_id: str, block_id: str, value: str, team_id: str, user_id: str
+    *,
+    action_id: str,
+    block_id: str,
+    value: str,
+    team_id: str,
+    user_id: str,
+    view: dict | None = None,
 ) -> str:
     """The form body Slack posts when someone types into an external select (options load)."""
     payload = {
@@ -118,4 +124,6 @@ def block_suggestion_body(
         "value": value,
         "container": {"type": "view", "view_id": "V0LOCAL"},
     }
+    if view is not None:
+        payload["view"] = {**view, "id": "V0LOCAL"}
     return urlencode({"payload": json.dumps(payload)})

@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.messages.help import coming_soon_blocks, help_blocks
 from handlers.errors import answering_failures
 
-NOT_BUILT_YET = ("/outage", "/summary")
+NOT_BUILT_YET = ("/summary",)
 
 
 async def partnerbot_command(ack, respond) -> None:

@@ -734,10 +734,10 @@ def test_help_marks_commands_not_built_yet_as_coming_soon():
     sections = [block["text"]["text"] for block in help_blocks() if block["type"] == "section"]
     (subscription_help,) = [text for text in sections if text.startswith("*`/subscription")]
     (order_help,) = [text for text in sections if text.startswith("*`/order &lt;customer")]
-    (outage_help,) = [text for text in sections if text.startswith("*`/outage declare")]
+    (summary_help,) = [text for text in sections if text.startswith("*`/summary [")]
     assert "coming soon" not in subscription_help
     assert "coming soon" not in order_help
-    assert "_(coming soon)_" in outage_help
+    assert "_(coming soon)_" in summary_help
 
 
 def test_coming_soon_names_the_command_escaped():

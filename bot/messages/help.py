@@ -37,19 +37,17 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "/outage declare <service> [region] — <title>",
         "Declares an outage of your own; the alert channel gets the alert and apology text.",
         ("/outage declare Exchange Online Europe — Mail delayed for some users",),
-        available=False,
     ),
     CommandHelp(
         "/outage update <id> <text> · /outage resolve <id> · /outage list",
         "Posts an update, resolves an outage, lists open and recent outages.",
         ("/outage update 7 Fix deployed, mail flowing again", "/outage resolve 7", "/outage list"),
-        available=False,
     ),
     CommandHelp(
-        "/outage apology <id> <customer>",
-        "The apology text for one affected customer, ready to send.",
-        ("/outage apology 7 contoso",),
-        available=False,
+        "/outage apology <id> <customer> · /outage template [apology|closing]",
+        "The apology text for one affected customer, ready to send; your own wording of the "
+        "apology texts.",
+        ("/outage apology 7 contoso", "/outage template apology"),
     ),
     CommandHelp(
         "/summary [this-week|last-week]",

@@ -196,3 +196,115 @@ def follower_message(incident: IncidentView, changes: list[str]) -> Message:
             context("You follow this outage. Press *Unfollow* on its alert to stop these."),
         ],
     )
+
+
+# Answers to /outage and the outage forms.
+
+EXAMPLES = (
+    "`/outage declare Exchange Online Europe — Mail delayed for some users`",
+    "`/outage update 7 Fix deployed, mail flowing again` · `/outage resolve 7`",
+    "`/outage list` · `/outage apology 7 contoso` · `/outage template apology`",
+)
+
+
+def answer(text: str) -> list[Message]:
+    return messages(shorten(text, 3000), [section(text)])
+
+
+def usage(problem: str = "") -> list[Message]:
+    lead = f"{problem}\n" if problem else ""
+    return answer(
+        lead
+        + "*/outage* — your own outages, and apology texts:\n"
+        + "\n".join(f"• {example}" for example in EXAMPLES)
+    )
+
+
+def outage_list(views: list[IncidentView]) -> list[Message]:
+    if not views:
+        return answer("No open outages and none in the last 30 days.")
+    lines = []
+    for view in views:
+        state = f"resolved after {view.duration}" if view.resolved else view.status
+        source = "yours" if view.declared_by_partner else "vendor"
+        lines.append(
+            f"*#{view.number}* {escape(view.title)} — {escape(view.service)} · "
+            f"_{escape(state)}_ · since {view.started} · {source}"
+        )
+    blocks = [header("Outages: open and the last 30 days")]
+    blocks += [section(chunk) for chunk in pack(lines, separator="\n")]
+    return messages(f"{len(views)} outages", blocks)
+
+
+def apology_answer(customer_name: str, text: str) -> list[Message]:
+    blocks = [section(f"*Apology for {escape(customer_name)}*, ready to send:")]
+    blocks += [section(chunk) for chunk in pack(text.split("\n\n"))]
+    return messages(f"Apology for {escape(customer_name)}", blocks)
+
+
+def apology_form(incident_number: int) -> dict:
+    """The modal of "Apology for one customer": pick an affected customer."""
+    return {
+        "type": "modal",
+        "callback_id": OutageAction.APOLOGY_FORM,
+        "private_metadata": str(incident_number),
+        "title": plain("Apology for a customer"),
+        "submit": plain("Show the text"),
+        "close": plain("Close"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": OutageAction.APOLOGY_CUSTOMER,
+                "label": plain("Affected customer"),
+                "element": {
+                    "type": "external_select",
+                    "action_id": OutageAction.APOLOGY_CUSTOMER,
+                    "placeholder": plain("Type part of a name or domain"),
+                    "min_query_length": 0,
+                },
+            }
+        ],
+    }
+
+
+def apology_result(customer_name: str, text: str) -> dict:
+    blocks = [block for message in apology_answer(customer_name, text) for block in message.blocks]
+    return {
+        "type": "modal",
+        "title": plain("Apology"),
+        "close": plain("Done"),
+        "blocks": blocks[:100],
+    }
+
+
+def template_form(kind: str, current: str) -> dict:
+    """The modal of /outage template: the current wording, editable."""
+    return {
+        "type": "modal",
+        "callback_id": OutageAction.TEMPLATE_FORM,
+        "private_metadata": kind,
+        "title": plain("Apology wording" if kind == "apology" else "Closing wording"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            context(
+                "Jinja2: `{{ customer.name }}`, `{{ customer.contact_name }}`, "
+                "`{{ partner.name }}`, `{{ services }}`, `{{ incident.title }}`, "
+                "`{{ incident.started }}`, `{{ incident.impact }}`, `{{ incident.latest }}`, "
+                "`{{ incident.next_update }}`, `{{ incident.duration }}`, "
+                "`{{ credit.amount }}`, `{{ credit.availability }}` (closing only)."
+            ),
+            {
+                "type": "input",
+                "block_id": OutageAction.TEMPLATE_TEXT,
+                "label": plain("Text"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": OutageAction.TEMPLATE_TEXT,
+                    "multiline": True,
+                    "initial_value": current[:3000],
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }

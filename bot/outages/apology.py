@@ -16,7 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.messages import escape
 
 KINDS = ("apology", "closing")
-MAX_TEMPLATE = 4000
+MAX_TEMPLATE = 3000
 
 
 def slack_safe(value: object) -> object:

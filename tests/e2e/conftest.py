@@ -117,10 +117,17 @@ class SlackClient:
         status, text = await self.post(body, signed_headers(SIGNING_SECRET, body))
         return status, json.loads(text) if text.strip() else {}
 
-    async def options(self, *, action_id: str, value: str, team_id: str) -> tuple[int, dict]:
+    async def options(
+        self, *, action_id: str, value: str, team_id: str, view: dict | None = None
+    ) -> tuple[int, dict]:
         """Asks for an external select's options as Slack does while someone types."""
         body = block_suggestion_body(
-            action_id=action_id, block_id=action_id, value=value, team_id=team_id, user_id="U0STAFF"
+            action_id=action_id,
+            block_id=action_id,
+            value=value,
+            team_id=team_id,
+            user_id="U0STAFF",
+            view=view,
         )
         status, text = await self.post(body, signed_headers(SIGNING_SECRET, body))
         return status, json.loads(text) if text.strip() else {}

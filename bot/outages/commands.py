@@ -1,0 +1,128 @@
+"""Reads `/outage …`: declare, update, resolve, list, apology, template."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.catalogue import Catalogue
+from bot.messages import escape
+from bot.outages.intake import REGION_BY_KEY, known_services
+from bot.subscriptions import REGIONS, clean_query, fold
+
+USAGE = (
+    "`/outage declare <service> [region] — <title>` · `/outage update <id> <text>` · "
+    "`/outage resolve <id>` · `/outage list` · `/outage apology <id> <customer>` · "
+    "`/outage template [apology|closing]`"
+)
+DASHES = re.compile(r"\s+(?:—|–|--|-)\s+")
+MAX_TITLE = 300
+
+
+@dataclass(frozen=True)
+class Declare:
+    service: str
+    region: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class Update:
+    incident_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class ListOutages:
+    pass
+
+
+@dataclass(frozen=True)
+class Apology:
+    incident_id: int
+    customer_query: str
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    problem: str = ""
+
+
+OutageCommand = Declare | Update | Resolve | ListOutages | Apology | Template | Usage
+
+
+def incident_number(word: str) -> int | None:
+    number = word.lstrip("#")
+    return int(number) if number.isdigit() and len(number) <= 12 else None
+
+
+def parse_declare(rest: str, catalogue: Catalogue) -> Declare | Usage:
+    parts = DASHES.split(rest, maxsplit=1)
+    if len(parts) != 2 or not parts[1].strip():
+        return Usage(
+            "Give the outage a title after a dash: `/outage declare Exchange Online "
+            "Europe — Mail delayed for some users`."
+        )
+    where, title = fold(parts[0]), parts[1].strip()
+    if len(title) > MAX_TITLE:
+        return Usage(f"The title is longer than {MAX_TITLE} characters.")
+    services = known_services(catalogue)
+    for service in sorted(services, key=len, reverse=True):
+        key = fold(service)
+        if where == key or where.startswith(key + " "):
+            region_text = where[len(key) :].strip()
+            if not region_text:
+                return Declare(service, None, title)
+            region = REGION_BY_KEY.get(region_text)
+            if region is None:
+                return Usage(
+                    f"`{escape(region_text)}` is not a region. Regions: "
+                    f"{escape(', '.join(REGIONS))} (or none for all)."
+                )
+            return Declare(service, region, title)
+    return Usage(
+        f"`{escape(parts[0].strip())}` is not a service. Services: {escape(', '.join(services))}."
+    )
+
+
+def parse_outage_command(text: str, catalogue: Catalogue) -> OutageCommand:
+    """Reads what followed `/outage`."""
+    words = clean_query(text).split(" ", 2) if clean_query(text) else []
+    if not words:
+        return Usage()
+    verb = words[0].lower()
+    rest = clean_query(text)[len(words[0]) :].strip()
+    if verb == "declare":
+        return parse_declare(rest, catalogue) if rest else Usage("What is down? " + USAGE)
+    if verb == "list":
+        return ListOutages()
+    if verb == "template":
+        kind = (rest or "apology").lower()
+        if kind not in ("apology", "closing"):
+            return Usage(
+                "Templates: `apology` (while an outage lasts) or `closing` (when it is "
+                "resolved), e.g. `/outage template apology`."
+            )
+        return Template(kind)
+    if verb in ("update", "resolve", "apology"):
+        number = incident_number(words[1]) if len(words) > 1 else None
+        if number is None:
+            return Usage(f"Which outage? Type `/outage {verb} <id>`; `/outage list` shows ids.")
+        more = words[2].strip() if len(words) > 2 else ""
+        if verb == "resolve":
+            return Resolve(number)
+        if not more:
+            what = "the update's text" if verb == "update" else "the customer"
+            return Usage(f"Missing {what}: " + USAGE)
+        return Update(number, more) if verb == "update" else Apology(number, more)
+    return Usage(f"`{escape(words[0])}` is not an /outage command.")
