@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.orders import flows as order_flows
+from bot.outages.feed import poll_feed
 from bot.services import Services
 from bot.zones import utc_now
 
@@ -72,12 +73,25 @@ async def run_job(job: Job, services: Services) -> int:
     return done
 
 
+def jobs_for(services: Services) -> tuple[Job, ...]:
+    """The jobs this process runs: the feed poll only when INCIDENT_FEED_URL is set."""
+    if not services.settings.incident_feed_url:
+        return JOBS
+    feed = Job(
+        "poll-incident-feed",
+        "fetches the incident feed and feeds it to the intake",
+        IntervalTrigger(seconds=services.settings.incident_feed_interval),
+        poll_feed,
+    )
+    return (*JOBS, feed)
+
+
 def build_scheduler(services: Services) -> AsyncIOScheduler:
     """Builds the scheduler with every job; start it inside the running event loop."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1}
     )
-    for job in JOBS:
+    for job in jobs_for(services):
         # Every job also runs once soon after start, so a bot that was down catches up.
         scheduler.add_job(
             run_job, job.trigger, args=(job, services), id=job.id, next_run_time=utc_now()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     order_link_ttl_days: int = 14
     outage_update_collapse_seconds: float = 5.0
+    incident_feed_url: str | None = None
+    incident_feed_token: SecretStr | None = None
+    incident_feed_interval: int = 60
     default_time_zone: str = "UTC"
     plan_catalogue: Path | None = None
     commission_first_year_rate: Decimal = Decimal("0.12")
@@ -52,7 +55,14 @@ class Settings(BaseSettings):
     def _async_driver(cls, url: str) -> str:
         return async_database_url(url)
 
-    @field_validator("slack_api_url", "public_base_url")
+    @field_validator("incident_feed_interval")
+    @classmethod
+    def _feed_interval(cls, seconds: int) -> int:
+        if seconds < 5:
+            raise ValueError("must be at least 5 seconds")
+        return seconds
+
+    @field_validator("slack_api_url", "public_base_url", "incident_feed_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None:
