@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -118,7 +119,12 @@ def create_web_app(
 
     async def background_work(_app: web.Application) -> AsyncIterator[None]:
         # The worker reads the same clock as the flows that queue its rows (tests move it).
-        worker = OutboxWorker(services.sessions, bolt_app.client, clock=lambda: services.clock())
+        worker = OutboxWorker(
+            services.sessions,
+            bolt_app.client,
+            clock=lambda: services.clock(),
+            lease=timedelta(seconds=services.settings.outbox_lease_seconds),
+        )
         services.wake_outbox = worker.wake
         worker.start()
         scheduler = build_scheduler(services)

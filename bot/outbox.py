@@ -102,8 +102,10 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utc_now,
         poll_seconds: float = POLL_SECONDS,
         concurrency: int = CONCURRENCY,
+        lease: timedelta = LEASE,
     ) -> None:
         self.sessions = sessions
+        self.lease = lease
         self.client = client
         self.clock = clock
         self.poll_seconds = poll_seconds
@@ -140,7 +142,9 @@ class OutboxWorker:
     async def deliver_due(self) -> int:
         """Claims due rows and delivers them; returns how many were claimed."""
         async with self.sessions() as session:
-            rows = await outbox.claim(session=session, now=self.clock(), lease=LEASE, limit=BATCH)
+            rows = await outbox.claim(
+                session=session, now=self.clock(), lease=self.lease, limit=BATCH
+            )
             await session.commit()
         await asyncio.gather(*(self.deliver(row) for row in rows))
         return len(rows)
