@@ -24,20 +24,29 @@ def sign(body: bytes, secret: str = INCIDENT_SECRET) -> str:
 
 async def send(bot, body: dict | bytes, *, signature: str | None = None) -> tuple[int, dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json",
-               "X-Signature": sign(raw) if signature is None else signature}  # fmt: skip
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature": sign(raw) if signature is None else signature,
+    }
     async with bot.http.post(bot.url + "/hooks/incidents", data=raw, headers=headers) as response:
         return response.status, await response.json()
 
 
 def incident(**fields) -> dict:
     return {
-        "id": "EX100200", "title": "Mail delayed for some users", "service": "Exchange Online",
-        "feature": "Mail flow", "status": "serviceDegradation", "classification": "incident",
+        "id": "EX100200",
+        "title": "Mail delayed for some users",
+        "service": "Exchange Online",
+        "feature": "Mail flow",
+        "status": "serviceDegradation",
+        "classification": "incident",
         "impactDescription": "Users may see delays sending and receiving mail.",
-        "startDateTime": START, "isResolved": False, "regions": ["Europe"],
-        "posts": [{"description": {"content": "We are investigating."}}], **fields,
-    }  # fmt: skip
+        "startDateTime": START,
+        "isResolved": False,
+        "regions": ["Europe"],
+        "posts": [{"description": {"content": "We are investigating."}}],
+        **fields,
+    }
 
 
 async def count(sessions, model) -> int:
@@ -58,8 +67,9 @@ async def two_partners(sessions):
     theirs = await make_customer(sessions, b, name="Beta Customer Ltd", region="Europe")
     sites = await make_customer(sessions, c, name="Sites Only", region="Europe")
     await make_subscription(sessions, small, plan_code="EXO", seats=10, unit_price="5.00", **dates)
-    await make_subscription(sessions, large, plan_code="BPOS-S", seats=20, unit_price="15.00",
-                            **dates)  # fmt: skip
+    await make_subscription(
+        sessions, large, plan_code="BPOS-S", seats=20, unit_price="15.00", **dates
+    )
     await make_subscription(sessions, far, plan_code="EXO", seats=100, unit_price="5.00", **dates)
     await make_subscription(sessions, theirs, plan_code="EXO", seats=4, unit_price="5.00", **dates)
     await make_subscription(sessions, sites, plan_code="SPO", seats=7, unit_price="5.25", **dates)
@@ -83,17 +93,19 @@ async def test_bad_signatures_and_bodies_are_refused_and_store_nothing(bot, sess
         b"{not json": "not valid JSON",
         b"[1, 2]": "must be a JSON object",
         json.dumps({**incident(), "id": None}).encode(): "`id` is missing",
-        json.dumps({k: v for k, v in incident().items() if k != "service"}).encode():
-            "`service` is missing",
+        json.dumps(
+            {k: v for k, v in incident().items() if k != "service"}
+        ).encode(): "`service` is missing",
         json.dumps(incident(service="Teams")).encode(): "unknown service 'Teams'; known: ",
         json.dumps(incident(startDateTime="yesterday")).encode(): "`startDateTime` is not a date",
-        json.dumps(incident(endDateTime="2026-10-01T00:00:00Z")).encode():
-            "`endDateTime` is before `startDateTime`",
+        json.dumps(
+            incident(endDateTime="2026-10-01T00:00:00Z")
+        ).encode(): "`endDateTime` is before `startDateTime`",
         json.dumps(incident(regions=["Atlantis"])).encode(): "unknown region 'Atlantis'",
         json.dumps(incident(status="onFire")).encode(): "unknown `status` 'onFire'",
         json.dumps(incident(isResolved="yes")).encode(): "`isResolved` must be true or false",
         json.dumps(incident(posts="nope")).encode(): "`posts` must be a list",
-    }  # fmt: skip
+    }
     for raw, expected in cases.items():
         status, answer = await send(bot, raw)
         assert status == 400, raw
@@ -109,8 +121,12 @@ async def test_an_incident_alerts_exactly_the_partners_whose_customers_are_hit(b
     status, answer = await send(bot, incident())
     assert status == 201 and answer["outcome"] == "created" and answer["partnersNotified"] == 2
 
-    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2
-                         and len(posts_to(slack, b.alert_channel)) == 2)  # fmt: skip
+    await slack.wait_for(
+        lambda: (
+            len(posts_to(slack, a.alert_channel)) == 2
+            and len(posts_to(slack, b.alert_channel)) == 2
+        )
+    )
     root_a, apology_a = posts_to(slack, a.alert_channel)
     shown = text_of(root_a)
     assert "Outage #" in shown and "Mail delayed for some users" in shown
@@ -122,9 +138,10 @@ async def test_an_incident_alerts_exactly_the_partners_whose_customers_are_hit(b
     assert "2 customers · 30 seats · $350.00 monthly revenue at risk" in shown
     assert "Large AG (20 seats), Small GmbH (10 seats)" in shown
     assert "Faraway" not in shown and "Beta Customer" not in shown
-    assert apology_a.params["thread_ts"] == next(
-        row for row in slack.posted[a.alert_channel] if row["thread_ts"] is None
-    )["ts"]  # fmt: skip
+    assert (
+        apology_a.params["thread_ts"]
+        == next(row for row in slack.posted[a.alert_channel] if row["thread_ts"] is None)["ts"]
+    )
     apology = text_of(apology_a)
     assert "We are sorry" in apology and "Alpha IT" in apology
     assert "We are investigating." in apology
@@ -148,14 +165,19 @@ async def test_updates_thread_under_the_root_and_edit_it_and_quick_ones_collapse
     await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
     root_ts = next(r for r in slack.posted[a.alert_channel] if r["thread_ts"] is None)["ts"]
 
-    posts = [{"description": {"content": "We are investigating."}},
-             {"description": {"content": "A fix is being deployed."}}]  # fmt: skip
+    posts = [
+        {"description": {"content": "We are investigating."}},
+        {"description": {"content": "A fix is being deployed."}},
+    ]
     await send(bot, incident(status="restoringService", posts=posts))
     both = ["Europe", "Asia Pacific"]
     await send(bot, incident(status="restoringService", posts=posts, regions=both))
 
-    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 3
-                         and len(slack.calls_to("chat.update")) >= 2)  # fmt: skip
+    await slack.wait_for(
+        lambda: (
+            len(posts_to(slack, a.alert_channel)) == 3 and len(slack.calls_to("chat.update")) >= 2
+        )
+    )
     await asyncio.sleep(0.5)
     replies = posts_to(slack, a.alert_channel)[2:]
     assert len(replies) == 1, [text_of(r) for r in replies]  # two quick updates, one reply
@@ -184,12 +206,14 @@ async def test_resolution_closes_the_alert_with_duration_and_credits(bot, sessio
     await send(bot, incident())
     await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
 
-    status, answer = await send(bot, incident(status="serviceRestored", isResolved=True,
-                                              endDateTime=END))  # fmt: skip
+    status, answer = await send(
+        bot, incident(status="serviceRestored", isResolved=True, endDateTime=END)
+    )
     assert status == 200 and answer["outcome"] == "updated"
 
-    await slack.wait_for(lambda: any("Resolved" in text_of(c) for c in
-                                     posts_to(slack, a.alert_channel)[2:]))  # fmt: skip
+    await slack.wait_for(
+        lambda: any("Resolved" in text_of(c) for c in posts_to(slack, a.alert_channel)[2:])
+    )
     await asyncio.sleep(0.5)
     closing = "\n".join(text_of(c) for c in posts_to(slack, a.alert_channel)[2:])
     assert "Resolved* after 3 h 00 min" in closing
@@ -203,3 +227,31 @@ async def test_resolution_closes_the_alert_with_duration_and_credits(bot, sessio
     assert "Good news" in closing and "after 3 h 00 min" in closing
     edits = [e for e in slack.calls_to("chat.update") if e.params["channel"] == a.alert_channel]
     assert "Resolved* after 3 h 00 min" in text_of(edits[-1])
+
+
+async def test_an_advisory_gets_a_lighter_notice_without_apologies(bot, sessions):
+    a, _, _ = await two_partners(sessions)
+    slack = bot.local_slack
+    status, _ = await send(
+        bot,
+        incident(id="EX300", classification="advisory", title="Some users may see slower search"),
+    )
+    assert status == 201
+    await slack.wait_for(lambda: posts_to(slack, a.alert_channel))
+    await asyncio.sleep(0.5)
+    (root,) = posts_to(slack, a.alert_channel)  # no apology in a thread
+    shown = text_of(root)
+    assert "Advisory #" in shown and "Some users may see slower search" in shown
+    assert "Apology for one customer" not in shown and "Impact:*" not in shown
+
+
+async def test_concurrent_deliveries_of_one_body_store_and_post_it_once(bot, sessions):
+    a, b, _ = await two_partners(sessions)
+    results = await asyncio.gather(*(send(bot, incident(id="EX400")) for _ in range(6)))
+    outcomes = sorted(answer["outcome"] for _, answer in results)
+    assert outcomes == ["created"] + ["unchanged"] * 5
+    assert await count(sessions, Incident) == 1
+    slack = bot.local_slack
+    await slack.wait_for(lambda: len(slack.calls_to("chat.postMessage")) >= 4)
+    await asyncio.sleep(0.5)
+    assert len(posts_to(slack, a.alert_channel)) == 2 and len(posts_to(slack, b.alert_channel)) == 2
