@@ -70,9 +70,9 @@ async def outage_answer(
             else ("none of your customers has a plan with that service, so no alert was posted")
         )
         return outage_messages.answer(
-            f"Outage #{ingested.incident.id} declared ({parsed.service}): {affected}. Post news with `/outage update "
-            f"{ingested.incident.id} <text>`, close it with `/outage resolve "
-            f"{ingested.incident.id}`."
+            f"Outage #{ingested.incident.id} declared ({parsed.service}): {affected}. "
+            f"Post news with `/outage update {ingested.incident.id} <text>`, close it with "
+            f"`/outage resolve {ingested.incident.id}`."
         )
     if isinstance(parsed, commands.Update | commands.Resolve):
         result = await staff.change_declared(
