@@ -255,3 +255,12 @@ async def test_concurrent_deliveries_of_one_body_store_and_post_it_once(bot, ses
     await slack.wait_for(lambda: len(slack.calls_to("chat.postMessage")) >= 4)
     await asyncio.sleep(0.5)
     assert len(posts_to(slack, a.alert_channel)) == 2 and len(posts_to(slack, b.alert_channel)) == 2
+
+
+async def test_the_hook_is_disabled_while_its_secret_is_unset(bot, sessions):
+    bot.services.settings = bot.services.settings.model_copy(
+        update={"incident_webhook_secret": None}
+    )
+    status, answer = await send(bot, incident())
+    assert status == 404 and "INCIDENT_WEBHOOK_SECRET is not set" in answer["error"]
+    assert await count(sessions, Incident) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import aiohttp
@@ -11,14 +12,18 @@ from bot.slack_requests import signed_headers, slash_command_body
 from storage import schema
 from tests.e2e.conftest import SIGNING_SECRET, e2e_settings, start_server
 from tests.e2e.database_switch import DatabaseSwitch
+from tests.e2e.test_incident_hook import incident, sign
 from tests.factories import make_customer, make_partner
 
 
 def subscription_body(team_id: str, response_url: str) -> str:
     return slash_command_body(
-        command="/subscription", text="contoso", team_id=team_id, user_id="U0STAFF",
+        command="/subscription",
+        text="contoso",
+        team_id=team_id,
+        user_id="U0STAFF",
         response_url=response_url,
-    )  # fmt: skip
+    )
 
 
 async def test_requests_with_a_missing_wrong_or_stale_signature_are_refused(bot, sessions):
@@ -105,6 +110,13 @@ async def test_database_outage_gives_503_and_clear_answers_then_recovers_by_itse
                 assert page.headers["Referrer-Policy"] == "no-referrer"
             async with http.post(link + "/decline", data={"csrf": "x"}) as answered:
                 assert answered.status == 503
+            # The incident hook says it stored nothing, so the sender retries.
+            body = json.dumps(incident()).encode()
+            async with http.post(
+                url + "/hooks/incidents", data=body, headers={"X-Signature": sign(body)}
+            ) as hook:
+                assert hook.status == 503
+                assert "nothing was stored" in (await hook.json())["error"]
 
             await database.up()
             assert await health() == 200
@@ -147,11 +159,14 @@ async def test_with_an_app_token_slack_requests_arrive_over_socket_mode(
         ack = await local_slack.send_over_socket(
             "slash_commands",
             {
-                "command": "/subscription", "text": "contoso", "team_id": partner.team_id,
-                "user_id": "U0STAFF", "channel_id": "C0LOCAL",
+                "command": "/subscription",
+                "text": "contoso",
+                "team_id": partner.team_id,
+                "user_id": "U0STAFF",
+                "channel_id": "C0LOCAL",
                 "response_url": local_slack.response_url("socket"),
             },
-        )  # fmt: skip
+        )
         [answer] = await local_slack.wait_for_responses("socket")
     finally:
         await runner.cleanup()
