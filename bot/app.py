@@ -25,6 +25,7 @@ import handlers.orders
 import handlers.outages
 import handlers.slack_events
 import handlers.subscriptions
+import handlers.summaries
 from bot.catalogue import load_catalogue
 from bot.outbox import OutboxWorker
 from bot.scheduler import build_scheduler
@@ -74,6 +75,7 @@ def build_bolt_app(
     handlers.subscriptions.register(app)
     handlers.orders.register(app)
     handlers.outages.register(app)
+    handlers.summaries.register(app)
     handlers.help.register(app)
     handlers.errors.register(app)
     return app
@@ -128,9 +130,11 @@ def create_web_app(
         services.wake_outbox = worker.wake
         worker.start()
         scheduler = build_scheduler(services)
-        scheduler.start()
+        if services.settings.run_scheduler:
+            scheduler.start()
         yield
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         await worker.stop()
 
     web_app.cleanup_ctx.append(dispose_engine)

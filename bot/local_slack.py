@@ -38,6 +38,7 @@ class LocalSlack:
         # What was posted, per conversation, as Slack keeps it (for conversations.history).
         self.posted: dict[str, list[dict]] = {}
         self.uploads: dict[str, bytes] = {}  # file id -> content, for files_upload_v2
+        self.admins: set[str] = set()  # user ids that users.info calls workspace admins
         self.files: list[dict] = []  # completed uploads: id, title, channel, thread_ts, content
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -167,9 +168,16 @@ class LocalSlack:
                         "channel": params.get("channel_id"),
                         "thread_ts": params.get("thread_ts"),
                         "content": self.uploads.get(file["id"], b"").decode("utf-8", "replace"),
+                        "data": self.uploads.get(file["id"], b""),
                     }
                 )
             return {"ok": True, "files": [{"id": file["id"]} for file in files]}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return {
+                "ok": True,
+                "user": {"id": user, "is_admin": user in self.admins, "is_owner": False},
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": self.conversation_of(str(params.get("users")))}}
         if method in ("conversations.history", "conversations.replies"):

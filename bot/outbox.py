@@ -10,6 +10,7 @@ and records the message found instead of posting again."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -200,6 +201,8 @@ class OutboxWorker:
         return arguments
 
     async def attempt(self, row: OutboxMessage, parent: OutboxMessage | None = None) -> Delivery:
+        if row.method == "files.upload_v2":
+            return await self.upload(row, parent)
         arguments = self.arguments(row, parent)
         try:
             if row.method == "chat.postMessage" and row.attempts > 1:
@@ -214,6 +217,28 @@ class OutboxWorker:
         except Exception as error:  # noqa: BLE001 - network trouble of any kind: try again later
             return Delivery(error=f"{type(error).__name__}: {error}")
         return Delivery(ts=str(response.get("ts", "")))
+
+    async def upload(self, row: OutboxMessage, parent: OutboxMessage | None) -> Delivery:
+        """Uploads a file (a chart), in the thread of the message it belongs to. Files carry no
+        metadata, so a crash between Slack storing it and the mark could upload it twice."""
+        payload = json.loads(row.payload)
+        arguments = {
+            "channel": row.channel,
+            "file": base64.b64decode(payload["content_b64"]),
+            "filename": payload["filename"],
+            "title": payload["title"],
+        }
+        if parent is not None:
+            arguments["thread_ts"] = parent.ts
+        try:
+            response = await self.client.files_upload_v2(**arguments)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "error"))
+            return Delivery(error=code, permanent=code in PERMANENT_ERRORS)
+        except Exception as error:  # noqa: BLE001 - network trouble of any kind: try again later
+            return Delivery(error=f"{type(error).__name__}: {error}")
+        files = response.get("files") or [{}]
+        return Delivery(ts=str(files[0].get("id", "uploaded")))
 
     async def already_posted(self, row: OutboxMessage, arguments: dict) -> str:
         """Finds the message an earlier attempt posted, by the key in its metadata; "" if none.

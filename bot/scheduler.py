@@ -6,6 +6,7 @@ claims its rows with a conditional UPDATE, so every expiry and reminder is repor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.orders import flows as order_flows
 from bot.outages.feed import poll_feed
 from bot.services import Services
+from bot.summaries import flows as summary_flows
 from bot.zones import utc_now
 
 logger = logging.getLogger(__name__)
@@ -43,12 +45,25 @@ async def remind_filers(services: Services) -> int:
         )
 
 
+async def post_weekly_summaries(services: Services) -> int:
+    async with services.sessions() as session:
+        return await summary_flows.post_due_summaries(
+            session, catalogue=services.catalogue, rule=services.rule, now=services.clock()
+        )
+
+
 JOBS = (
     Job(
         "expire-orders",
         "expires pending orders past ORDER_LINK_TTL_DAYS and tells the filer",
         IntervalTrigger(minutes=5),
         expire_orders,
+    ),
+    Job(
+        "weekly-summaries",
+        "posts each partner's weekly summary when its schedule comes, once",
+        IntervalTrigger(minutes=1),
+        post_weekly_summaries,
     ),
     Job(
         "remind-filers",
@@ -63,6 +78,10 @@ async def run_job(job: Job, services: Services) -> int:
     """Runs one job in its own session; a failure is logged, and the scheduler carries on."""
     try:
         done = await job.run(services)
+    except asyncio.CancelledError:
+        # Shutting down mid-run: the job's transaction rolls back and the next start redoes it.
+        logger.info("scheduled job %s interrupted by shutdown; it runs again at start", job.id)
+        return 0
     except Exception:  # noqa: BLE001 - one failed run must not stop the scheduler
         logger.exception("scheduled job %s failed; it runs again at its next time", job.id)
         services.metrics.errors.labels("job").inc()

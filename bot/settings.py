@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     incident_feed_token: SecretStr | None = None
     incident_feed_interval: int = 60
     outbox_lease_seconds: float = 60.0
+    run_scheduler: bool = True
     default_time_zone: str = "UTC"
     plan_catalogue: Path | None = None
     commission_first_year_rate: Decimal = Decimal("0.12")

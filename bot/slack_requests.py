@@ -127,3 +127,18 @@ def block_suggestion_body(
     if view is not None:
         payload["view"] = {**view, "id": "V0LOCAL"}
     return urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(*, event: dict, team_id: str) -> str:
+    """The JSON body Slack posts for an Events API event."""
+    return json.dumps(
+        {
+            "token": "unused-verification-token",
+            "team_id": team_id,
+            "api_app_id": "A0LOCAL",
+            "type": "event_callback",
+            "event_id": f"Ev{secrets.token_hex(8).upper()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )

@@ -247,3 +247,25 @@ class ApologyTemplate(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     updated_by: str = Field(default="", max_length=32)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: when a partner's managers get the weekly summary in their channel
+class SummarySchedule(SQLModel, table=True):
+    __tablename__ = "summary_schedule"
+
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    weekday: int = 0  # Monday is 0
+    at_minutes: int = 9 * 60  # minutes after midnight, in the partner's time zone
+    enabled: bool = True
+    updated_by: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: the run ledger: one row per partner and week, claimed before the summary goes
+class SummaryRun(SQLModel, table=True):
+    __tablename__ = "summary_run"
+
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    week_start: date = Field(primary_key=True)  # the Monday of the week summarised
+    claimed_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    claimed_by: str = Field(default="", max_length=100)  # host and process, for the operator

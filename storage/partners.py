@@ -66,3 +66,17 @@ async def manager_ids(*, session: AsyncSession, partner_id: int) -> list[str]:
         .order_by(PartnerManager.user_id)
     )
     return list(result.all())
+
+
+async def set_manager(
+    *, session: AsyncSession, partner_id: int, user_id: str, manager: bool
+) -> bool:
+    """Makes someone a manager of a partner, or not; False when that was already so."""
+    existing = await session.get(PartnerManager, (partner_id, user_id))
+    if manager and existing is None:
+        session.add(PartnerManager(partner_id=partner_id, user_id=user_id))
+        return True
+    if not manager and existing is not None:
+        await session.delete(existing)
+        return True
+    return False

@@ -190,7 +190,9 @@ async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str
         process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, err.decode()
-    assert "Traceback" not in err.decode()
+    assert "Traceback" not in err.decode(), err.decode()[err.decode().find("Traceback") - 600 :][
+        :1500
+    ]
     return err.decode()
 
 

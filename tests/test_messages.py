@@ -27,7 +27,7 @@ from bot.messages import (
     shorten,
     split_blocks,
 )
-from bot.messages.help import coming_soon_blocks, help_blocks
+from bot.messages.help import help_blocks
 from bot.messages.subscriptions import (
     CustomerChoice,
     CustomerView,
@@ -250,9 +250,14 @@ def text_of(view: SubscriptionView, today: date = TODAY, rule: CommissionRule = 
 
 def answer(view: CustomerView, views: list[SubscriptionView]) -> list[Message]:
     blocks = customer_blocks(
-        view, views, partner_name="Northwind Cloud", time_zone="Europe/Berlin",
-        catalogue=BUILT_IN, rule=RULE, today=TODAY,
-    )  # fmt: skip
+        view,
+        views,
+        partner_name="Northwind Cloud",
+        time_zone="Europe/Berlin",
+        catalogue=BUILT_IN,
+        rule=RULE,
+        today=TODAY,
+    )
     return messages(customer_fallback(view, len(views)), blocks)
 
 
@@ -282,8 +287,15 @@ def test_subscription_text_shows_plan_seats_price_values_dates_and_owner():
 
 
 def test_subscription_text_says_one_seat_and_monthly_billing():
-    text = text_of(subscription(plan_code="EXO", seats=1, unit_price=Decimal("5.00"),
-                                billing_cycle="monthly", billing_owner="vendor"))  # fmt: skip
+    text = text_of(
+        subscription(
+            plan_code="EXO",
+            seats=1,
+            unit_price=Decimal("5.00"),
+            billing_cycle="monthly",
+            billing_owner="vendor",
+        )
+    )
     # 1 × $5.00 = $5.00 a month, $60.00 a year
     assert "1 seat × $5.00 per seat = *$5.00 a month* · $60.00 a year" in text
     assert "billed monthly by the vendor" in text
@@ -392,9 +404,14 @@ def test_totals_add_up_active_subscriptions_and_commission_of_record():
         # suspended, 5 × $5.00 = $25.00 a month; earned 5 × 12% × $25.00 = $15.00
         subscription(plan_code="EXO", seats=5, unit_price=Decimal("5.00"), status=SUSPENDED),
         # active but another partner's: counts in seats and value, not in commission
-        subscription(plan_code="OCO", seats=2, unit_price=Decimal("5.00"),
-                     partner_of_record="another partner", of_record_is_caller=False),
-    ]  # fmt: skip
+        subscription(
+            plan_code="OCO",
+            seats=2,
+            unit_price=Decimal("5.00"),
+            partner_of_record="another partner",
+            of_record_is_caller=False,
+        ),
+    ]
     text = totals_text(views, rule=RULE, today=TODAY)
     # active: 10 + 2 = 12 seats; $150.00 + $10.00 = $160.00 a month; × 12 = $1,920.00 a year
     assert text.startswith(
@@ -511,24 +528,41 @@ def test_customer_answer_header_of_a_very_long_name_is_cut_to_150_characters():
 
 
 PARTNER = Partner(
-    id=1, team_id="T0001", name="Northwind Cloud", alert_channel="C0001",
-    manager_channel="C0002", timezone="Europe/Berlin",
-)  # fmt: skip
+    id=1,
+    team_id="T0001",
+    name="Northwind Cloud",
+    alert_channel="C0001",
+    manager_channel="C0002",
+    timezone="Europe/Berlin",
+)
 
 
 def stored_customer(name: str) -> Customer:
     return Customer(
-        id=7, partner_id=1, name=name, name_key=name.casefold(),
-        domain="contoso.onmicrosoft.com", region="Europe",
-    )  # fmt: skip
+        id=7,
+        partner_id=1,
+        name=name,
+        name_key=name.casefold(),
+        domain="contoso.onmicrosoft.com",
+        region="Europe",
+    )
 
 
 def stored_subscription(partner_of_record_id: int | None) -> Subscription:
     return Subscription(
-        id=3, partner_id=1, customer_id=7, plan_code="EXO", seats=4, unit_price=Decimal("5.00"),
-        billing_cycle="monthly", start_date=date(2024, 1, 15), renewal_date=date(2024, 7, 15),
-        status=ACTIVE, billing_owner="partner", partner_of_record_id=partner_of_record_id,
-    )  # fmt: skip
+        id=3,
+        partner_id=1,
+        customer_id=7,
+        plan_code="EXO",
+        seats=4,
+        unit_price=Decimal("5.00"),
+        billing_cycle="monthly",
+        start_date=date(2024, 1, 15),
+        renewal_date=date(2024, 7, 15),
+        status=ACTIVE,
+        billing_owner="partner",
+        partner_of_record_id=partner_of_record_id,
+    )
 
 
 def found_messages(name: str, partner_of_record_id: int | None) -> list[Message]:
@@ -577,10 +611,13 @@ def test_lookup_notification_texts_escape_what_was_typed():
 
 def choices(count: int, name: str = "Contoso") -> list[CustomerChoice]:
     return [
-        CustomerChoice(customer_id=1000 + index, name=f"{name} {index}",
-                       domain=f"contoso{index}.onmicrosoft.com")
+        CustomerChoice(
+            customer_id=1000 + index,
+            name=f"{name} {index}",
+            domain=f"contoso{index}.onmicrosoft.com",
+        )
         for index in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def actions_of(blocks: list[dict]) -> dict:
@@ -730,17 +767,17 @@ def test_help_has_no_raw_angle_brackets_that_slack_would_read_as_links():
     assert "/subscription &lt;customer name, domain or part of it&gt;" in help_text()
 
 
-def test_help_marks_commands_not_built_yet_as_coming_soon():
-    sections = [block["text"]["text"] for block in help_blocks() if block["type"] == "section"]
-    (subscription_help,) = [text for text in sections if text.startswith("*`/subscription")]
-    (order_help,) = [text for text in sections if text.startswith("*`/order &lt;customer")]
-    (summary_help,) = [text for text in sections if text.startswith("*`/summary [")]
-    assert "coming soon" not in subscription_help
-    assert "coming soon" not in order_help
-    assert "_(coming soon)_" in summary_help
-
-
-def test_coming_soon_names_the_command_escaped():
-    (block,) = coming_soon_blocks("/order <x>")
-    assert block["text"]["text"].startswith("`/order &lt;x&gt;` is coming soon.")
-    assert "<" not in block["text"]["text"]
+def test_help_lists_every_command_of_the_contract_with_examples():
+    text = "\n".join(block["text"]["text"] for block in help_blocks() if block["type"] == "section")
+    for command in (
+        "/subscription",
+        "/order",
+        "/outage declare",
+        "/outage apology",
+        "/summary",
+        "/summary schedule",
+        "/partnerbot managers",
+        "/partnerbot help",
+    ):
+        assert f"*`{command}" in text, command
+    assert "coming soon" not in text

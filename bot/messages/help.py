@@ -12,7 +12,6 @@ class CommandHelp:
     usage: str
     does: str
     examples: tuple[str, ...]
-    available: bool = True
 
 
 COMMANDS: tuple[CommandHelp, ...] = (
@@ -53,13 +52,16 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "/summary [this-week|last-week]",
         "Managers: the weekly summary, now, visible only to you.",
         ("/summary", "/summary last-week"),
-        available=False,
     ),
     CommandHelp(
         "/summary schedule <weekday> <HH:MM> · /summary schedule off",
         "Managers: when the weekly summary is posted to the manager channel.",
         ("/summary schedule monday 09:00", "/summary schedule off"),
-        available=False,
+    ),
+    CommandHelp(
+        "/partnerbot managers [add|remove @someone]",
+        "Who may read the weekly summaries; managers and workspace admins change it.",
+        ("/partnerbot managers add @jane",),
     ),
     CommandHelp(
         "/partnerbot help",
@@ -79,24 +81,12 @@ def help_blocks(commands: tuple[CommandHelp, ...] = COMMANDS) -> list[dict]:
         ),
     ]
     for command in commands:
-        soon = "" if command.available else " _(coming soon)_"
         blocks.append(
             section(
-                f"*`{escape(command.usage)}`*{soon}\n{command.does}\n"
+                f"*`{escape(command.usage)}`*\n{command.does}\n"
                 + ("Example: " if len(command.examples) == 1 else "Examples: ")
                 + " · ".join(f"`{escape(example)}`" for example in command.examples)
             )
         )
     blocks.append(context("Customers are matched by name or tenant domain, in any letter case."))
     return blocks
-
-
-def coming_soon_blocks(command: str) -> list[dict]:
-    """A command that is declared in Slack but not built yet."""
-    return [
-        section(
-            f"`{escape(command)}` is coming soon. For now you can use "
-            "`/subscription &lt;customer&gt;`; "
-            "`/partnerbot help` lists everything."
-        )
-    ]

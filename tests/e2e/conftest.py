@@ -152,6 +152,8 @@ def e2e_settings(database_url: str, local_slack: LocalSlack, **overrides):
         **{
             "incident_webhook_secret": INCIDENT_SECRET,
             "outage_update_collapse_seconds": 0.3,
+            # Jobs run when a test runs them, on the test's clock.
+            "run_scheduler": False,
             **overrides,
         },
     )

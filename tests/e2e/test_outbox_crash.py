@@ -37,6 +37,7 @@ async def start_serve(
             SLACK_API_URL=slack_api,
             INCIDENT_WEBHOOK_SECRET=SECRET,
             OUTBOX_LEASE_SECONDS="1",
+            RUN_SCHEDULER="false",  # only the fan-out is counted here
             **SERVE_SETTINGS,
         ),
         stdout=asyncio.subprocess.DEVNULL,

@@ -1,0 +1,1 @@
+"""Weekly summaries for partner managers: week windows, schedules, figures and the chart."""

@@ -1,0 +1,330 @@
+"""What a weekly summary says, from SQL aggregates; and the scheduled run, claimed in the run
+ledger before the summary goes to the outbox, so it is posted once per partner and week."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.catalogue import Catalogue
+from bot.messages import summaries as summary_messages
+from bot.outages.flows import credits_for_partner, regions_of
+from bot.outages.rules import plans_with
+from bot.outbox import post_message
+from bot.subscriptions import CommissionRule
+from bot.summaries import chart
+from bot.summaries.rules import (
+    DEFAULT_SCHEDULE,
+    Schedule,
+    Week,
+    conversion,
+    due_week,
+    median_hours,
+)
+from storage import outages as incident_rows
+from storage import outbox
+from storage import summaries as figures
+from storage.models import Partner, SummarySchedule
+
+RENEWALS_SHOWN = 10
+CHART_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    orders: figures.OrderFigures
+    conversion: Decimal | None
+    median_hours: Decimal | None
+    mrr: Decimal
+    commission: figures.CommissionFigures
+    incidents: int
+    customer_minutes: int
+    credits_owed: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    partner: Partner
+    week: Week
+    current: WeekFigures
+    previous: WeekFigures
+    mrr_before: Decimal  # at the start of the week
+    renewals: list[figures.Renewal]
+    renewals_total: int
+    at_risk: list[tuple[str, str]]  # (customer, why)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened: no orders, no seat changes, no outages."""
+        o = self.current.orders
+        return not (
+            o.filed
+            or o.confirmed
+            or o.declined
+            or o.expired
+            or o.seats_added
+            or o.seats_removed
+            or self.current.incidents
+        )
+
+
+async def week_figures(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    week: Week,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    now: datetime,
+) -> WeekFigures:
+    orders = await figures.order_figures(
+        session=session, partner_id=partner.id, start=week.start, end=week.end
+    )
+    delays = await figures.confirmation_delays(
+        session=session, partner_id=partner.id, start=week.start, end=week.end
+    )
+    last_day = week.monday + timedelta(days=6)
+    mrr = await figures.monthly_revenue_at(
+        session=session, partner_id=partner.id, moment=min(week.end, now), day=last_day
+    )
+    commission = await figures.commission_figures(
+        session=session,
+        partner_id=partner.id,
+        week_start=week.monday,
+        week_end=week.monday + timedelta(days=7),
+        rates=(rule.first_year_rate, rule.later_rate),
+    )
+    incidents, minutes, credits = await outage_figures(
+        session, partner=partner, week=week, catalogue=catalogue, now=now
+    )
+    decided = orders.confirmed + orders.declined + orders.expired
+    return WeekFigures(
+        orders,
+        conversion(orders.confirmed, decided),
+        median_hours(delays),
+        mrr,
+        commission,
+        incidents,
+        minutes,
+        credits,
+    )
+
+
+async def outage_figures(
+    session: AsyncSession, *, partner: Partner, week: Week, catalogue: Catalogue, now: datetime
+) -> tuple[int, int, Decimal]:
+    """Incidents that hit the partner's customers in the week, their customer-minutes (affected
+    customers × minutes within the week), and the SLA credits owed for those resolved in it."""
+    hits = await figures.incidents_hitting(
+        session=session, partner_id=partner.id, start=week.start, end=week.end
+    )
+    minutes, credits = 0, Decimal(0)
+    for incident in hits:
+        impact = await incident_rows.impact_by_partner(
+            session=session,
+            plan_codes=plans_with(incident.service, catalogue),
+            regions=regions_of(incident),
+            partner_id=partner.id,
+        )
+        customers = impact[0].customers if impact else 0
+        start = max(incident.start_at, week.start)
+        end = min(incident.end_at or now, week.end)
+        minutes += customers * max(int((end - start).total_seconds() // 60), 0)
+        if incident.is_resolved and incident.end_at and week.start <= incident.end_at < week.end:
+            owed = await credits_for_partner(session, incident, partner, catalogue, now)
+            credits += sum(
+                (
+                    Decimal(line.credit.strip("$").replace(",", ""))
+                    for _, line, _ in owed
+                    if line.credit
+                ),
+                Decimal(0),
+            )
+    return len(hits), minutes, credits
+
+
+async def at_risk(
+    session: AsyncSession, *, partner: Partner, week: Week, catalogue: Catalogue, now: datetime
+) -> list[tuple[str, str]]:
+    """Customers hit by two or more incidents in the last 30 days, or whose order expired or was
+    declined this week."""
+    since = week.end - timedelta(days=30)
+    hits: dict[str, int] = {}
+    for incident in await figures.incidents_hitting(
+        session=session, partner_id=partner.id, start=since, end=week.end
+    ):
+        affected = await incident_rows.affected_customers(
+            session=session,
+            partner_id=partner.id,
+            plan_codes=plans_with(incident.service, catalogue),
+            regions=regions_of(incident),
+        )
+        for row in affected:
+            hits[row.customer.name] = hits.get(row.customer.name, 0) + 1
+    risky = {
+        name: f"hit by {count} incidents in 30 days" for name, count in hits.items() if count >= 2
+    }
+    for name in await figures.lost_order_customers(
+        session=session, partner_id=partner.id, start=week.start, end=week.end
+    ):
+        reason = "an order expired or was declined this week"
+        risky[name] = f"{risky[name]}; {reason}" if name in risky else reason
+    return sorted(risky.items())
+
+
+async def build_summary(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    week: Week,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    now: datetime,
+) -> Summary:
+    """Works out everything a week's summary says, with last week's figures to compare."""
+    current = await week_figures(
+        session, partner=partner, week=week, catalogue=catalogue, rule=rule, now=now
+    )
+    previous = await week_figures(
+        session, partner=partner, week=week.previous(), catalogue=catalogue, rule=rule, now=now
+    )
+    start_day = week.monday + timedelta(days=7)
+    renewals, total = await figures.renewals_due(
+        session=session,
+        partner_id=partner.id,
+        start=start_day,
+        end=start_day + timedelta(days=30),
+        limit=RENEWALS_SHOWN,
+    )
+    return Summary(
+        partner,
+        week,
+        current,
+        previous,
+        previous.mrr,
+        renewals,
+        total,
+        await at_risk(session, partner=partner, week=week, catalogue=catalogue, now=now),
+    )
+
+
+async def chart_history(
+    session: AsyncSession, *, partner: Partner, week: Week, now: datetime
+) -> list[tuple[str, Decimal, int]]:
+    """The last 8 weeks' monthly recurring revenue and orders confirmed, oldest first."""
+    history = []
+    current = week
+    for _ in range(CHART_WEEKS):
+        mrr = await figures.monthly_revenue_at(
+            session=session,
+            partner_id=partner.id,
+            moment=min(current.end, now),
+            day=current.monday + timedelta(days=6),
+        )
+        orders = await figures.order_figures(
+            session=session, partner_id=partner.id, start=current.start, end=current.end
+        )
+        history.append((f"{current.monday.day} {current.monday:%b}", mrr, orders.confirmed))
+        current = current.previous()
+    return list(reversed(history))
+
+
+def schedule_from(row: SummarySchedule | None) -> Schedule:
+    if row is None:
+        return DEFAULT_SCHEDULE
+    return Schedule(row.weekday, row.at_minutes, row.enabled)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def post_due_summaries(
+    session: AsyncSession, *, catalogue: Catalogue, rule: CommissionRule, now: datetime
+) -> int:
+    """Posts every partner's scheduled summary that is due, once: the (partner, week) row is
+    claimed in the run ledger in the same transaction that queues the summary and its chart, so
+    another process, a restart or a second run finds it taken."""
+    posted = 0
+    for partner, row in await figures.scheduled_partners(session=session):
+        week = due_week(schedule_from(row), partner.timezone, now)
+        if week is None:
+            continue
+        if not await figures.claim_run(
+            session=session,
+            partner_id=partner.id,
+            week_start=week.monday,
+            now=now,
+            by=worker_name(),
+        ):
+            await session.rollback()
+            continue
+        summary = await build_summary(
+            session, partner=partner, week=week, catalogue=catalogue, rule=rule, now=now
+        )
+        history = await chart_history(session, partner=partner, week=week, now=now)
+        key = f"summary:{partner.id}:{week.monday.isoformat()}"
+        message = summary_messages.summary_message(summary, scheduled=True)
+        rows = [
+            post_message(
+                key=key,
+                channel=partner.manager_channel,
+                message=message,
+                partner_id=partner.id,
+                now=now,
+            )
+        ]
+        png = chart.weekly_chart(history, title=f"{partner.name}: last {len(history)} weeks")
+        rows.append(
+            upload_row(
+                key=f"{key}:chart",
+                channel=partner.manager_channel,
+                png=png,
+                partner_id=partner.id,
+                parent_key=key,
+                now=now,
+                title=f"Weekly chart, week of {week.words()}",
+            )
+        )
+        await outbox.add(session=session, rows=rows)
+        await session.commit()
+        posted += 1
+    return posted
+
+
+def upload_row(
+    *,
+    key: str,
+    channel: str,
+    png: bytes,
+    partner_id: int,
+    parent_key: str,
+    now: datetime,
+    title: str,
+) -> dict:
+    """An outbox row that uploads a PNG into the thread of the message it belongs to."""
+    row = post_message(
+        key=key,
+        channel=channel,
+        message=summary_messages.chart_note(),
+        partner_id=partner_id,
+        now=now,
+    )
+    payload = {
+        "content_b64": base64.b64encode(png).decode(),
+        "filename": "weekly-chart.png",
+        "title": title,
+    }
+    return {
+        **row,
+        "method": "files.upload_v2",
+        "parent_key": parent_key,
+        "payload": json.dumps(payload),
+    }

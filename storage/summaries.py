@@ -1,0 +1,300 @@
+"""The weekly summary's figures, each one SQL aggregate scoped by partner; schedules and the run
+ledger that makes a scheduled summary happen once per partner and week."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, type_coerce
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Customer,
+    Incident,
+    IncidentAlert,
+    Order,
+    Partner,
+    Subscription,
+    SummaryRun,
+    SummarySchedule,
+)
+from storage.outages import dialect_insert
+
+CONFIRMED, DECLINED, EXPIRED, PENDING = "confirmed", "declined", "expired", "pending"
+
+
+def cents_of(column) -> object:
+    return type_coerce(column, BigInteger)
+
+
+def money(cents: object) -> Decimal:
+    return Decimal(int(cents or 0)) / 100
+
+
+@dataclass(frozen=True)
+class OrderFigures:
+    filed: int
+    confirmed: int
+    declined: int
+    expired: int
+    pending_at_end: int
+    seats_added: int
+    seats_removed: int
+
+
+async def order_figures(
+    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
+) -> OrderFigures:
+    """Counts the week's orders by what happened to them, and the seats confirmed orders added
+    or removed; one query."""
+    decided_in_week = and_(col(Order.decided_at) >= start, col(Order.decided_at) < end)
+    confirmed = and_(Order.state == CONFIRMED, decided_in_week)
+    change = Order.seats - func.coalesce(Order.previous_seats, 0)
+
+    def count_if(condition) -> object:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = (
+        await session.exec(
+            select(
+                count_if(and_(col(Order.filed_at) >= start, col(Order.filed_at) < end)),
+                count_if(confirmed),
+                count_if(and_(Order.state == DECLINED, decided_in_week)),
+                count_if(and_(Order.state == EXPIRED, decided_in_week)),
+                count_if(
+                    and_(
+                        col(Order.filed_at) < end,
+                        or_(Order.state == PENDING, col(Order.decided_at) >= end),
+                    )
+                ),
+                func.coalesce(func.sum(case((and_(confirmed, change > 0), change), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(confirmed, change < 0), -change), else_=0)), 0),
+            ).where(Order.partner_id == partner_id)
+        )
+    ).one()
+    return OrderFigures(*(int(value) for value in row))
+
+
+async def confirmation_delays(
+    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
+) -> list[timedelta]:
+    """How long each order confirmed in the week waited (for the median)."""
+    result = await session.exec(
+        select(Order.filed_at, Order.decided_at)
+        .where(Order.partner_id == partner_id, Order.state == CONFIRMED)
+        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end)
+    )
+    return [decided - filed for filed, decided in result.all()]
+
+
+def live_on(day: date):
+    """Subscriptions that were billing on a day: started by then, and active, or cancelled but
+    still in their paid term (suspended and trial subscriptions do not bill)."""
+    return and_(
+        col(Subscription.start_date) <= day,
+        or_(
+            Subscription.status == "active",
+            and_(Subscription.status == "cancelled", col(Subscription.renewal_date) > day),
+        ),
+    )
+
+
+async def monthly_revenue_at(
+    *, session: AsyncSession, partner_id: int, moment: datetime, day: date
+) -> Decimal:
+    """The monthly recurring revenue at a moment: today's subscriptions that were live then,
+    with the seat changes confirmed since taken back out."""
+    value = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats
+    current = (
+        await session.exec(
+            select(func.coalesce(func.sum(value), 0)).where(
+                Subscription.partner_id == partner_id, live_on(day)
+            )
+        )
+    ).one()
+    changed = cents_of(Order.__table__.c.unit_price) * (Order.seats - Order.previous_seats)
+    later = (
+        await session.exec(
+            select(func.coalesce(func.sum(changed), 0))
+            .where(Order.partner_id == partner_id, Order.state == CONFIRMED)
+            .where(col(Order.previous_seats).is_not(None), col(Order.decided_at) >= moment)
+        )
+    ).one()
+    return money(int(current) - int(later))
+
+
+def days_between(session: AsyncSession, earlier, later) -> object:
+    """Whole days from one date to another, in the database's own date arithmetic."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return type_coerce(later - earlier, Integer)
+    return func.cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+@dataclass(frozen=True)
+class CommissionFigures:
+    earned_this_week: Decimal
+    expected_next_12_months: Decimal
+
+
+async def commission_figures(
+    *,
+    session: AsyncSession,
+    partner_id: int,
+    week_start: date,
+    week_end: date,
+    rates: tuple[Decimal, Decimal],
+) -> CommissionFigures:
+    """Commission of the subscriptions this partner is partner of record for, accrued by the
+    day: each day of service earns its year's rate (first year, later years) of the day's share
+    of the annual value. Figures for this week and for the 365 days after it."""
+    first, later = (float(rate) for rate in rates)
+    annual_cents = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
+    # Days of the subscription's first year left at a day (0 once the first year is over).
+    age_at_start = days_between(session, Subscription.start_date, literal(week_start))
+    age_at_end = days_between(session, Subscription.start_date, literal(week_end))
+
+    def clamp(value, low, high):
+        return case((value < low, low), (value > high, high), else_=value)
+
+    # This week: days served in the week, split by the first-year boundary.
+    served_from = clamp(age_at_start, 0, 10**6)
+    served_to = clamp(age_at_end, 0, 10**6)
+    first_days = clamp(served_to, 0, 365) - clamp(served_from, 0, 365)
+    later_days = (served_to - served_from) - first_days
+    week = func.sum(annual_cents * (first_days * first + later_days * later) / 365.0)
+    # The next 365 days from the week's end.
+    first_left = clamp(365 - age_at_end, 0, 365)
+    year = func.sum(annual_cents * (first_left * first + (365 - first_left) * later) / 365.0)
+    of_record = and_(
+        Subscription.partner_id == partner_id,
+        Subscription.partner_of_record_id == partner_id,
+    )
+    week_row = (
+        await session.exec(select(func.coalesce(week, 0)).where(of_record, live_on(week_end)))
+    ).one()
+    year_row = (
+        await session.exec(
+            select(func.coalesce(year, 0)).where(
+                of_record, Subscription.status == "active", col(Subscription.start_date) <= week_end
+            )
+        )
+    ).one()
+    as_money = lambda cents: (Decimal(str(cents)) / 100).quantize(Decimal("0.01"))  # noqa: E731
+    return CommissionFigures(as_money(week_row), as_money(year_row))
+
+
+@dataclass(frozen=True)
+class Renewal:
+    customer: str
+    plan_code: str
+    seats: int
+    annual: Decimal
+
+
+async def renewals_due(
+    *, session: AsyncSession, partner_id: int, start: date, end: date, limit: int
+) -> tuple[list[Renewal], int]:
+    """Active subscriptions renewing between two days, largest annual value first, and how many
+    there are in all."""
+    annual = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
+    scope = and_(
+        Subscription.partner_id == partner_id,
+        Subscription.status == "active",
+        col(Subscription.renewal_date) >= start,
+        col(Subscription.renewal_date) < end,
+    )
+    rows = (
+        await session.exec(
+            select(Customer.name, Subscription.plan_code, Subscription.seats, annual)
+            .join(Customer, col(Customer.id) == Subscription.customer_id)
+            .where(scope)
+            .order_by(annual.desc(), Customer.name)
+            .limit(limit)
+        )
+    ).all()
+    total = (await session.exec(select(func.count()).select_from(Subscription).where(scope))).one()
+    return [Renewal(name, plan, seats, money(value)) for name, plan, seats, value in rows], int(
+        total
+    )
+
+
+async def incidents_hitting(
+    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
+) -> list[Incident]:
+    """The incidents this partner was alerted about that overlapped a period."""
+    alerted = select(IncidentAlert.incident_id).where(IncidentAlert.partner_id == partner_id)
+    result = await session.exec(
+        select(Incident)
+        .where(col(Incident.id).in_(alerted), Incident.classification == "incident")
+        .where(col(Incident.start_at) < end)
+        .where(or_(col(Incident.end_at).is_(None), col(Incident.end_at) > start))
+        .order_by(Incident.start_at)
+    )
+    return list(result.all())
+
+
+async def lost_order_customers(
+    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
+) -> list[str]:
+    """Customers whose order expired or was declined in a period."""
+    result = await session.exec(
+        select(Customer.name)
+        .distinct()
+        .join(Order, col(Order.customer_id) == Customer.id)
+        .where(Order.partner_id == partner_id, col(Order.state).in_([DECLINED, EXPIRED]))
+        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end)
+        .order_by(Customer.name)
+    )
+    return list(result.all())
+
+
+async def schedule_of(*, session: AsyncSession, partner_id: int) -> SummarySchedule | None:
+    return await session.get(SummarySchedule, partner_id)
+
+
+async def scheduled_partners(
+    *, session: AsyncSession
+) -> list[tuple[Partner, SummarySchedule | None]]:
+    """Every partner with its schedule (None: the default, Mondays at 09:00)."""
+    result = await session.exec(
+        select(Partner, SummarySchedule)
+        .join(SummarySchedule, col(SummarySchedule.partner_id) == Partner.id, isouter=True)
+        .order_by(Partner.id)
+    )
+    return list(result.all())
+
+
+async def claim_run(
+    *, session: AsyncSession, partner_id: int, week_start: date, now: datetime, by: str
+) -> bool:
+    """Claims the scheduled summary of a partner's week; True for the one caller that got it."""
+    statement = dialect_insert(session)(SummaryRun).values(
+        partner_id=partner_id, week_start=week_start, claimed_at=now, claimed_by=by[:100]
+    )
+    result = await session.exec(
+        statement.on_conflict_do_nothing(index_elements=["partner_id", "week_start"])
+    )
+    return result.rowcount == 1
+
+
+async def save_schedule(
+    *,
+    session: AsyncSession,
+    partner_id: int,
+    weekday: int | None,
+    at_minutes: int | None,
+    enabled: bool,
+    by: str,
+    now: datetime,
+) -> SummarySchedule:
+    """Sets when a partner's summary is posted (or turns it off, keeping the time)."""
+    row = await session.get(SummarySchedule, partner_id) or SummarySchedule(partner_id=partner_id)
+    if weekday is not None and at_minutes is not None:
+        row.weekday, row.at_minutes = weekday, at_minutes
+    row.enabled, row.updated_by, row.updated_at = enabled, by, now
+    session.add(row)
+    await session.flush()
+    return row
