@@ -53,7 +53,10 @@ class Shell:
 
     async def __aenter__(self) -> Shell:
         await self.local.start()
-        settings = self.services.settings.model_copy(update={"slack_api_url": self.local.api_url})
+        # Scheduled jobs belong to `serve`; the shell only delivers what its own commands cause.
+        settings = self.services.settings.model_copy(
+            update={"slack_api_url": self.local.api_url, "run_scheduler": False}
+        )
         services = dataclasses.replace(self.services, settings=settings)
         # The shell waits for each answer before showing the prompt again, so listeners run to
         # completion before dispatch returns; the listeners themselves are the same as serve's.

@@ -298,3 +298,8 @@ async def save_schedule(
     session.add(row)
     await session.flush()
     return row
+
+
+async def run_claimed(*, session: AsyncSession, partner_id: int, week_start: date) -> bool:
+    """Tells whether a partner's week has been claimed already (a cheap check before building)."""
+    return await session.get(SummaryRun, (partner_id, week_start)) is not None

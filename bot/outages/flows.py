@@ -385,43 +385,72 @@ def customer_context(customer: Customer) -> dict:
     return {"name": customer.name, "contact_name": customer.contact_name, "domain": customer.domain}
 
 
+async def service_fees(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    service: str,
+    regions: list[str],
+    catalogue: Catalogue,
+) -> dict[int, tuple[Customer, Decimal]]:
+    """Each affected customer with the part of its monthly fees that pays for the service."""
+    pairs = await incident_rows.affected_subscriptions(
+        session=session,
+        partner_id=partner.id,
+        plan_codes=plans_with(service, catalogue),
+        regions=regions,
+    )
+    fees: dict[int, tuple[Customer, Decimal]] = {}
+    for customer, subscription in pairs:
+        plan = catalogue.get(subscription.plan_code)
+        share = service_share(plan, service, catalogue) if plan else Decimal(1)
+        monthly = monthly_value(subscription.seats, subscription.unit_price)
+        fees[customer.id] = (
+            customer,
+            fees.get(customer.id, (customer, Decimal(0)))[1] + monthly * share,
+        )
+    return fees
+
+
+def intervals_for(
+    customer: Customer, incidents: list[Incident], *, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The downtime of incidents in the customer's region, as known at a moment."""
+    return [
+        (incident.start_at, min(incident.end_at or until, until))
+        for incident in incidents
+        if incident.start_at < until
+        and (not regions_of(incident) or customer.region in regions_of(incident))
+    ]
+
+
 async def credits_for_partner(
     session: AsyncSession, incident: Incident, partner: Partner, catalogue: Catalogue, now: datetime
 ) -> list[tuple[Customer, CreditLine, dict | None]]:
     """Works out, per affected customer, this month's availability of the service and the credit
     owed: from all of the month's incidents of the service in the customer's region (overlaps
-    counted once), against the service's share of the customer's monthly fees."""
-    plan_codes = plans_with(incident.service, catalogue)
-    pairs = await incident_rows.affected_subscriptions(
-        session=session, partner_id=partner.id, plan_codes=plan_codes, regions=regions_of(incident)
-    )
+    counted once) up to the incident's end, against the service's share of the customer's
+    monthly fees."""
     moment = incident.end_at or now
-    widest = (moment - timedelta(days=33), moment + timedelta(days=33))
+    fees = await service_fees(
+        session,
+        partner=partner,
+        service=incident.service,
+        regions=regions_of(incident),
+        catalogue=catalogue,
+    )
     month_incidents = await incident_rows.incidents_overlapping(
         session=session,
         service=incident.service,
-        start=widest[0],
-        end=widest[1],
+        start=moment - timedelta(days=33),
+        end=moment,
         partner_id=partner.id,
     )
-    fees: dict[int, Decimal] = {}
-    customers: dict[int, Customer] = {}
-    for customer, subscription in pairs:
-        plan = catalogue.get(subscription.plan_code)
-        share = service_share(plan, incident.service, catalogue) if plan else Decimal(1)
-        monthly = monthly_value(subscription.seats, subscription.unit_price)
-        fees[customer.id] = fees.get(customer.id, Decimal(0)) + monthly * share
-        customers[customer.id] = customer
     results = []
-    for customer_id, customer in customers.items():
-        time_zone = customer.timezone or partner.timezone
-        month = month_of(moment, time_zone)
-        intervals = [
-            (other.start_at, other.end_at or now)
-            for other in month_incidents
-            if not regions_of(other) or customer.region in regions_of(other)
-        ]
-        credit = credit_for(intervals=intervals, month=month, fee=fees[customer_id])
+    for customer, fee in fees.values():
+        month = month_of(moment, customer.timezone or partner.timezone)
+        intervals = intervals_for(customer, month_incidents, until=max(moment, now))
+        credit = credit_for(intervals=intervals, month=month, fee=fee)
         line = CreditLine(
             customer=customer.name,
             availability=format_availability(credit.available),
@@ -435,6 +464,46 @@ async def credits_for_partner(
         )
         results.append((customer, line, context))
     return results
+
+
+async def credits_owed_between(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    service: str,
+    start: datetime,
+    end: datetime,
+    catalogue: Catalogue,
+) -> Decimal:
+    """The service credits that became owed within a period: per customer and month, the
+    month-to-date credit at the period's end less the one at its start (so a month's credit is
+    never counted twice, however many incidents or weeks it spans)."""
+    fees = await service_fees(
+        session, partner=partner, service=service, regions=[], catalogue=catalogue
+    )
+    incidents = await incident_rows.incidents_overlapping(
+        session=session,
+        service=service,
+        start=start - timedelta(days=33),
+        end=end,
+        partner_id=partner.id,
+    )
+    owed = Decimal(0)
+    for customer, fee in fees.values():
+        time_zone = customer.timezone or partner.timezone
+        moment = start
+        while moment < end:
+            month = month_of(moment, time_zone)
+            stop = min(month[1], end)
+            after = credit_for(
+                intervals=intervals_for(customer, incidents, until=stop), month=month, fee=fee
+            ).amount
+            before = credit_for(
+                intervals=intervals_for(customer, incidents, until=moment), month=month, fee=fee
+            ).amount
+            owed += after - before
+            moment = stop
+    return owed
 
 
 async def closing_messages(

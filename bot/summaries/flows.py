@@ -3,6 +3,7 @@ ledger before the summary goes to the outbox, so it is posted once per partner a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
 from bot.messages import summaries as summary_messages
-from bot.outages.flows import credits_for_partner, regions_of
+from bot.outages.flows import credits_owed_between, regions_of
 from bot.outages.rules import plans_with
 from bot.outbox import post_message
 from bot.subscriptions import CommissionRule
@@ -121,7 +122,7 @@ async def outage_figures(
     session: AsyncSession, *, partner: Partner, week: Week, catalogue: Catalogue, now: datetime
 ) -> tuple[int, int, Decimal]:
     """Incidents that hit the partner's customers in the week, their customer-minutes (affected
-    customers × minutes within the week), and the SLA credits owed for those resolved in it."""
+    customers × minutes within the week), and the SLA credits that became owed in it."""
     hits = await figures.incidents_hitting(
         session=session, partner_id=partner.id, start=week.start, end=week.end
     )
@@ -137,16 +138,15 @@ async def outage_figures(
         start = max(incident.start_at, week.start)
         end = min(incident.end_at or now, week.end)
         minutes += customers * max(int((end - start).total_seconds() // 60), 0)
-        if incident.is_resolved and incident.end_at and week.start <= incident.end_at < week.end:
-            owed = await credits_for_partner(session, incident, partner, catalogue, now)
-            credits += sum(
-                (
-                    Decimal(line.credit.strip("$").replace(",", ""))
-                    for _, line, _ in owed
-                    if line.credit
-                ),
-                Decimal(0),
-            )
+    for service in sorted({incident.service for incident in hits}):
+        credits += await credits_owed_between(
+            session,
+            partner=partner,
+            service=service,
+            start=week.start,
+            end=min(week.end, now),
+            catalogue=catalogue,
+        )
     return len(hits), minutes, credits
 
 
@@ -251,21 +251,17 @@ async def post_due_summaries(
 ) -> int:
     """Posts every partner's scheduled summary that is due, once: the (partner, week) row is
     claimed in the run ledger in the same transaction that queues the summary and its chart, so
-    another process, a restart or a second run finds it taken."""
+    another process, a restart or a second run finds it taken (and queues nothing)."""
     posted = 0
     for partner, row in await figures.scheduled_partners(session=session):
         week = due_week(schedule_from(row), partner.timezone, now)
         if week is None:
             continue
-        if not await figures.claim_run(
-            session=session,
-            partner_id=partner.id,
-            week_start=week.monday,
-            now=now,
-            by=worker_name(),
+        if await figures.run_claimed(
+            session=session, partner_id=partner.id, week_start=week.monday
         ):
-            await session.rollback()
             continue
+        # Built before the claim, so the write transaction that claims and queues stays short.
         summary = await build_summary(
             session, partner=partner, week=week, catalogue=catalogue, rule=rule, now=now
         )
@@ -281,7 +277,10 @@ async def post_due_summaries(
                 now=now,
             )
         ]
-        png = chart.weekly_chart(history, title=f"{partner.name}: last {len(history)} weeks")
+        # Drawing takes a tenth of a second of CPU: off the event loop, so requests go on.
+        png = await asyncio.to_thread(
+            chart.weekly_chart, history, title=f"{partner.name}: last {len(history)} weeks"
+        )
         rows.append(
             upload_row(
                 key=f"{key}:chart",
@@ -293,6 +292,16 @@ async def post_due_summaries(
                 title=f"Weekly chart, week of {week.words()}",
             )
         )
+        await session.commit()  # ends the reads
+        if not await figures.claim_run(
+            session=session,
+            partner_id=partner.id,
+            week_start=week.monday,
+            now=now,
+            by=worker_name(),
+        ):
+            await session.rollback()
+            continue
         await outbox.add(session=session, rows=rows)
         await session.commit()
         posted += 1

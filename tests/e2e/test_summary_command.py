@@ -263,3 +263,51 @@ async def test_the_home_tab_shows_managers_the_week_and_staff_the_commands(bot, 
     staff = json.dumps(await open_home("U0STAFF"), ensure_ascii=False)
     assert "Week of" in boss and "/summary" in boss
     assert "Week of" not in staff and "/summary" not in staff and "/subscription" in staff
+
+
+async def test_outages_in_the_week_count_customer_minutes_credits_and_risk(bot, sessions):
+    from tests.e2e.test_incident_hook import incident, send, two_partners
+
+    a, _, _ = await two_partners(sessions)
+    async with sessions() as session:
+        from storage import partners as partner_rows
+
+        await partner_rows.set_manager(
+            session=session, partner_id=a.id, user_id="U0BOSS", manager=True
+        )
+        await session.commit()
+    # Two Exchange incidents in Europe in the week of 5-11 Oct 2026 (Berlin): 3 h and 1 h.
+    await send(
+        bot,
+        incident(
+            id="EX1",
+            startDateTime="2026-10-06T08:00:00Z",
+            endDateTime="2026-10-06T11:00:00Z",
+            isResolved=True,
+            status="serviceRestored",
+        ),
+    )
+    await send(
+        bot,
+        incident(
+            id="EX2",
+            startDateTime="2026-10-08T08:00:00Z",
+            endDateTime="2026-10-08T09:00:00Z",
+            isResolved=True,
+            status="serviceRestored",
+        ),
+    )
+    bot.services.clock = lambda: datetime(2026, 10, 14, 12, 0, tzinfo=UTC)
+
+    answer = await bot.slack.command("/summary", "last-week", team_id=a.team_id, user_id="U0BOSS")
+
+    text = answer.text
+    # Alpha IT has 2 affected customers (Small GmbH, Large AG): (180 + 60) min × 2 = 480.
+    assert "*Outages that hit your customers:* 2 (▲ 2 (none last week))" in text
+    assert "480 customer-minutes" in text
+    # October in Berlin: 745 h; 4 h down → 99.463%: 25% credits, owed once per customer and
+    # month however many incidents: Small GmbH $50.00 → $12.50; Large AG's Exchange share of
+    # $300.00 is $89.55… → $22.39. Together $34.89.
+    assert "SLA credits owed $34.89" in text
+    assert "• Large AG — hit by 2 incidents in 30 days" in text
+    assert "• Small GmbH — hit by 2 incidents in 30 days" in text
