@@ -161,6 +161,31 @@ async def staff_command(
     return order_messages.filed(described, link, resent=True)
 
 
+async def file_for_customer(
+    services: Services,
+    *,
+    partner: Partner,
+    plan: Plan,
+    seats: int,
+    user_id: str,
+    customer_id: int,
+    note: str = "",
+) -> flows.Filing:
+    """Files an order for a customer picked by id (from a list or the form)."""
+    async with services.sessions() as session:
+        return await flows.file_order(
+            session,
+            partner=partner,
+            plan=plan,
+            seats=seats,
+            filed_by=user_id,
+            now=services.clock(),
+            ttl_days=services.settings.order_link_ttl_days,
+            customer_id=customer_id,
+            note=note,
+        )
+
+
 async def pick_customer(ack, action, respond, context, body) -> None:
     await ack()
     services: Services = context["services"]
@@ -172,17 +197,14 @@ async def pick_customer(ack, action, respond, context, body) -> None:
     if picked is None or plan is None or isinstance(seats, str):
         answers = order_messages.problem("That choice is out of date; type the order again.")
     else:
-        async with services.sessions() as session:
-            filing = await flows.file_order(
-                session,
-                partner=partner,
-                plan=plan,
-                seats=seats,
-                filed_by=body.get("user", {}).get("id", ""),
-                now=services.clock(),
-                ttl_days=services.settings.order_link_ttl_days,
-                customer_id=int(picked.group(1)),
-            )
+        filing = await file_for_customer(
+            services,
+            partner=partner,
+            plan=plan,
+            seats=seats,
+            user_id=body.get("user", {}).get("id", ""),
+            customer_id=int(picked.group(1)),
+        )
         answers = filing_answer(filing, partner=partner, services=services, plan=plan, seats=seats)
     await send(respond, answers, replace_original=True)
 
@@ -215,18 +237,15 @@ async def order_form_submitted(ack, view, body, context) -> None:
         await ack(response_action="errors", errors=errors)
         return
     try:
-        async with services.sessions() as session:
-            filing = await flows.file_order(
-                session,
-                partner=partner,
-                plan=plan,
-                seats=seats,
-                filed_by=body.get("user", {}).get("id", ""),
-                now=services.clock(),
-                ttl_days=services.settings.order_link_ttl_days,
-                customer_id=int(customer_id),
-                note=values.get(OrderAction.NOTE, ""),
-            )
+        filing = await file_for_customer(
+            services,
+            partner=partner,
+            plan=plan,
+            seats=seats,
+            user_id=body.get("user", {}).get("id", ""),
+            customer_id=int(customer_id),
+            note=values.get(OrderAction.NOTE, ""),
+        )
     except (SQLAlchemyError, OSError, TimeoutError):
         reference = uuid.uuid4().hex[:8]
         logger.exception("database failure filing an order from the form (ref %s)", reference)

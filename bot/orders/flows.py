@@ -347,10 +347,11 @@ class StaffChange:
     token: str = ""  # the new link's token, after a resend
 
 
-async def cancel_order(
-    session: AsyncSession, *, partner: Partner, order_id: int, by: str, now: datetime
-) -> StaffChange:
-    """Cancels a pending order of the partner; its link stops working at once."""
+async def changeable(
+    session: AsyncSession, *, partner: Partner, order_id: int, now: datetime
+) -> tuple[Order, Customer | None] | StaffChange:
+    """Finds a partner's order that staff may still change, or says why they may not (ending
+    the read, so the change that follows starts its own transaction)."""
     order = await order_rows.get(session=session, partner_id=partner.id, order_id=order_id)
     if order is None:
         return StaffChange(None)
@@ -361,6 +362,17 @@ async def cancel_order(
     await session.commit()
     if not staff_can_change(order.state, order.expires_at, now):
         return StaffChange(order, customer, changed=False, state=state)
+    return order, customer
+
+
+async def cancel_order(
+    session: AsyncSession, *, partner: Partner, order_id: int, by: str, now: datetime
+) -> StaffChange:
+    """Cancels a pending order of the partner; its link stops working at once."""
+    found = await changeable(session, partner=partner, order_id=order_id, now=now)
+    if isinstance(found, StaffChange):
+        return found
+    order, customer = found
     won = await order_rows.decide(
         session=session, order_id=order.id, state=OrderState.CANCELLED, now=now, decided_by=by
     )
@@ -376,16 +388,10 @@ async def resend_order(
     session: AsyncSession, *, partner: Partner, order_id: int, now: datetime, ttl_days: int
 ) -> StaffChange:
     """Issues a fresh link for a pending order, with a fresh expiry; the old link stops working."""
-    order = await order_rows.get(session=session, partner_id=partner.id, order_id=order_id)
-    if order is None:
-        return StaffChange(None)
-    customer = await customers.get(
-        session=session, partner_id=partner.id, customer_id=order.customer_id
-    )
-    state = effective_state(order.state, order.expires_at, now)
-    await session.commit()
-    if not staff_can_change(order.state, order.expires_at, now):
-        return StaffChange(order, customer, changed=False, state=state)
+    found = await changeable(session, partner=partner, order_id=order_id, now=now)
+    if isinstance(found, StaffChange):
+        return found
+    order, customer = found
     token, stored_hash = new_token()
     won = await order_rows.replace_token(
         session=session,
