@@ -45,7 +45,11 @@ def parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--team-id", help="the partner workspace to act in (default: the one with most customers)"
     )
-    shell.add_argument("--user", default=DEFAULT_SHELL_USER, help="the Slack user id to act as")
+    shell.add_argument(
+        "--user",
+        default=None,
+        help="the Slack user id to act as (default: the partner's first manager)",
+    )
 
     partner = commands.add_parser("partner", help="manage partner workspaces")
     partner_commands = partner.add_subparsers(dest="partner_command", required=True)
@@ -121,7 +125,7 @@ async def demo_data(services: Services) -> None:
     logger.info("demo data loaded: %s", report.describe())
 
 
-async def shell(services: Services, *, team_id: str | None, user_id: str) -> None:
+async def shell(services: Services, *, team_id: str | None, user_id: str | None) -> None:
     from bot.shell import run_shell
 
     await require_current_schema(services)
@@ -137,6 +141,9 @@ async def shell(services: Services, *, team_id: str | None, user_id: str) -> Non
                     "no partner is registered yet: run `python -m bot demo-data`, "
                     "or `python -m bot partner add …`"
                 )
+        if not user_id:
+            managers = await partners.manager_ids(session=session, partner_id=partner.id)
+            user_id = managers[0] if managers else DEFAULT_SHELL_USER
     await run_shell(services, partner, user_id=user_id.upper())
 
 
@@ -150,7 +157,7 @@ async def start(services: Services) -> None:
         await serve(services)
     else:
         sys.stdout.write(NOT_CONNECTED + "\n")
-        await shell(services, team_id=None, user_id=DEFAULT_SHELL_USER)
+        await shell(services, team_id=None, user_id=None)
 
 
 async def partner_add(services: Services, args: argparse.Namespace) -> None:

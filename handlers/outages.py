@@ -71,7 +71,7 @@ async def outage_answer(
         )
         return outage_messages.answer(
             f"Outage #{ingested.incident.id} declared ({parsed.service}): {affected}. "
-            f"Post news with `/outage update {ingested.incident.id} <text>`, close it with "
+            f"Post news with `/outage update {ingested.incident.id} &lt;text&gt;`, close it with "
             f"`/outage resolve {ingested.incident.id}`."
         )
     if isinstance(parsed, commands.Update | commands.Resolve):

@@ -59,6 +59,9 @@ def free_port() -> int:
 
 
 SERVE_SETTINGS = {
+    # Nothing listens there: posts fail at once instead of waiting on DNS for slack.com, which
+    # this machine cannot reach (a stopping process would wait for those lookups).
+    "SLACK_API_URL": "http://127.0.0.1:9/api/",
     "SLACK_BOT_TOKEN": "xoxb-cli-test",
     "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
     "SECRET_KEY": "cli-test-secret-key",

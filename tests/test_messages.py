@@ -781,3 +781,16 @@ def test_help_lists_every_command_of_the_contract_with_examples():
     ):
         assert f"*`{command}" in text, command
     assert "coming soon" not in text
+
+
+def test_usage_texts_have_no_raw_angle_brackets_that_slack_would_read_as_links():
+    from bot.messages.orders import usage as order_usage
+    from bot.messages.outages import usage as outage_usage
+    from bot.orders.rules import USAGE as ORDER_USAGE
+    from bot.outages.commands import USAGE as OUTAGE_USAGE
+    from bot.summaries.rules import parse_schedule
+
+    texts = [ORDER_USAGE, OUTAGE_USAGE, parse_schedule("nonsense")]
+    texts += [t for m in order_usage() + outage_usage("x") for t in mrkdwn_texts(m.blocks)]
+    for text in texts:
+        assert "<" not in text and ">" not in text, text

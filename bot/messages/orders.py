@@ -217,8 +217,8 @@ def order_list(
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
     blocks.append(
         context(
-            "`/order cancel <id>` withdraws a pending order; "
-            "`/order resend <id>` sends a fresh link."
+            "`/order cancel &lt;id&gt;` withdraws a pending order; "
+            "`/order resend &lt;id&gt;` sends a fresh link."
         )
     )
     return messages(f"{len(rows)} orders", blocks)

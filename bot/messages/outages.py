@@ -114,7 +114,7 @@ def root_blocks(incident: IncidentView, impact: ImpactView) -> list[dict]:
     blocks.append(
         context(
             f"{escape(incident.external_id)} · {source} · "
-            f"`/outage apology {incident.number} <customer>` for one customer's text"
+            f"`/outage apology {incident.number} &lt;customer&gt;` for one customer's text"
         )
     )
     return blocks

@@ -152,8 +152,8 @@ class BadArguments:
 Parsed = OrderRequest | OrderSubcommand | OpenModal | BadArguments
 
 USAGE = (
-    "Type `/order <customer> <plan code> <seats>`, e.g. `/order contoso.com BPOS-S 25`, "
-    "or just `/order` for a form."
+    "Type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, "
+    "e.g. `/order contoso.com BPOS-S 25`, or just `/order` for a form."
 )
 
 
@@ -185,7 +185,7 @@ def parse_order_command(text: str, catalogue: Catalogue) -> Parsed:
     if first in ("cancel", "resend") and len(words) <= 2:
         if len(words) == 1:
             return BadArguments(
-                f"Which order? Type `/order {first} <order id>`, e.g. "
+                f"Which order? Type `/order {first} &lt;order id&gt;`, e.g. "
                 f"`/order {first} 42`; `/order list` shows the ids."
             )
         number = words[1].lstrip("#")

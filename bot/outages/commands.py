@@ -11,9 +11,9 @@ from bot.outages.intake import REGION_BY_KEY, known_services
 from bot.subscriptions import REGIONS, clean_query, fold
 
 USAGE = (
-    "`/outage declare <service> [region] — <title>` · `/outage update <id> <text>` · "
-    "`/outage resolve <id>` · `/outage list` · `/outage apology <id> <customer>` · "
-    "`/outage template [apology|closing]`"
+    "`/outage declare &lt;service&gt; [region] — &lt;title&gt;` · "
+    "`/outage update &lt;id&gt; &lt;text&gt;` · `/outage resolve &lt;id&gt;` · `/outage list` · "
+    "`/outage apology &lt;id&gt; &lt;customer&gt;` · `/outage template [apology|closing]`"
 )
 DASHES = re.compile(r"\s+(?:—|–|--|-)\s+")
 MAX_TITLE = 300
@@ -117,7 +117,9 @@ def parse_outage_command(text: str, catalogue: Catalogue) -> OutageCommand:
     if verb in ("update", "resolve", "apology"):
         number = incident_number(words[1]) if len(words) > 1 else None
         if number is None:
-            return Usage(f"Which outage? Type `/outage {verb} <id>`; `/outage list` shows ids.")
+            return Usage(
+                f"Which outage? Type `/outage {verb} &lt;id&gt;`; `/outage list` shows ids."
+            )
         more = words[2].strip() if len(words) > 2 else ""
         if verb == "resolve":
             return Resolve(number)

@@ -33,12 +33,14 @@ async def start_serve(
         cwd=cwd,
         env=environment(
             database_url,
-            PORT=str(port),
-            SLACK_API_URL=slack_api,
-            INCIDENT_WEBHOOK_SECRET=SECRET,
-            OUTBOX_LEASE_SECONDS="1",
-            RUN_SCHEDULER="false",  # only the fan-out is counted here
-            **SERVE_SETTINGS,
+            **{
+                **SERVE_SETTINGS,
+                "PORT": str(port),
+                "SLACK_API_URL": slack_api,
+                "INCIDENT_WEBHOOK_SECRET": SECRET,
+                "OUTBOX_LEASE_SECONDS": "1",
+                "RUN_SCHEDULER": "false",  # only the fan-out is counted here
+            },
         ),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
