@@ -151,16 +151,19 @@ class OutboxWorker:
         return len(rows)
 
     async def deliver(self, row: OutboxMessage) -> None:
-        async with self.sessions() as session:
-            parent = await outbox.parent_of(session=session, message=row)
-        async with self.slots:
-            if parent is not None and not parent.ts:
-                result = Delivery(
-                    error=f"the message it belongs to ({parent.idempotency_key}) was never posted",
-                    permanent=True,
-                )
-            else:
-                result = await self.attempt(row, parent)
+        # The lease is renewed from the claim on, while the row waits for a slot too.
+        async with self.holding(row):
+            async with self.sessions() as session:
+                parent = await outbox.parent_of(session=session, message=row)
+            async with self.slots:
+                if parent is not None and not parent.ts:
+                    result = Delivery(
+                        error=f"the message it belongs to ({parent.idempotency_key}) was never "
+                        "posted",
+                        permanent=True,
+                    )
+                else:
+                    result = await self.attempt(row, parent)
         async with self.sessions() as session:
             if not result.error:
                 await outbox.mark_sent(
@@ -183,6 +186,28 @@ class OutboxWorker:
                     session=session, message_id=row.id, error=result.error, retry_at=retry_at
                 )
             await session.commit()
+
+    @contextlib.asynccontextmanager
+    async def holding(self, row: OutboxMessage):
+        """Keeps renewing the row's lease while it is being delivered, so a slow delivery (a big
+        upload, a long Retry-After) is not taken for a dead worker's and done a second time."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                async with self.sessions() as session:
+                    await outbox.extend_lease(
+                        session=session, message_id=row.id, until=self.clock() + self.lease
+                    )
+                    await session.commit()
+
+        renewing = asyncio.get_running_loop().create_task(renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await renewing
 
     def arguments(self, row: OutboxMessage, parent: OutboxMessage | None) -> dict:
         """The Web API arguments: the stored payload without our own notes (keys starting with

@@ -34,7 +34,8 @@ async def claim(
     *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Claims up to `limit` due messages for this worker until the lease runs out; rows another
-    worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+    worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL, a conditional UPDATE on
+    both)."""
     parent = aliased(OutboxMessage)
     sibling = aliased(OutboxMessage)
     # A thread reply or an edit waits until the message it belongs to is out (it needs its ts),
@@ -61,11 +62,20 @@ async def claim(
     ids = list((await session.exec(due)).all())
     if not ids:
         return []
-    await session.exec(
+    # The update checks again that the rows are free: on SQLite, where the SELECT above takes no
+    # lock, two workers can pick the same rows; only the one whose UPDATE changes them gets them.
+    claimed = await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
+        .where(col(OutboxMessage.id).in_(ids), OutboxMessage.state == PENDING)
+        .where(
+            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
+        )
         .values(claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
     )
+    ids = [row[0] for row in claimed.all()]
+    if not ids:
+        return []
     result = await session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids))
@@ -145,3 +155,12 @@ async def replace_waiting_payload(*, session: AsyncSession, message_id: int, pay
         .values(payload=payload)
     )
     return result.rowcount == 1
+
+
+async def extend_lease(*, session: AsyncSession, message_id: int, until: datetime) -> None:
+    """Keeps a message claimed while its delivery is still under way."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
+        .values(claimed_until=until)
+    )

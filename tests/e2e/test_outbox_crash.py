@@ -23,7 +23,13 @@ SECRET = "crash-test-incident-secret"
 
 
 async def start_serve(
-    database_url: str, port: int, slack_api: str, cwd
+    database_url: str,
+    port: int,
+    slack_api: str,
+    cwd,
+    *,
+    scheduler: bool = False,
+    lease: float = 1,
 ) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -38,8 +44,8 @@ async def start_serve(
                 "PORT": str(port),
                 "SLACK_API_URL": slack_api,
                 "INCIDENT_WEBHOOK_SECRET": SECRET,
-                "OUTBOX_LEASE_SECONDS": "1",
-                "RUN_SCHEDULER": "false",  # only the fan-out is counted here
+                "OUTBOX_LEASE_SECONDS": str(lease),
+                "RUN_SCHEDULER": "true" if scheduler else "false",
             },
         ),
         stdout=asyncio.subprocess.DEVNULL,
