@@ -66,6 +66,9 @@ def child_environment(*, database_url: str, signing_secret: str, api_url: str) -
         "SLACK_SIGNING_SECRET": signing_secret,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SLACK_API_URL": api_url,
+        # Scheduled jobs (a weekly summary falling due mid-run) would make the figures depend on
+        # the day and hour; this bench measures the command path only.
+        "RUN_SCHEDULER": "false",
     }
 
 

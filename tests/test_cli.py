@@ -48,7 +48,12 @@ async def run_bot(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    except TimeoutError:
+        process.kill()  # never leave a stuck bot behind
+        await process.wait()
+        raise
     return process.returncode, out.decode(), err.decode()
 
 

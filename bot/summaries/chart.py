@@ -6,20 +6,17 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to memory; no screen on a server
-
-from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
 
 def weekly_chart(history: list[tuple[str, Decimal, int]], *, title: str) -> bytes:
     """Draws revenue (line, left axis) and orders confirmed (bars, right axis) per week."""
+    # Imported here: matplotlib costs ~40 MB, and only a process that draws should pay it.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     labels = [label for label, _, _ in history]
     revenue = [float(mrr) for _, mrr, _ in history]
     confirmed = [count for _, _, count in history]
-    figure = Figure(figsize=(8, 3.6), dpi=100)
+    figure = Figure(figsize=(8, 3.6), dpi=100)  # drawn in memory (Agg); no screen on a server
     revenue_axis = figure.add_subplot()
     orders_axis = revenue_axis.twinx()
     positions = list(range(len(labels)))
@@ -42,9 +39,8 @@ def weekly_chart(history: list[tuple[str, Decimal, int]], *, title: str) -> byte
     orders_axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     revenue_axis.yaxis.set_major_formatter(lambda value, _pos: f"${value:,.0f}")
     revenue_axis.set_title(title)
-    handles = (
-        revenue_axis.get_legend_handles_labels()[0] + orders_axis.get_legend_handles_labels()[0]
-    )
+    handles = revenue_axis.get_legend_handles_labels()[0]
+    handles += orders_axis.get_legend_handles_labels()[0]
     revenue_axis.legend(handles=handles, loc="upper left", fontsize="small")
     figure.tight_layout()
     buffer = io.BytesIO()
