@@ -196,7 +196,12 @@ async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str
                 pytest.fail(f"{command} did not answer /healthz within 20 seconds")
     finally:
         process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 20)
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), 20)
+        except TimeoutError:
+            process.kill()  # never leave a stuck bot behind
+            await process.wait()
+            raise
     assert process.returncode == 0, err.decode()
     assert "Traceback" not in err.decode(), err.decode()[err.decode().find("Traceback") - 600 :][
         :1500
