@@ -20,6 +20,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import build_bolt_app, create_web_app
 from bot.local_slack import LocalSlack
 from bot.messages.text import Choice, render
+from bot.orders.rules import whole_number
 from bot.services import Services
 from bot.slack_requests import block_action_body, clicked, signed_headers, slash_command_body
 from storage.models import Partner
@@ -109,7 +110,7 @@ class Shell:
         line = line.strip()
         if not line:
             return ""
-        if line.isdigit():
+        if whole_number(line, digits=6):
             return await self.pick(int(line))
         if line.lower() == "/order":
             return (

@@ -24,6 +24,7 @@ from bot.orders.rules import (
     link_for,
     parse_order_command,
     parse_seats,
+    whole_number,
 )
 from bot.services import Services
 from bot.subscriptions import Choices, NoMatch
@@ -231,7 +232,7 @@ async def order_form_submitted(ack, view, body, context) -> None:
         errors[OrderAction.PLAN] = "Pick a plan from the list."
     if isinstance(seats, str):
         errors[OrderAction.SEATS] = seats.replace("`", "")
-    if not customer_id.isdigit():
+    if not whole_number(customer_id):
         errors[OrderAction.CUSTOMER] = "Pick a customer from the search."
     if errors:
         await ack(response_action="errors", errors=errors)

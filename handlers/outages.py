@@ -10,6 +10,7 @@ from bot.messages import orders as order_messages
 from bot.messages import outages as outage_messages
 from bot.messages.outages import OutageAction
 from bot.messages.subscriptions import choice
+from bot.orders.rules import whole_number
 from bot.outages import commands, flows, staff
 from bot.services import Services
 from handlers.errors import answering_failures
@@ -107,7 +108,7 @@ async def outage_answer(
 
 def incident_number(action: dict) -> int | None:
     value = str(action.get("value") or "")
-    return int(value) if value.isdigit() else None
+    return int(value) if whole_number(value) else None
 
 
 async def follow_clicked(ack, action, respond, context, body) -> None:
@@ -140,7 +141,7 @@ async def apology_customer_options(ack, payload, body, context) -> None:
     found = []
     async with services.sessions() as session:
         incident = await staff.visible_incident(
-            session, partner=partner, incident_id=int(number) if number.isdigit() else 0
+            session, partner=partner, incident_id=int(number) if whole_number(number) else 0
         )
         if incident is not None:
             found = await staff.affected_matching(
@@ -158,7 +159,7 @@ async def apology_form_submitted(ack, view, context) -> None:
     partner: Partner = context["partner"]
     number = view.get("private_metadata", "")
     customer_id = form_values(view).get(OutageAction.APOLOGY_CUSTOMER, "")
-    if not (number.isdigit() and customer_id.isdigit()):
+    if not (whole_number(number) and whole_number(customer_id)):
         await ack(
             response_action="errors",
             errors={OutageAction.APOLOGY_CUSTOMER: "Pick a customer from the list."},

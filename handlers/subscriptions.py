@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import subscriptions
 from bot.messages import Message
 from bot.messages.subscriptions import SubscriptionAction, lookup_messages
+from bot.orders.rules import whole_number
 from bot.services import Services
 from bot.zones import today_in
 from handlers.errors import answering_failures
@@ -68,7 +69,7 @@ async def subscription_command(ack, command, respond, context) -> None:
 
 def picked_customer_id(action: dict) -> int | None:
     value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-    return int(value) if value.isdigit() else None
+    return int(value) if whole_number(value) else None
 
 
 async def pick_customer(ack, action, respond, context) -> None:

@@ -17,7 +17,7 @@ from bot.zones import zone
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_SEATS = 10_000
 MAX_NOTE_LENGTH = 500
 REMIND_AFTER = timedelta(days=3)
@@ -29,6 +29,12 @@ class OrderState(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+
+def whole_number(text: str, *, digits: int = 18) -> bool:
+    """Tells whether text is a plain number of ASCII digits (`²` and `٣` are digits to
+    str.isdigit, but not numbers anyone typed as an id)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
 
 
 def new_token() -> tuple[str, str]:
@@ -44,7 +50,7 @@ def token_hash(token: str) -> str:
 
 def well_formed(token: str) -> bool:
     """Tells whether a string could be a token this bot issued (saves a query on junk)."""
-    return bool(TOKEN_SHAPE.match(token))
+    return bool(TOKEN_SHAPE.fullmatch(token))
 
 
 def token_matches(token: str, stored_hash: str) -> bool:
@@ -189,7 +195,7 @@ def parse_order_command(text: str, catalogue: Catalogue) -> Parsed:
                 f"`/order {first} 42`; `/order list` shows the ids."
             )
         number = words[1].lstrip("#")
-        if not number.isdigit() or len(number) > 12:
+        if not whole_number(number, digits=12):
             return BadArguments(
                 f"`{escape(words[1])}` is not an order id; ids are numbers such as 42 "
                 "(see `/order list`)."

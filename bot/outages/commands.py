@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.catalogue import Catalogue
 from bot.messages import escape
+from bot.orders.rules import whole_number
 from bot.outages.intake import REGION_BY_KEY, known_services
 from bot.subscriptions import REGIONS, clean_query, fold
 
@@ -63,7 +64,7 @@ OutageCommand = Declare | Update | Resolve | ListOutages | Apology | Template | 
 
 def incident_number(word: str) -> int | None:
     number = word.lstrip("#")
-    return int(number) if number.isdigit() and len(number) <= 12 else None
+    return int(number) if whole_number(number, digits=12) else None
 
 
 def parse_declare(rest: str, catalogue: Catalogue) -> Declare | Usage:
