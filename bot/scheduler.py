@@ -41,7 +41,10 @@ async def expire_orders(services: Services) -> int:
 async def remind_filers(services: Services) -> int:
     async with services.sessions() as session:
         return await order_flows.remind_filers(
-            session, now=services.clock(), catalogue=services.catalogue
+            session,
+            now=services.clock(),
+            catalogue=services.catalogue,
+            ttl_days=services.settings.order_link_ttl_days,
         )
 
 

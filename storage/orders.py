@@ -87,16 +87,17 @@ async def expire_due(*, session: AsyncSession, now: datetime) -> list[int]:
 
 
 async def mark_reminders_due(
-    *, session: AsyncSession, now: datetime, filed_before: datetime
+    *, session: AsyncSession, now: datetime, expiring_by: datetime
 ) -> list[int]:
-    """Marks pending orders filed before a time and not yet reminded about, and returns their
-    ids (each once, whichever process asks)."""
+    """Marks pending orders whose link expires by a time (so it has been out long enough) and
+    that were not reminded about yet, and returns their ids (each once, whichever process
+    asks)."""
     result = await session.exec(
         update(Order)
         .where(
             Order.state == PENDING,
             col(Order.reminded_at).is_(None),
-            col(Order.filed_at) <= filed_before,
+            col(Order.expires_at) <= expiring_by,
             col(Order.expires_at) > now,
         )
         .values(reminded_at=now)

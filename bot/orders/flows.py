@@ -13,7 +13,6 @@ from bot.catalogue import Catalogue, Plan
 from bot.messages import escape
 from bot.messages import orders as order_messages
 from bot.orders.rules import (
-    REMIND_AFTER,
     Answer,
     OrderState,
     answer_order,
@@ -21,6 +20,7 @@ from bot.orders.rules import (
     effective_state,
     expiry,
     new_token,
+    reminders_due_if_expiring_by,
     staff_can_change,
     token_hash,
     well_formed,
@@ -420,10 +420,13 @@ async def expire_orders(session: AsyncSession, *, now: datetime, catalogue: Cata
     return len(expired)
 
 
-async def remind_filers(session: AsyncSession, *, now: datetime, catalogue: Catalogue) -> int:
-    """Reminds the filer of each order that has waited 3 days, once."""
+async def remind_filers(
+    session: AsyncSession, *, now: datetime, catalogue: Catalogue, ttl_days: int = 14
+) -> int:
+    """Reminds the filer of each order whose link has waited 3 days (counted from a resend, if
+    any), once."""
     due = await order_rows.mark_reminders_due(
-        session=session, now=now, filed_before=now - REMIND_AFTER
+        session=session, now=now, expiring_by=reminders_due_if_expiring_by(now, ttl_days)
     )
     await queue_filer_notices(session, order_ids=due, now=now, catalogue=catalogue, kind="reminder")
     await session.commit()

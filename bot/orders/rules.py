@@ -87,17 +87,24 @@ def effective_state(state: str, expires_at: datetime, now: datetime) -> OrderSta
 
 def reminder_due(
     state: str,
-    filed_at: datetime,
+    issued_at: datetime,
     reminded_at: datetime | None,
     now: datetime,
     expires_at: datetime,
 ) -> bool:
-    """Tells whether the filer should be reminded of an order still waiting after 3 days."""
+    """Tells whether the filer should be reminded of an order whose link (the first, or the one
+    /order resend issued) has been out for 3 days without an answer."""
     return (
         effective_state(state, expires_at, now) is OrderState.PENDING
         and reminded_at is None
-        and now - filed_at >= REMIND_AFTER
+        and now - issued_at >= REMIND_AFTER
     )
+
+
+def reminders_due_if_expiring_by(now: datetime, ttl_days: int) -> datetime:
+    """The sweep's form of reminder_due: a link expiring by this time was issued (expiry less
+    the TTL) at least 3 days ago."""
+    return now - REMIND_AFTER + timedelta(days=ttl_days)
 
 
 # What a customer's answer does to an order in each state.
