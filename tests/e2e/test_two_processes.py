@@ -102,7 +102,8 @@ async def test_two_serve_processes_fan_out_once_and_post_each_summary_once(
         assert len(local_slack.posted[partner.manager_channel]) == 1
     charts = Counter(file["channel"] for file in local_slack.files)
     assert charts == Counter({p.manager_channel: 1 for p in partners}), [
-        (f["channel"], f["id"]) for f in local_slack.files]
+        (f["channel"], f["id"]) for f in local_slack.files
+    ]
     async with sessions() as session:
         runs = (await session.exec(select(SummaryRun))).all()
     assert len(runs) == PARTNERS and len({run.claimed_by for run in runs}) >= 1
