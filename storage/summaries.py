@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, type_coerce
 from sqlmodel import col, select
@@ -150,40 +150,49 @@ async def commission_figures(
     """Commission of the subscriptions this partner is partner of record for, accrued by the
     day: each day of service earns its year's rate (first year, later years) of the day's share
     of the annual value. Figures for this week and for the 365 days after it."""
-    first, later = (float(rate) for rate in rates)
     annual_cents = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
-    # Days of the subscription's first year left at a day (0 once the first year is over).
     age_at_start = days_between(session, Subscription.start_date, literal(week_start))
     age_at_end = days_between(session, Subscription.start_date, literal(week_end))
 
     def clamp(value, low, high):
         return case((value < low, low), (value > high, high), else_=value)
 
-    # This week: days served in the week, split by the first-year boundary.
+    # SQL adds up whole numbers only (cents × days, exact on every database); the rates are
+    # applied to the sums in Decimal.
+    # This week: the days served in it, split by the first-year boundary.
     served_from = clamp(age_at_start, 0, 10**6)
     served_to = clamp(age_at_end, 0, 10**6)
     first_days = clamp(served_to, 0, 365) - clamp(served_from, 0, 365)
     later_days = (served_to - served_from) - first_days
-    week = func.sum(annual_cents * (first_days * first + later_days * later) / 365.0)
-    # The next 365 days from the week's end.
+    # The next 365 days from the week's end: the first-year days left, then later days.
     first_left = clamp(365 - age_at_end, 0, 365)
-    year = func.sum(annual_cents * (first_left * first + (365 - first_left) * later) / 365.0)
+
+    def day_sums(*days) -> list:
+        return [func.coalesce(func.sum(annual_cents * d), 0) for d in days]
+
     of_record = and_(
         Subscription.partner_id == partner_id,
         Subscription.partner_of_record_id == partner_id,
     )
-    week_row = (
-        await session.exec(select(func.coalesce(week, 0)).where(of_record, live_on(week_end)))
-    ).one()
-    year_row = (
+    week_first, week_later = (
         await session.exec(
-            select(func.coalesce(year, 0)).where(
+            select(*day_sums(first_days, later_days)).where(of_record, live_on(week_end))
+        )
+    ).one()
+    year_first, year_later = (
+        await session.exec(
+            select(*day_sums(first_left, 365 - first_left)).where(
                 of_record, Subscription.status == "active", col(Subscription.start_date) <= week_end
             )
         )
     ).one()
-    as_money = lambda cents: (Decimal(str(cents)) / 100).quantize(Decimal("0.01"))  # noqa: E731
-    return CommissionFigures(as_money(week_row), as_money(year_row))
+    first, later = rates
+
+    def accrued(first_cent_days: int, later_cent_days: int) -> Decimal:
+        cents = (first * int(first_cent_days) + later * int(later_cent_days)) / 365
+        return (cents / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    return CommissionFigures(accrued(week_first, week_later), accrued(year_first, year_later))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ def weekly_chart(history: list[tuple[str, Decimal, int]], *, title: str) -> byte
     from matplotlib.ticker import MaxNLocator
 
     labels = [label for label, _, _ in history]
-    revenue = [float(mrr) for _, mrr, _ in history]
+    # Only the drawing is in floats; every figure in the text stays Decimal.
+    heights = [float(value) for _, value, _ in history]
     confirmed = [count for _, _, count in history]
     figure = Figure(figsize=(8, 3.6), dpi=100)  # drawn in memory (Agg); no screen on a server
     revenue_axis = figure.add_subplot()
@@ -24,7 +25,7 @@ def weekly_chart(history: list[tuple[str, Decimal, int]], *, title: str) -> byte
     revenue_axis.set_xticks(positions, labels)
     revenue_axis.plot(
         positions,
-        revenue,
+        heights,
         color="#1d3557",
         marker="o",
         linewidth=2,
