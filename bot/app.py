@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -56,6 +57,22 @@ def slack_client(settings: Settings, token: str) -> AsyncWebClient:
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def outbox_client(
+    settings: Settings, token: str, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The outbox worker's client: one connection pool for all its calls, and no waiting out a
+    429 inside the call (the worker puts the message back for later and uses the slot meanwhile)."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
@@ -120,12 +137,16 @@ def create_web_app(
         await handler.close_async()
 
     async def background_work(_app: web.Application) -> AsyncIterator[None]:
+        http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=services.settings.outbox_concurrency)
+        )
         # The worker reads the same clock as the flows that queue its rows (tests move it).
         worker = OutboxWorker(
             services.sessions,
-            bolt_app.client,
+            outbox_client(services.settings, bolt_app.client.token or "", http),
             clock=lambda: services.clock(),
             lease=timedelta(seconds=services.settings.outbox_lease_seconds),
+            concurrency=services.settings.outbox_concurrency,
         )
         services.wake_outbox = worker.wake
         worker.start()
@@ -136,6 +157,7 @@ def create_web_app(
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await worker.stop()
+        await http.close()
 
     web_app.cleanup_ctx.append(dispose_engine)
     web_app.cleanup_ctx.append(background_work)

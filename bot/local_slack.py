@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,11 +30,22 @@ class Call:
 
 
 class LocalSlack:
-    def __init__(self, *, team_id: str = "T0LOCAL", latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0LOCAL",
+        latency: float = 0.0,
+        rate_limited_share: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.team_id = team_id
         self.latency = latency
         self.rate_limited_calls = 0  # answer this many of the next calls with 429
+        # … and this share of all Web API calls, drawn at random (seeded: the same run twice)
+        self.rate_limited_share = rate_limited_share
+        self._random = random.Random(seed)
         self.retry_after = 1
+        self.rate_limited_answers = 0  # how many 429s it gave
         self.calls: list[Call] = []
         # What was posted, per conversation, as Slack keeps it (for conversations.history).
         self.posted: dict[str, list[dict]] = {}
@@ -115,8 +127,13 @@ class LocalSlack:
         if self.latency:
             await asyncio.sleep(self.latency)
         method = request.match_info["method"]
-        if self.rate_limited_calls > 0:
+        limited = self.rate_limited_calls > 0
+        if limited:
             self.rate_limited_calls -= 1
+        elif self.rate_limited_share:
+            limited = self._random.random() < self.rate_limited_share
+        if limited:
+            self.rate_limited_answers += 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     incident_feed_token: SecretStr | None = None
     incident_feed_interval: int = 60
     outbox_lease_seconds: float = 60.0
+    outbox_concurrency: int = 16
     run_scheduler: bool = True
     default_time_zone: str = "UTC"
     plan_catalogue: Path | None = None
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
         if seconds < 5:
             raise ValueError("must be at least 5 seconds")
         return seconds
+
+    @field_validator("outbox_concurrency")
+    @classmethod
+    def _concurrency(cls, calls: int) -> int:
+        if not 1 <= calls <= 256:
+            raise ValueError("must be between 1 and 256 calls at once")
+        return calls
 
     @field_validator("slack_api_url", "public_base_url", "incident_feed_url")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, bindparam, exists, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -85,12 +85,37 @@ async def claim(
     return list(result.all())
 
 
-async def mark_sent(*, session: AsyncSession, message_id: int, ts: str, now: datetime) -> None:
-    """Records a delivered message and its Slack timestamp."""
+async def mark_sent_many(
+    *, session: AsyncSession, sent: list[tuple[int, str]], now: datetime
+) -> None:
+    """Records delivered messages and their Slack timestamps, in one statement for them all."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values(state=SENT, ts=bindparam("message_ts"), sent_at=now, claimed_until=None)
+        .values(last_error="")
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement, [{"message_id": message_id, "message_ts": ts} for message_id, ts in sent]
+    )
+
+
+async def mark_rate_limited(*, session: AsyncSession, message_id: int, retry_at: datetime) -> None:
+    """Puts a message Slack answered with 429 back, due at `retry_at`. Slack did not take it, so
+    the attempt is not counted: the next one posts without first looking for an earlier post."""
     await session.exec(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(state=SENT, ts=ts, sent_at=now, claimed_until=None, last_error="")
+        .values(
+            next_attempt_at=retry_at,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+            last_error="ratelimited",
+        )
     )
 
 
@@ -116,6 +141,16 @@ async def by_key_prefix(*, session: AsyncSession, prefix: str) -> list[OutboxMes
     return list(result.all())
 
 
+async def next_due_after(*, session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next message that is not due yet falls due (None: none is waiting)."""
+    result = await session.exec(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.state == PENDING, col(OutboxMessage.next_attempt_at) > now
+        )
+    )
+    return result.one()
+
+
 async def count_by_state(*, session: AsyncSession) -> dict[str, int]:
     """Counts messages in each state."""
     result = await session.exec(
@@ -124,14 +159,17 @@ async def count_by_state(*, session: AsyncSession) -> dict[str, int]:
     return {state: int(count) for state, count in result.all()}
 
 
-async def parent_of(*, session: AsyncSession, message: OutboxMessage) -> OutboxMessage | None:
-    """Gets the message a thread reply or an edit belongs to."""
-    if not message.parent_key:
-        return None
+async def parents_of(
+    *, session: AsyncSession, messages: list[OutboxMessage]
+) -> dict[str, OutboxMessage]:
+    """Gets the messages that thread replies and edits belong to, by their keys."""
+    keys = {message.parent_key for message in messages if message.parent_key}
+    if not keys:
+        return {}
     result = await session.exec(
-        select(OutboxMessage).where(OutboxMessage.idempotency_key == message.parent_key)
+        select(OutboxMessage).where(col(OutboxMessage.idempotency_key).in_(keys))
     )
-    return result.first()
+    return {parent.idempotency_key: parent for parent in result.all()}
 
 
 async def waiting_with_prefix(*, session: AsyncSession, prefix: str) -> OutboxMessage | None:
@@ -157,10 +195,10 @@ async def replace_waiting_payload(*, session: AsyncSession, message_id: int, pay
     return result.rowcount == 1
 
 
-async def extend_lease(*, session: AsyncSession, message_id: int, until: datetime) -> None:
-    """Keeps a message claimed while its delivery is still under way."""
+async def extend_leases(*, session: AsyncSession, message_ids: list[int], until: datetime) -> None:
+    """Keeps messages claimed while their delivery is still under way."""
     await session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
+        .where(col(OutboxMessage.id).in_(message_ids), OutboxMessage.state == PENDING)
         .values(claimed_until=until)
     )
