@@ -24,6 +24,8 @@ from storage.models import (
 )
 
 ACTIVE = "active"
+# Rows per multi-row INSERT: both databases cap the parameters of one statement (32,766).
+INSERT_CHUNK = 1000
 
 
 def dialect_insert(session: AsyncSession):
@@ -138,6 +140,57 @@ async def affected_customers(
     return [AffectedCustomer(c, int(s), Decimal(int(m)) / 100) for c, s, m in rows]
 
 
+async def top_affected_by_partner(
+    *,
+    session: AsyncSession,
+    plan_codes: list[str],
+    regions: list[str],
+    limit: int,
+    partner_id: int | None = None,
+) -> dict[int, list[tuple[str, int]]]:
+    """Each partner's largest affected customers (name and seats, most seats first), for every
+    partner at once: one query ranks them within each partner."""
+    seats = func.sum(Subscription.seats).label("seats")
+    per_customer = (
+        select(
+            Subscription.partner_id.label("partner_id"),
+            Customer.id.label("customer_id"),
+            Customer.name.label("name"),
+            Customer.name_key.label("name_key"),
+            seats,
+        )
+        .join(Customer, col(Customer.id) == Subscription.customer_id)
+        .where(col(Customer.partner_id) == Subscription.partner_id)
+        .where(affected_filter(plan_codes=plan_codes, regions=regions))
+        .group_by(Subscription.partner_id, Customer.id, Customer.name, Customer.name_key)
+    )
+    if partner_id is not None:
+        per_customer = per_customer.where(Subscription.partner_id == partner_id)
+    per_customer = per_customer.subquery()
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=per_customer.c.partner_id,
+            order_by=(
+                per_customer.c.seats.desc(),
+                per_customer.c.name_key,
+                per_customer.c.customer_id,
+            ),
+        )
+        .label("rank")
+    )
+    ranked = select(per_customer, rank).subquery()
+    rows = await session.exec(
+        select(ranked.c.partner_id, ranked.c.name, ranked.c.seats)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.partner_id, ranked.c.rank)
+    )
+    top: dict[int, list[tuple[str, int]]] = {}
+    for pid, name, customer_seats in rows.all():
+        top.setdefault(pid, []).append((name, int(customer_seats)))
+    return top
+
+
 async def affected_subscriptions(
     *, session: AsyncSession, partner_id: int, plan_codes: list[str], regions: list[str]
 ) -> list[tuple[Customer, Subscription]]:
@@ -180,14 +233,15 @@ async def alerts_of(*, session: AsyncSession, incident_id: int) -> list[Incident
     return list(result.all())
 
 
-async def add_alert(*, session: AsyncSession, alert: IncidentAlert) -> bool:
-    """Records a partner's alert unless it exists; True when this call added it."""
-    values = alert.model_dump(exclude={"id"})
-    statement = dialect_insert(session)(IncidentAlert).values(values)
-    result = await session.exec(
-        statement.on_conflict_do_nothing(index_elements=["incident_id", "partner_id"])
-    )
-    return result.rowcount == 1
+async def add_alerts(*, session: AsyncSession, alerts: list[IncidentAlert]) -> None:
+    """Records partners' alerts in one statement; one that exists already is kept as it is."""
+    for start in range(0, len(alerts), INSERT_CHUNK):
+        chunk = alerts[start : start + INSERT_CHUNK]
+        values = [alert.model_dump(exclude={"id"}) for alert in chunk]
+        statement = dialect_insert(session)(IncidentAlert).values(values)
+        await session.exec(
+            statement.on_conflict_do_nothing(index_elements=["incident_id", "partner_id"])
+        )
 
 
 async def partners_by_id(*, session: AsyncSession, partner_ids: list[int]) -> dict[int, Partner]:
@@ -198,15 +252,17 @@ async def partners_by_id(*, session: AsyncSession, partner_ids: list[int]) -> di
     return {partner.id: partner for partner in result.all()}
 
 
-async def followers(*, session: AsyncSession, incident_id: int, partner_id: int) -> list[str]:
-    """Lists who follows an incident in one partner's workspace."""
+async def followers_by_partner(*, session: AsyncSession, incident_id: int) -> dict[int, list[str]]:
+    """Who follows an incident, per partner workspace."""
     result = await session.exec(
-        select(IncidentFollower.user_id)
+        select(IncidentFollower.partner_id, IncidentFollower.user_id)
         .where(IncidentFollower.incident_id == incident_id)
-        .where(IncidentFollower.partner_id == partner_id)
-        .order_by(IncidentFollower.user_id)
+        .order_by(IncidentFollower.partner_id, IncidentFollower.user_id)
     )
-    return list(result.all())
+    found: dict[int, list[str]] = {}
+    for pid, user_id in result.all():
+        found.setdefault(pid, []).append(user_id)
+    return found
 
 
 async def set_following(
@@ -226,6 +282,20 @@ async def template_of(*, session: AsyncSession, partner_id: int, kind: str) -> s
     """Gets a partner's own wording of a template, or None for the shipped one."""
     row = await session.get(ApologyTemplate, (partner_id, kind))
     return row.body if row else None
+
+
+async def templates_by_partner(
+    *, session: AsyncSession, partner_ids: list[int], kind: str
+) -> dict[int, str]:
+    """The partners' own wordings of a template, for those that have one."""
+    if not partner_ids:
+        return {}
+    result = await session.exec(
+        select(ApologyTemplate.partner_id, ApologyTemplate.body).where(
+            ApologyTemplate.kind == kind, col(ApologyTemplate.partner_id).in_(partner_ids)
+        )
+    )
+    return dict(result.all())
 
 
 async def recent_for_partner(

@@ -26,8 +26,11 @@ async def add(*, session: AsyncSession, rows: list[dict]) -> None:
         raise ValueError("outbox rows must all have the same columns")
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(rows)
-    await session.exec(statement.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    # Both databases cap the parameters of one statement (32,766): a fan-out goes in chunks.
+    chunk = max(1, 30000 // len(rows[0]))
+    for start in range(0, len(rows), chunk):
+        statement = insert(OutboxMessage).values(rows[start : start + chunk])
+        await session.exec(statement.on_conflict_do_nothing(index_elements=["idempotency_key"]))
 
 
 async def claim(
@@ -172,16 +175,16 @@ async def parents_of(
     return {parent.idempotency_key: parent for parent in result.all()}
 
 
-async def waiting_with_prefix(*, session: AsyncSession, prefix: str) -> OutboxMessage | None:
-    """Gets a message with a key prefix that no worker has claimed yet (so it can still be
-    changed), newest first."""
+async def waiting_by_key(*, session: AsyncSession, prefix: str) -> dict[str, OutboxMessage]:
+    """The messages with a key prefix that no worker has claimed yet (so they can still be
+    changed), by key."""
     result = await session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.idempotency_key).startswith(prefix, autoescape=True))
         .where(OutboxMessage.state == PENDING, col(OutboxMessage.claimed_until).is_(None))
-        .order_by(col(OutboxMessage.id).desc())
+        .order_by(OutboxMessage.id)
     )
-    return result.first()
+    return {message.idempotency_key: message for message in result.all()}
 
 
 async def replace_waiting_payload(*, session: AsyncSession, message_id: int, payload: str) -> bool:

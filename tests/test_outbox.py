@@ -165,6 +165,14 @@ async def test_the_same_key_twice_in_one_transaction_and_in_concurrent_ones_is_o
     assert [r.idempotency_key for r in await stored(sessions)] == ["k-1", "k-2", "k-3"]
 
 
+async def test_a_fan_out_bigger_than_one_statement_allows_is_written_whole(sessions):
+    # 5,000 rows of 14 columns are 70,000 parameters: more than either database takes at once.
+    await queue(sessions, *(row(f"big-{n}") for n in range(5000)))
+    await queue(sessions, row("big-0"), row("big-4999"))  # written before: kept once
+    async with sessions() as session:
+        assert await outbox.count_by_state(session=session) == {outbox.PENDING: 5000}
+
+
 async def test_a_row_is_queued_pending_with_its_message_as_payload(sessions):
     await queue(sessions, row("k-payload"))
     queued = await only_row(sessions)

@@ -65,3 +65,37 @@ async def test_only_active_subscriptions_with_the_service_in_the_regions_count(s
         ("EU Active", 3),
     ]
     assert [i.partner_id for i in only_south] == [south.id]
+
+
+async def test_the_largest_affected_customers_are_ranked_within_each_partner(sessions):
+    north = await make_partner(sessions, name="North")
+    south = await make_partner(sessions, name="South")
+    seats = {"Alpha": 5, "Bravo": 40, "Charlie": 12, "Delta": 12, "Echo": 1}
+    for name, count in seats.items():
+        customer = await make_customer(sessions, north, name=name, region="Europe")
+        await make_subscription(sessions, customer, plan_code="EXO", seats=count, **DATES)
+    # Two plans with Exchange add up for one customer; a plan without it does not count.
+    both = await make_customer(sessions, south, name="Both Plans", region="Europe")
+    await make_subscription(sessions, both, plan_code="EXO", seats=3, **DATES)
+    await make_subscription(sessions, both, plan_code="BPOS-S", seats=4, **DATES)
+    await make_subscription(sessions, both, plan_code="SPO", seats=100, **DATES)
+    other = await make_customer(sessions, south, name="Other", region="Asia Pacific")
+    await make_subscription(sessions, other, plan_code="EXO", seats=6, **DATES)
+    exchange = plans_with(EXCHANGE, BUILT_IN)
+
+    async with sessions() as session:
+        top = await outages.top_affected_by_partner(
+            session=session, plan_codes=exchange, regions=[], limit=3
+        )
+        europe = await outages.top_affected_by_partner(
+            session=session, plan_codes=exchange, regions=["Europe"], limit=3
+        )
+        only_north = await outages.top_affected_by_partner(
+            session=session, plan_codes=exchange, regions=[], limit=10, partner_id=north.id
+        )
+
+    # Most seats first; a tie (Charlie, Delta: 12) goes by name; only the first three.
+    assert top[north.id] == [("Bravo", 40), ("Charlie", 12), ("Delta", 12)]
+    assert top[south.id] == [("Both Plans", 7), ("Other", 6)]
+    assert europe[south.id] == [("Both Plans", 7)]
+    assert list(only_north) == [north.id] and len(only_north[north.id]) == 5

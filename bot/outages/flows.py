@@ -30,7 +30,7 @@ from bot.outbox import post_message
 from bot.subscriptions import format_money, format_percent, monthly_value
 from storage import outages as incident_rows
 from storage import outbox
-from storage.models import Customer, Incident, IncidentAlert, Partner
+from storage.models import Customer, Incident, IncidentAlert, OutboxMessage, Partner
 
 logger = logging.getLogger(__name__)
 
@@ -191,19 +191,24 @@ async def version_still(session: AsyncSession, incident_id: int, version: int) -
     return current is not None and current.version == version
 
 
-async def fan_out(
-    session: AsyncSession,
-    incident: Incident,
-    *,
-    catalogue: Catalogue,
-    now: datetime,
-    changes: list[str],
-    became_resolved: bool,
-    collapse: timedelta = COLLAPSE,
-) -> int:
-    """Queues the messages an incident's news means for every partner concerned: a root and an
-    apology for a partner newly affected; an edit of the root and a thread reply for one already
-    alerted; the closing message with credits on resolution; DMs for followers."""
+@dataclass(frozen=True)
+class FanOutData:
+    """What a fan-out needs to know about every partner concerned, loaded with a few queries
+    (not a few per partner: a vendor incident can concern thousands)."""
+
+    impacts: dict[int, incident_rows.PartnerImpact]
+    alerts: dict[int, IncidentAlert]
+    partners: dict[int, Partner]
+    top: dict[int, list[tuple[str, int]]]
+    apologies: dict[int, str]  # partners' own apology templates
+    closings: dict[int, str]  # … and closing ones
+    followers: dict[int, list[str]]
+    waiting_updates: dict[str, OutboxMessage]  # thread replies not yet sent, by key
+
+
+async def fan_out_data(
+    session: AsyncSession, incident: Incident, *, catalogue: Catalogue, became_resolved: bool
+) -> FanOutData:
     plan_codes = plans_with(incident.service, catalogue)
     regions = regions_of(incident)
     impacts = {
@@ -217,27 +222,66 @@ async def fan_out(
         for a in await incident_rows.alerts_of(session=session, incident_id=incident.id)
     }
     partner_ids = sorted(set(impacts) | set(alerts))
-    partners = await incident_rows.partners_by_id(session=session, partner_ids=partner_ids)
-    rows: list[dict] = []
-    for partner_id in partner_ids:
-        partner = partners[partner_id]
-        view = incident_view(incident, partner.timezone, now)
-        top = await incident_rows.affected_customers(
-            session=session,
-            partner_id=partner_id,
-            plan_codes=plan_codes,
-            regions=regions,
-            limit=outage_messages.TOP_CUSTOMERS,
+    top = await incident_rows.top_affected_by_partner(
+        session=session,
+        plan_codes=plan_codes,
+        regions=regions,
+        limit=outage_messages.TOP_CUSTOMERS,
+        partner_id=incident.partner_id,
+    )
+    return FanOutData(
+        impacts=impacts,
+        alerts=alerts,
+        partners=await incident_rows.partners_by_id(session=session, partner_ids=partner_ids),
+        top=top,
+        apologies=await incident_rows.templates_by_partner(
+            session=session, partner_ids=partner_ids, kind="apology"
+        ),
+        closings=await incident_rows.templates_by_partner(
+            session=session, partner_ids=partner_ids, kind="closing"
         )
-        impact = impacts.get(partner_id)
+        if became_resolved
+        else {},
+        followers=await incident_rows.followers_by_partner(session=session, incident_id=incident.id)
+        if alerts
+        else {},
+        waiting_updates=await outbox.waiting_by_key(
+            session=session, prefix=f"incident:{incident.id}:partner:"
+        )
+        if alerts
+        else {},
+    )
+
+
+async def fan_out(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    catalogue: Catalogue,
+    now: datetime,
+    changes: list[str],
+    became_resolved: bool,
+    collapse: timedelta = COLLAPSE,
+) -> int:
+    """Queues the messages an incident's news means for every partner concerned: a root and an
+    apology for a partner newly affected; an edit of the root and a thread reply for one already
+    alerted; the closing message with credits on resolution; DMs for followers."""
+    data = await fan_out_data(
+        session, incident, catalogue=catalogue, became_resolved=became_resolved
+    )
+    rows: list[dict] = []
+    new_alerts: list[IncidentAlert] = []
+    for partner_id, partner in sorted(data.partners.items()):
+        view = incident_view(incident, partner.timezone, now)
+        impact = data.impacts.get(partner_id)
         impact_view = ImpactView(
             customers=impact.customers if impact else 0,
             seats=impact.seats if impact else 0,
             monthly=impact.monthly if impact else Decimal(0),
-            top=[(a.customer.name, a.seats) for a in top],
+            top=data.top.get(partner_id, []),
         )
         root = outage_messages.root_message(view, impact_view)
-        alert = alerts.get(partner_id)
+        alert = data.alerts.get(partner_id)
         if alert is None:
             alert = IncidentAlert(
                 incident_id=incident.id,
@@ -246,7 +290,7 @@ async def fan_out(
                 root_key=f"incident:{incident.id}:partner:{partner_id}:root",
                 created_at=now,
             )
-            await incident_rows.add_alert(session=session, alert=alert)
+            new_alerts.append(alert)
             rows.append(
                 post_message(
                     key=alert.root_key,
@@ -258,7 +302,9 @@ async def fan_out(
             )
             if view.advisory:
                 continue
-            text = await apology_text(session, partner, view, "apology", GENERIC_CUSTOMER, None)
+            text = render_apology(
+                data.apologies.get(partner_id), partner, view, "apology", GENERIC_CUSTOMER, None
+            )
             rows.append(
                 thread_reply(
                     alert, f"{alert.root_key}:apology", outage_messages.apology_message(text), now
@@ -266,10 +312,12 @@ async def fan_out(
             )
         else:
             rows.append(edit_of(alert, f"{alert.root_key}:edit:{incident.version}", root, now))
-            await collapse_or_add(session, alert, view, changes, now, collapse)
-            for user_id in await incident_rows.followers(
-                session=session, incident_id=incident.id, partner_id=partner_id
-            ):
+            update = await collapse_or_add(
+                session, alert, view, changes, now, collapse, data.waiting_updates
+            )
+            if update is not None:
+                rows.append(update)
+            for user_id in data.followers.get(partner_id, []):
                 dm = outage_messages.follower_message(view, changes)
                 rows.append(
                     post_message(
@@ -281,16 +329,18 @@ async def fan_out(
                     )
                 )
         if became_resolved and not view.advisory:
-            for number, message in enumerate(
-                await closing_messages(session, incident, partner, view, catalogue, now)
-            ):
+            closing = await closing_messages(
+                session, incident, partner, view, catalogue, now, data.closings.get(partner_id)
+            )
+            for number, message in enumerate(closing):
                 rows.append(
                     thread_reply(
                         alert, f"{alert.root_key}:closing:{number}", message, now + collapse
                     )
                 )
+    await incident_rows.add_alerts(session=session, alerts=new_alerts)
     await outbox.add(session=session, rows=rows)
-    return len(partner_ids)
+    return len(data.partners)
 
 
 def thread_reply(alert: IncidentAlert, key: str, message, due: datetime) -> dict:
@@ -314,25 +364,27 @@ async def collapse_or_add(
     changes: list[str],
     now: datetime,
     collapse: timedelta,
-) -> None:
-    """Adds the thread reply for an update, or folds the changes into a reply still waiting to
-    go out, so a burst of updates becomes one reply."""
+    waiting: dict[str, OutboxMessage],
+) -> dict | None:
+    """Folds an update's changes into its thread's reply still waiting to go out, so a burst of
+    updates becomes one reply; else returns the new reply to queue."""
     prefix = f"{alert.root_key}:update:"
-    waiting = await outbox.waiting_with_prefix(session=session, prefix=prefix)
-    if waiting is not None:
-        earlier = json.loads(waiting.payload).get("_changes", [])
+    pending = [message for key, message in waiting.items() if key.startswith(prefix)]
+    if pending:
+        latest = pending[-1]
+        earlier = json.loads(latest.payload).get("_changes", [])
         merged = earlier + changes
         message = outage_messages.update_message(merged, view)
         payload = {"text": message.text, "blocks": message.blocks, "_changes": merged}
         if await outbox.replace_waiting_payload(
-            session=session, message_id=waiting.id, payload=json.dumps(payload)
+            session=session, message_id=latest.id, payload=json.dumps(payload)
         ):
-            return
+            return None
     message = outage_messages.update_message(changes, view)
     row = thread_reply(alert, f"{prefix}{view.number}:{now.isoformat()}", message, now + collapse)
     payload = json.loads(row["payload"])
     row["payload"] = json.dumps({**payload, "_changes": changes})
-    await outbox.add(session=session, rows=[row])
+    return row
 
 
 def apology_context(
@@ -367,6 +419,19 @@ async def apology_text(
 ) -> str:
     """Renders a partner's apology (its own template, else the shipped one)."""
     own = await incident_rows.template_of(session=session, partner_id=partner.id, kind=kind)
+    return render_apology(own, partner, view, kind, customer, credit)
+
+
+def render_apology(
+    own: str | None,
+    partner: Partner,
+    view: IncidentView,
+    kind: str,
+    customer: dict,
+    credit: dict | None,
+) -> str:
+    """Renders an apology from the partner's own template, or the shipped one when it has none
+    or its own fails."""
     context = apology_context(partner, view, customer, view.service, credit)
     if own:
         rendered = apology.render(own, context)
@@ -513,9 +578,10 @@ async def closing_messages(
     view: IncidentView,
     catalogue: Catalogue,
     now: datetime,
+    own_template: str | None,
 ) -> list:
     credits = await credits_for_partner(session, incident, partner, catalogue, now)
-    text = await apology_text(session, partner, view, "closing", GENERIC_CUSTOMER, None)
+    text = render_apology(own_template, partner, view, "closing", GENERIC_CUSTOMER, None)
     return outage_messages.closing_message(view, [line for _, line, _ in credits], text)
 
 
