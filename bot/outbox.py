@@ -205,8 +205,11 @@ class OutboxWorker:
                 asyncio.ensure_future(self.ready.wait()),
                 asyncio.ensure_future(self._written.wait()),
             ]
+            # While rows are held, their outcomes end the wait soon; otherwise wait until the
+            # next row falls due.
+            timeout = self.poll_seconds if self._held else await self._idle_seconds()
             done, pending = await asyncio.wait(
-                waiters, timeout=await self._idle_seconds(), return_when=asyncio.FIRST_COMPLETED
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             for waiter in pending:
                 waiter.cancel()

@@ -167,14 +167,18 @@ class Order(SQLModel, table=True):
 # Database model: a Slack message to deliver, written in the transaction that decided to send it
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        # The claim walks pending rows in id order; a reply checks its thread's earlier ones.
+        Index("ix_outbox_message_state_id", "state", "id"),
+        Index("ix_outbox_message_parent_state", "parent_key", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Unique per message the bot means to send: writing it twice stores it once.
     idempotency_key: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
     partner_id: int | None = Field(default=None, foreign_key="partner.id", ondelete="CASCADE")
     # A thread reply or an edit waits for the message it belongs to, whose ts it needs.
-    parent_key: str | None = Field(default=None, max_length=200, index=True)
+    parent_key: str | None = Field(default=None, max_length=200)
     method: str = Field(max_length=40)  # Web API method, e.g. chat.postMessage
     channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON arguments of the call

@@ -24,8 +24,6 @@ from storage.models import (
 )
 
 ACTIVE = "active"
-# Rows per multi-row INSERT: both databases cap the parameters of one statement (32,766).
-INSERT_CHUNK = 1000
 
 
 def dialect_insert(session: AsyncSession):
@@ -234,14 +232,14 @@ async def alerts_of(*, session: AsyncSession, incident_id: int) -> list[Incident
 
 
 async def add_alerts(*, session: AsyncSession, alerts: list[IncidentAlert]) -> None:
-    """Records partners' alerts in one statement; one that exists already is kept as it is."""
-    for start in range(0, len(alerts), INSERT_CHUNK):
-        chunk = alerts[start : start + INSERT_CHUNK]
-        values = [alert.model_dump(exclude={"id"}) for alert in chunk]
-        statement = dialect_insert(session)(IncidentAlert).values(values)
-        await session.exec(
-            statement.on_conflict_do_nothing(index_elements=["incident_id", "partner_id"])
-        )
+    """Records partners' alerts with one statement; one that exists already is kept as it is."""
+    if not alerts:
+        return
+    statement = dialect_insert(session)(IncidentAlert.__table__).on_conflict_do_nothing(
+        index_elements=["incident_id", "partner_id"]
+    )
+    connection = await session.connection()
+    await connection.execute(statement, [alert.model_dump(exclude={"id"}) for alert in alerts])
 
 
 async def partners_by_id(*, session: AsyncSession, partner_ids: list[int]) -> dict[int, Partner]:

@@ -26,11 +26,13 @@ async def add(*, session: AsyncSession, rows: list[dict]) -> None:
         raise ValueError("outbox rows must all have the same columns")
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    # Both databases cap the parameters of one statement (32,766): a fan-out goes in chunks.
-    chunk = max(1, 30000 // len(rows[0]))
-    for start in range(0, len(rows), chunk):
-        statement = insert(OutboxMessage).values(rows[start : start + chunk])
-        await session.exec(statement.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    statement = insert(OutboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
+    # One statement run for many rows: SQLAlchemy batches them into multi-row INSERTs that stay
+    # within both databases' limits on parameters, and compiles the statement once.
+    connection = await session.connection()
+    await connection.execute(statement, rows)
 
 
 async def claim(
