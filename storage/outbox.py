@@ -3,6 +3,7 @@ with a lease (row locks on PostgreSQL), marked sent with the Slack ts at once.""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, update
@@ -12,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -35,14 +36,16 @@ async def add(*, session: AsyncSession, rows: list[dict]) -> None:
     await connection.execute(statement, rows)
 
 
-async def claim(
-    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
-) -> list[OutboxMessage]:
-    """Claims up to `limit` due messages for this worker until the lease runs out; rows another
-    worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL, a conditional UPDATE on
-    both)."""
+@functools.cache
+def claim_statement():
+    """The claim as one statement, built once (building it costs more than running it): an
+    UPDATE of the first due rows in id order, returning them. On PostgreSQL the rows are picked
+    with FOR UPDATE SKIP LOCKED; on both, the UPDATE checks again that each row is still free,
+    so that two workers never both get a row (SQLite takes no row locks)."""
     parent = aliased(OutboxMessage)
     sibling = aliased(OutboxMessage)
+    now = bindparam("claim_now", type_=UTCDateTime())
+    free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
     # A thread reply or an edit waits until the message it belongs to is out (it needs its ts),
     # and until every earlier message of that thread has gone, so they arrive in order.
     parent_out = exists().where(
@@ -55,39 +58,38 @@ async def claim(
     )
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.state == PENDING, col(OutboxMessage.next_attempt_at) <= now)
-        .where(
-            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
-        )
+        .where(OutboxMessage.state == PENDING, col(OutboxMessage.next_attempt_at) <= now, free)
         .where(or_(col(OutboxMessage.parent_key).is_(None), and_(parent_out, ~earlier_waiting)))
         .order_by(OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("claim_limit"))
         .with_for_update(skip_locked=True)
+        # Materialised: run once. Inlined into the UPDATE, PostgreSQL may run the locking SELECT
+        # more than once, each time skipping the rows it just locked, and claim past the limit.
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    ids = list((await session.exec(due)).all())
-    if not ids:
-        return []
-    # The update checks again that the rows are free: on SQLite, where the SELECT above takes no
-    # lock, two workers can pick the same rows; only the one whose UPDATE changes them gets them.
-    claimed = await session.exec(
+    return (
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids), OutboxMessage.state == PENDING)
-        .where(
-            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
+        .where(col(OutboxMessage.id).in_(select(due.c.id)), OutboxMessage.state == PENDING, free)
+        .values(
+            claimed_until=bindparam("claim_until", type_=UTCDateTime()),
+            attempts=OutboxMessage.attempts + 1,
         )
-        .values(claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    ids = [row[0] for row in claimed.all()]
-    if not ids:
-        return []
+
+
+async def claim(
+    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Claims up to `limit` due messages for this worker until the lease runs out, oldest
+    first; rows another worker holds are skipped."""
     result = await session.exec(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(OutboxMessage.id)
-        .execution_options(populate_existing=True)
+        claim_statement(),
+        params={"claim_now": now, "claim_until": now + lease, "claim_limit": limit},
     )
-    return list(result.all())
+    return sorted(result.scalars().all(), key=lambda message: message.id)
 
 
 async def mark_sent_many(
