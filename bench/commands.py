@@ -20,25 +20,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from gen import sample_team_ids
 from load import AnswerClock, Load, query_pools, run_figures, run_load
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from targets import (
     BenchError,
     ChildServer,
     bench_database_url,
     bot_command,
+    checked_postgres_url,
     floor_command,
     prepare_database,
 )
 
-from bot.settings import Settings
-from storage.db import create_engine, session_factory
+from bot.demo import DEMO_TEAM_IDS
+from bot.settings import Settings, async_database_url
+from storage.db import create_engine, is_sqlite, session_factory
 
 RESULTS = Path(__file__).parent / "results"
 WARM_UP_SECONDS = 1.0
 QUERY_SEED = 2026
 MAX_SECONDS = 120.0
 MAX_CONCURRENCY = 256
+PREPARED_PARTNERS = 40  # partners whose staff send the load on a prepared data set
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
         "--database-url",
         help="default: a fresh temporary SQLite file; a PostgreSQL database is emptied first, so "
         "its name must contain 'bench' (e.g. postgresql://postgres@127.0.0.1:5432/partnerbot_bench)",
+    )
+    root.add_argument(
+        "--prepared",
+        action="store_true",
+        help="load the data already in --database-url (from bench/gen.py) instead of emptying "
+        "it and loading the demo data; queries go to 40 partners drawn by size",
     )
     return root
 
@@ -112,14 +123,27 @@ def figures_line(name: str, backend: str, args: argparse.Namespace, figures: dic
 
 
 async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
-    database_url = bench_database_url(args.database_url, folder)
+    if args.prepared:
+        if not args.database_url:
+            raise BenchError("--prepared needs --database-url (a database bench/gen.py filled)")
+        database_url = async_database_url(args.database_url)
+        if not is_sqlite(database_url):
+            database_url = checked_postgres_url(args.database_url)
+    else:
+        database_url = bench_database_url(args.database_url, folder)
     backend = make_url(database_url).get_backend_name()
 
-    print(f"preparing {backend}: migrate + demo data …", flush=True)
-    report = await prepare_database(database_url)
     engine = create_engine(database_url)
     try:
-        pools = await query_pools(session_factory(engine), seed=QUERY_SEED)
+        if args.prepared:
+            print(f"using the data in {backend} as it is …", flush=True)
+            data = await describe_data(engine)
+            team_ids = await sample_team_ids(database_url, PREPARED_PARTNERS, QUERY_SEED)
+        else:
+            print(f"preparing {backend}: migrate + demo data …", flush=True)
+            data = (await prepare_database(database_url)).describe()
+            team_ids = DEMO_TEAM_IDS
+        pools = await query_pools(session_factory(engine), seed=QUERY_SEED, team_ids=team_ids)
     finally:
         await engine.dispose()
 
@@ -139,7 +163,7 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         async with aiohttp.ClientSession() as http:
             await asyncio.gather(*(server.wait_until_healthy(http) for server in servers))
         print(
-            f"data: {report.describe()}; bot serve pid={servers[0].pid}, floor pid="
+            f"data: {data}; bot serve pid={servers[0].pid}, floor pid="
             f"{servers[1].pid}; {WARM_UP_SECONDS:g} s warm-up + {args.seconds:g} s each",
             flush=True,
         )
@@ -174,7 +198,7 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         "database_url": make_url(database_url).render_as_string(hide_password=True)
         if args.database_url
         else "a temporary SQLite file",
-        "data": report.describe(),
+        "data": data,
         "seconds": args.seconds,
         "warm_up_seconds": WARM_UP_SECONDS,
         "concurrency": args.concurrency,
@@ -183,6 +207,20 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         "rps_ratio_bot_to_floor": ratio,
         "late_posts": slack.late_posts,
     }
+
+
+async def describe_data(engine) -> str:
+    """Counts what a prepared database holds, in the words DemoReport uses."""
+    async with engine.connect() as connection:
+
+        async def count(table: str) -> int:
+            return (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
+
+        partners, customers = await count("partner"), await count("customer")
+        subscriptions = await count("subscription")
+    if not partners:
+        raise BenchError("--prepared: the database has no partners; run bench/gen.py first")
+    return f"{partners:,} partners, {customers:,} customers, {subscriptions:,} subscriptions"
 
 
 def save(result: dict) -> Path:

@@ -102,12 +102,14 @@ def typo_queries(names: list[str], domains: list[str], rng: random.Random) -> li
     return typos
 
 
-async def query_pools(sessions: Sessions, *, seed: int) -> dict[str, QueryPool]:
-    """Builds each demo partner's queries from the customers stored for it."""
+async def query_pools(
+    sessions: Sessions, *, seed: int, team_ids: list[str] = DEMO_TEAM_IDS
+) -> dict[str, QueryPool]:
+    """Builds each partner's queries (the demo partners' by default) from its stored customers."""
     rng = random.Random(seed)
     pools = {}
     async with sessions() as session:
-        for team_id in DEMO_TEAM_IDS:
+        for team_id in team_ids:
             partner = await partners.get_by_team_id(session=session, team_id=team_id)
             assert partner is not None and partner.id is not None, f"{team_id} has no demo data"
             rows = await customers.ids_names_and_domains(session=session, partner_id=partner.id)
@@ -208,12 +210,13 @@ async def run_load(load: Load, *, seconds: float, seed: int, label: str) -> Load
     connector = aiohttp.TCPConnector(limit=load.concurrency)
     started = time.perf_counter()
     deadline = started + seconds
+    team_ids = sorted(load.pools)
 
     async def worker(number: int, http: aiohttp.ClientSession) -> None:
         rng = random.Random(f"{seed}-{number}")
         sequence = 0
         while time.perf_counter() < deadline and next(budget) < MAX_REQUESTS:
-            team_id = rng.choice(DEMO_TEAM_IDS)
+            team_id = rng.choice(team_ids)
             kind = rng.choices(kinds, weights)[0]
             text = rng.choice(load.pools[team_id].of_kind(kind))
             sample = await one_request(

@@ -49,10 +49,9 @@ async def remind_filers(services: Services) -> int:
 
 
 async def post_weekly_summaries(services: Services) -> int:
-    async with services.sessions() as session:
-        return await summary_flows.post_due_summaries(
-            session, catalogue=services.catalogue, rule=services.rule, now=services.clock()
-        )
+    return await summary_flows.post_due_summaries(
+        services.sessions, catalogue=services.catalogue, rule=services.rule, now=services.clock()
+    )
 
 
 JOBS = (

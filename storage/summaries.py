@@ -3,11 +3,22 @@ ledger that makes a scheduled summary happen once per partner and week."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    type_coerce,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +31,7 @@ from storage.models import (
     Subscription,
     SummaryRun,
     SummarySchedule,
+    UTCDateTime,
 )
 from storage.outages import dialect_insert
 
@@ -45,11 +57,10 @@ class OrderFigures:
     seats_removed: int
 
 
-async def order_figures(
-    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
-) -> OrderFigures:
-    """Counts the week's orders by what happened to them, and the seats confirmed orders added
-    or removed; one query."""
+@functools.cache
+def order_figures_statement():
+    """Built once: building this statement costs more than the database takes to run it."""
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     decided_in_week = and_(col(Order.decided_at) >= start, col(Order.decided_at) < end)
     confirmed = and_(Order.state == CONFIRMED, decided_in_week)
     change = Order.seats - func.coalesce(Order.previous_seats, 0)
@@ -57,22 +68,31 @@ async def order_figures(
     def count_if(condition) -> object:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    return select(
+        count_if(and_(col(Order.filed_at) >= start, col(Order.filed_at) < end)),
+        count_if(confirmed),
+        count_if(and_(Order.state == DECLINED, decided_in_week)),
+        count_if(and_(Order.state == EXPIRED, decided_in_week)),
+        count_if(
+            and_(
+                col(Order.filed_at) < end,
+                or_(Order.state == PENDING, col(Order.decided_at) >= end),
+            )
+        ),
+        func.coalesce(func.sum(case((and_(confirmed, change > 0), change), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(confirmed, change < 0), -change), else_=0)), 0),
+    ).where(Order.partner_id == bindparam("partner_id"))
+
+
+async def order_figures(
+    *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
+) -> OrderFigures:
+    """Counts the week's orders by what happened to them, and the seats confirmed orders added
+    or removed; one query."""
     row = (
         await session.exec(
-            select(
-                count_if(and_(col(Order.filed_at) >= start, col(Order.filed_at) < end)),
-                count_if(confirmed),
-                count_if(and_(Order.state == DECLINED, decided_in_week)),
-                count_if(and_(Order.state == EXPIRED, decided_in_week)),
-                count_if(
-                    and_(
-                        col(Order.filed_at) < end,
-                        or_(Order.state == PENDING, col(Order.decided_at) >= end),
-                    )
-                ),
-                func.coalesce(func.sum(case((and_(confirmed, change > 0), change), else_=0)), 0),
-                func.coalesce(func.sum(case((and_(confirmed, change < 0), -change), else_=0)), 0),
-            ).where(Order.partner_id == partner_id)
+            order_figures_statement(),
+            params={"partner_id": partner_id, "start": start, "end": end},
         )
     ).one()
     return OrderFigures(*(int(value) for value in row))
@@ -102,33 +122,119 @@ def live_on(day: date):
     )
 
 
+@functools.cache
+def revenue_statements():
+    """Today's live subscriptions' value, and the seat changes confirmed since a moment; built
+    once."""
+    value = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats
+    current = select(func.coalesce(func.sum(value), 0)).where(
+        Subscription.partner_id == bindparam("partner_id"),
+        live_on(bindparam("day", type_=Date())),
+    )
+    changed = cents_of(Order.__table__.c.unit_price) * (Order.seats - Order.previous_seats)
+    later = (
+        select(func.coalesce(func.sum(changed), 0))
+        .where(Order.partner_id == bindparam("partner_id"), Order.state == CONFIRMED)
+        .where(
+            col(Order.previous_seats).is_not(None),
+            col(Order.decided_at) >= bindparam("moment", type_=UTCDateTime()),
+        )
+    )
+    return current, later
+
+
 async def monthly_revenue_at(
     *, session: AsyncSession, partner_id: int, moment: datetime, day: date
 ) -> Decimal:
     """The monthly recurring revenue at a moment: today's subscriptions that were live then,
     with the seat changes confirmed since taken back out."""
+    current, later = revenue_statements()
+    now_value = (await session.exec(current, params={"partner_id": partner_id, "day": day})).one()
+    taken_back = (
+        await session.exec(later, params={"partner_id": partner_id, "moment": moment})
+    ).one()
+    return money(int(now_value) - int(taken_back))
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One week of the chart: revenue as it stood at `moment` (its subscriptions live on `day`),
+    and the orders confirmed in [start, end)."""
+
+    moment: datetime
+    day: date
+    start: datetime
+    end: datetime
+
+
+@functools.cache
+def history_statements(weeks: int):
+    """The chart's two queries for a number of weeks, with the weeks as parameters; built once."""
     value = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats
-    current = (
-        await session.exec(
-            select(func.coalesce(func.sum(value), 0)).where(
-                Subscription.partner_id == partner_id, live_on(day)
+    current = select(
+        *(
+            func.coalesce(
+                func.sum(case((live_on(bindparam(f"day_{i}", type_=Date())), value), else_=0)), 0
             )
+            for i in range(weeks)
         )
-    ).one()
+    ).where(Subscription.partner_id == bindparam("partner_id"))
     changed = cents_of(Order.__table__.c.unit_price) * (Order.seats - Order.previous_seats)
-    later = (
-        await session.exec(
-            select(func.coalesce(func.sum(changed), 0))
-            .where(Order.partner_id == partner_id, Order.state == CONFIRMED)
-            .where(col(Order.previous_seats).is_not(None), col(Order.decided_at) >= moment)
+    with_change = and_(Order.state == CONFIRMED, col(Order.previous_seats).is_not(None))
+    confirmed = Order.state == CONFIRMED
+
+    def since(i: int):
+        return col(Order.decided_at) >= bindparam(f"moment_{i}", type_=UTCDateTime())
+
+    def within(i: int):
+        return and_(
+            col(Order.decided_at) >= bindparam(f"start_{i}", type_=UTCDateTime()),
+            col(Order.decided_at) < bindparam(f"end_{i}", type_=UTCDateTime()),
         )
-    ).one()
-    return money(int(current) - int(later))
+
+    later = [
+        func.coalesce(func.sum(case((and_(with_change, since(i)), changed), else_=0)), 0)
+        for i in range(weeks)
+    ]
+    counts = [
+        func.coalesce(func.sum(case((and_(confirmed, within(i)), 1), else_=0)), 0)
+        for i in range(weeks)
+    ]
+    orders = select(*later, *counts).where(Order.partner_id == bindparam("partner_id"))
+    return current, orders
 
 
-def days_between(session: AsyncSession, earlier, later) -> object:
+async def weekly_history(
+    *, session: AsyncSession, partner_id: int, weeks: list[WeekPoint]
+) -> list[tuple[Decimal, int]]:
+    """Each week's monthly recurring revenue (as `monthly_revenue_at` works it out) and orders
+    confirmed: two queries for all the weeks, each one pass over the partner's rows."""
+    if not weeks:
+        return []
+    current_statement, orders_statement = history_statements(len(weeks))
+    params: dict = {"partner_id": partner_id}
+    for i, week in enumerate(weeks):
+        params.update(
+            {
+                f"day_{i}": week.day,
+                f"moment_{i}": week.moment,
+                f"start_{i}": week.start,
+                f"end_{i}": week.end,
+            }
+        )
+    day_params = {k: v for k, v in params.items() if k == "partner_id" or k.startswith("day_")}
+    current = (await session.exec(current_statement, params=day_params)).one()
+    order_params = {k: v for k, v in params.items() if not k.startswith("day_")}
+    orders = (await session.exec(orders_statement, params=order_params)).one()
+    return [
+        (money(int(current[i]) - int(orders[i])), int(orders[len(weeks) + i]))
+        for i in range(len(weeks))
+    ]
+
+
+def days_between(dialect: str, earlier, later) -> object:
     """Whole days from one date to another, in the database's own date arithmetic."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return type_coerce(later - earlier, Integer)
     return func.cast(func.julianday(later) - func.julianday(earlier), Integer)
 
@@ -139,20 +245,16 @@ class CommissionFigures:
     expected_next_12_months: Decimal
 
 
-async def commission_figures(
-    *,
-    session: AsyncSession,
-    partner_id: int,
-    week_start: date,
-    week_end: date,
-    rates: tuple[Decimal, Decimal],
-) -> CommissionFigures:
-    """Commission of the subscriptions this partner is partner of record for, accrued by the
-    day: each day of service earns its year's rate (first year, later years) of the day's share
-    of the annual value. Figures for this week and for the 365 days after it."""
+@functools.cache
+def commission_statements(dialect: str):
+    """The week's and the next year's commission sums, for a database's date arithmetic; built
+    once."""
+    partner_id = bindparam("partner_id")
+    week_start = bindparam("week_start", type_=Date())
+    week_end = bindparam("week_end", type_=Date())
     annual_cents = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
-    age_at_start = days_between(session, Subscription.start_date, literal(week_start))
-    age_at_end = days_between(session, Subscription.start_date, literal(week_end))
+    age_at_start = days_between(dialect, Subscription.start_date, week_start)
+    age_at_end = days_between(dialect, Subscription.start_date, week_end)
 
     def clamp(value, low, high):
         return case((value < low, low), (value > high, high), else_=value)
@@ -174,17 +276,34 @@ async def commission_figures(
         Subscription.partner_id == partner_id,
         Subscription.partner_of_record_id == partner_id,
     )
+    week = select(*day_sums(first_days, later_days)).where(of_record, live_on(week_end))
+    year = select(*day_sums(first_left, 365 - first_left)).where(
+        of_record, Subscription.status == "active", col(Subscription.start_date) <= week_end
+    )
+    return week, year
+
+
+async def commission_figures(
+    *,
+    session: AsyncSession,
+    partner_id: int,
+    week_start: date,
+    week_end: date,
+    rates: tuple[Decimal, Decimal],
+) -> CommissionFigures:
+    """Commission of the subscriptions this partner is partner of record for, accrued by the
+    day: each day of service earns its year's rate (first year, later years) of the day's share
+    of the annual value. Figures for this week and for the 365 days after it."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    week, year = commission_statements(dialect)
     week_first, week_later = (
         await session.exec(
-            select(*day_sums(first_days, later_days)).where(of_record, live_on(week_end))
+            week,
+            params={"partner_id": partner_id, "week_start": week_start, "week_end": week_end},
         )
     ).one()
     year_first, year_later = (
-        await session.exec(
-            select(*day_sums(first_left, 365 - first_left)).where(
-                of_record, Subscription.status == "active", col(Subscription.start_date) <= week_end
-            )
-        )
+        await session.exec(year, params={"partner_id": partner_id, "week_end": week_end})
     ).one()
     first, later = rates
 

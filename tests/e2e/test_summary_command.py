@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlmodel import select
 
@@ -15,6 +16,7 @@ from bot.orders.rules import Answer, csrf_token
 from bot.scheduler import JOBS, run_job
 from bot.slack_requests import event_body, signed_headers
 from bot.summaries import flows as summary_flows
+from bot.summaries.rules import week_of
 from storage.models import SummaryRun
 from tests.e2e.conftest import SIGNING_SECRET
 from tests.factories import make_customer, make_partner, make_subscription
@@ -201,21 +203,20 @@ async def test_the_scheduled_summary_is_posted_once_with_its_chart_even_from_two
 
 async def test_a_bot_that_was_down_catches_up_within_24_hours_only(bot, sessions):
     partner = await make_partner(sessions, timezone="Europe/Berlin", managers="U0BOSS")
-    async with sessions() as session:
-        late = datetime(2026, 11, 17, 7, 59, tzinfo=UTC)  # 23 h 59 min after Monday 09:00
-        assert (
-            await summary_flows.post_due_summaries(
-                session, catalogue=bot.services.catalogue, rule=bot.services.rule, now=late
-            )
-            == 1
+    late = datetime(2026, 11, 17, 7, 59, tzinfo=UTC)  # 23 h 59 min after Monday 09:00
+    assert (
+        await summary_flows.post_due_summaries(
+            sessions, catalogue=bot.services.catalogue, rule=bot.services.rule, now=late
         )
-        too_late = datetime(2026, 11, 24, 8, 1, tzinfo=UTC)  # a week on, 24 h 01 min late
-        assert (
-            await summary_flows.post_due_summaries(
-                session, catalogue=bot.services.catalogue, rule=bot.services.rule, now=too_late
-            )
-            == 0
+        == 1
+    )
+    too_late = datetime(2026, 11, 24, 8, 1, tzinfo=UTC)  # a week on, 24 h 01 min late
+    assert (
+        await summary_flows.post_due_summaries(
+            sessions, catalogue=bot.services.catalogue, rule=bot.services.rule, now=too_late
         )
+        == 0
+    )
     assert partner.id
 
 
@@ -311,3 +312,25 @@ async def test_outages_in_the_week_count_customer_minutes_credits_and_risk(bot, 
     assert "SLA credits owed $34.89" in text
     assert "• Large AG — hit by 2 incidents in 30 days" in text
     assert "• Small GmbH — hit by 2 incidents in 30 days" in text
+
+
+async def test_the_charts_weeks_show_revenue_and_orders_as_they_stood(bot, sessions):
+    partner = await a_busy_week(bot, sessions)
+    async with sessions() as session:
+        history = await summary_flows.chart_history(
+            session,
+            partner=partner,
+            week=week_of(at(16, 12), "Europe/Berlin"),
+            now=NOW,
+        )
+    # Oldest first, ending with the week of 16 Nov (Wednesday noon: nothing new yet). Before
+    # 9 Nov only Anchor's 10 EXO seats ($50.00); from the week of 9 Nov: 6 × $5.00 + 4 × $15.00
+    # = $90.00, with the 2 orders confirmed that week.
+    assert [label for label, _, _ in history] == [
+        "28 Sep", "5 Oct", "12 Oct", "19 Oct", "26 Oct", "2 Nov", "9 Nov", "16 Nov",
+    ]  # fmt: skip
+    assert [(mrr, confirmed) for _, mrr, confirmed in history] == [
+        *[(Decimal("50.00"), 0)] * 6,
+        (Decimal("90.00"), 2),
+        (Decimal("90.00"), 0),
+    ]

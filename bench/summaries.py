@@ -1,0 +1,176 @@
+"""Every partner's weekly summary at once, as the scheduler posts them on a Monday morning: the
+figures, the chart and the queued messages, over a data set from bench/gen.py.
+
+    python bench/summaries.py --database-url URL [--concurrency 4]
+
+Every partner's schedule is set to Monday 09:00 (its own time zone) and the run ledger and queued
+summaries of earlier runs are cleared, then `post_due_summaries` runs once, as at Monday 19:00
+UTC, when Monday 09:00 has passed in every zone. Prints one line; writes the figures to
+bench/results/summaries-<timestamp>.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from targets import BenchError, checked_postgres_url
+
+from bot.catalogue import load_catalogue
+from bot.settings import Settings, async_database_url
+from bot.subscriptions import CommissionRule
+from bot.summaries import flows
+from storage.db import create_engine, is_sqlite, session_factory
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python bench/summaries.py", description=__doc__.splitlines()[0]
+    )
+    root.add_argument(
+        "--database-url",
+        required=True,
+        help="a database filled by bench/gen.py (PostgreSQL: its name must contain 'bench')",
+    )
+    root.add_argument(
+        "--concurrency",
+        type=int,
+        default=flows.SUMMARY_CONCURRENCY,
+        help="partners worked on at once (the bot's own figure by default)",
+    )
+    return root
+
+
+def monday_evening(now: datetime) -> datetime:
+    """The latest Monday 19:00 UTC before now: Monday 09:00 has passed in every zone by then, less
+    than 24 hours before (so every partner is due, none too late)."""
+    monday = (now - timedelta(days=now.weekday())).replace(hour=19, minute=0, second=0)
+    return monday if monday <= now else monday - timedelta(days=7)
+
+
+async def reset(engine) -> tuple[int, int]:
+    """Makes every partner due: Monday 09:00 schedules, no run claimed, no summary queued."""
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM summary_run"))
+        await connection.execute(
+            text("DELETE FROM outbox_message WHERE idempotency_key LIKE 'summary:%'")
+        )
+        await connection.execute(
+            text("UPDATE summary_schedule SET weekday = 0, at_minutes = 540, enabled = :yes"),
+            {"yes": True},
+        )
+        partners = (await connection.execute(text("SELECT count(*) FROM partner"))).scalar()
+        customers = (await connection.execute(text("SELECT count(*) FROM customer"))).scalar()
+    if not partners:
+        raise BenchError("the database has no partners: fill it with bench/gen.py first")
+    return partners, customers
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def benchmark(args: argparse.Namespace) -> dict:
+    url = async_database_url(args.database_url)
+    if not is_sqlite(url):
+        url = checked_postgres_url(args.database_url)
+    engine = create_engine(url)
+    try:
+        partners, customers = await reset(engine)
+        catalogue = load_catalogue(None)
+        settings = Settings()  # the bot's own commission rates (or the environment's)
+        rule = CommissionRule(settings.commission_first_year_rate, settings.commission_later_rate)
+        now = monday_evening(datetime.now(UTC))
+        timings: list[float] = []
+        cpu_before, started = time.process_time(), time.perf_counter()
+        posted = await flows.post_due_summaries(
+            session_factory(engine),
+            catalogue=catalogue,
+            rule=rule,
+            now=now,
+            concurrency=args.concurrency,
+            timings=timings,
+        )
+        total = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        async with engine.connect() as connection:
+            queued = (
+                await connection.execute(
+                    text(
+                        "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox_message "
+                        "WHERE idempotency_key LIKE 'summary:%'"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    ms = [1000 * seconds for seconds in timings] or [0.0]
+    return {
+        "benchmark": "summaries",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": make_url(url).get_backend_name(),
+        "partners": partners,
+        "customers": customers,
+        "as_of": now.isoformat(),
+        "concurrency": args.concurrency,
+        "posted": posted,
+        "total_seconds": round(total, 1),
+        "per_partner_ms": {
+            "p50": round(statistics.median(ms), 1),
+            "p95": round(percentile(ms, 0.95), 1),
+            "p99": round(percentile(ms, 0.99), 1),
+            "max": round(max(ms), 1),
+        },
+        "bench_process_cpu_seconds": round(cpu, 1),
+        "queued_messages": queued[0],
+        "queued_megabytes": round(queued[1] / 1e6, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+
+def figures_line(f: dict) -> str:
+    p = f["per_partner_ms"]
+    return (
+        f"summaries {f['database']} partners={f['partners']} customers={f['customers']} "
+        f"posted={f['posted']} total={f['total_seconds']}s per partner p50={p['p50']}ms "
+        f"p95={p['p95']}ms p99={p['p99']}ms max={p['max']}ms concurrency={f['concurrency']} "
+        f"cpu={f['bench_process_cpu_seconds']}s queued={f['queued_messages']} messages "
+        f"({f['queued_megabytes']} MB)"
+    )
+
+
+def main() -> int:
+    args = parser().parse_args()
+    if not 1 <= args.concurrency <= 32:
+        sys.stderr.write("error: --concurrency must be between 1 and 32\n")
+        return 2
+    try:
+        result = asyncio.run(benchmark(args))
+    except (BenchError, ValueError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("stopped\n")
+        return 130
+    print(figures_line(result))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"summaries-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
