@@ -21,35 +21,48 @@ import handlers.errors
 import handlers.health
 import handlers.help
 import handlers.incident_hook
+import handlers.install
 import handlers.order_pages
 import handlers.orders
 import handlers.outages
+import handlers.setup
 import handlers.slack_events
 import handlers.subscriptions
 import handlers.summaries
 from bot.catalogue import load_catalogue
+from bot.messages.setup import not_installed_text
+from bot.oauth import INSTALL_PATH
 from bot.outbox import OutboxWorker
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, secret_value
 from bot.subscriptions import CommissionRule
+from bot.workspaces import WorkspaceClients, WorkspaceTokens
 from handlers.context import partner_middleware
 from storage.db import create_engine, session_factory
+from storage.installations import installation_store
 
 
 def build_services(settings: Settings, *, engine=None) -> Services:
-    """Creates the engine, session factory, catalogue and commission rule for one process."""
+    """Creates the engine, session factory, catalogue and commission rule for one process, and
+    with many workspaces (OAuth) the installation store and the token lookups."""
     engine = engine or create_engine(settings.database_url)
-    return Services(
+    sessions = session_factory(engine)
+    services = Services(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
         catalogue=load_catalogue(settings.plan_catalogue),
         rule=CommissionRule(settings.commission_first_year_rate, settings.commission_later_rate),
     )
+    if settings.oauth_enabled:
+        client_id = (settings.slack_client_id or "").strip()
+        services.installations = installation_store(engine, client_id=client_id)
+        services.workspaces = WorkspaceTokens(sessions, client_id=client_id)
+    return services
 
 
-def slack_client(settings: Settings, token: str) -> AsyncWebClient:
+def slack_client(settings: Settings, token: str | None) -> AsyncWebClient:
     """A Web API client that honours SLACK_API_URL and retries 429s, 5xx and dropped connections."""
     return AsyncWebClient(
         token=token,
@@ -79,21 +92,44 @@ def outbox_client(
 
 
 def build_bolt_app(
-    services: Services, *, token: str, signing_secret: str, process_before_response: bool = False
+    services: Services,
+    *,
+    token: str = "",
+    signing_secret: str,
+    process_before_response: bool = False,
 ) -> AsyncApp:
-    """Builds the Slack app with every listener registered."""
+    """Builds the Slack app with every listener registered: for the one workspace of `token`,
+    or without a token for every workspace that installed it (OAuth; each request then gets its
+    workspace's token from the installation store)."""
+    many = not token
+    if many and services.workspaces is None:
+        raise ValueError("a bot token, or the OAuth settings (many workspaces), is required")
     app = AsyncApp(
-        client=slack_client(services.settings, token),
+        client=slack_client(services.settings, token or None),
         signing_secret=signing_secret,
         # Listeners ack first and answer through response_url, so Slack hears back at once.
         process_before_response=process_before_response,
+        **(
+            {
+                "oauth_settings": handlers.install.oauth_settings(services),
+                "authorize": handlers.install.WorkspaceAuthorize(services.workspaces),
+                "user_facing_authorize_error_message": not_installed_text(
+                    services.settings.base_url + INSTALL_PATH
+                ),
+            }
+            if many
+            else {}
+        ),
     )
     app.use(partner_middleware(services))
+    if many:
+        handlers.install.register(app, services)
     handlers.subscriptions.register(app)
     handlers.orders.register(app)
     handlers.outages.register(app)
     handlers.summaries.register(app)
     handlers.help.register(app)
+    handlers.setup.register(app)
     handlers.errors.register(app)
     return app
 
@@ -140,10 +176,16 @@ def create_web_app(
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=services.settings.outbox_concurrency)
         )
+        # Each message goes out with the token of its partner's workspace.
+        clients = WorkspaceClients(
+            lambda token: outbox_client(services.settings, token, http),
+            token=bolt_app.client.token or "",
+            tokens=services.workspaces if bolt_app.oauth_flow is not None else None,
+        )
         # The worker reads the same clock as the flows that queue its rows (tests move it).
         worker = OutboxWorker(
             services.sessions,
-            outbox_client(services.settings, bolt_app.client.token or "", http),
+            clients=clients,
             clock=lambda: services.clock(),
             lease=timedelta(seconds=services.settings.outbox_lease_seconds),
             concurrency=services.settings.outbox_concurrency,
@@ -164,6 +206,8 @@ def create_web_app(
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)
     handlers.slack_events.register(web_app)
+    if bolt_app.oauth_flow is not None:
+        handlers.install.register_routes(web_app)
     handlers.health.register(web_app)
     handlers.order_pages.register(web_app)
     handlers.incident_hook.register(web_app)
@@ -175,7 +219,8 @@ async def create_app(settings: Settings, *, services: Services | None = None) ->
     services = services or build_services(settings)
     bolt_app = build_bolt_app(
         services,
-        token=secret_value(settings.slack_bot_token),
+        # With OAuth there is no one token: each workspace's comes from its installation.
+        token="" if settings.oauth_enabled else secret_value(settings.slack_bot_token),
         signing_secret=secret_value(settings.slack_signing_secret),
     )
     return create_web_app(services, bolt_app, app_token=secret_value(settings.slack_app_token))

@@ -21,8 +21,9 @@ logger = logging.getLogger("bot")
 
 DEFAULT_SHELL_USER = "U0SHELL"
 NOT_CONNECTED = (
-    "Slack is not connected (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; see "
-    "'Connect Slack' in README.md), so here is the local shell on the demo data instead."
+    "Slack is not connected (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, nor the "
+    "OAuth SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; see 'Connect Slack' in README.md), so here "
+    "is the local shell on the demo data instead."
 )
 
 
@@ -61,6 +62,17 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--orders-channel")
     add.add_argument("--timezone", default=None, help="IANA name, e.g. Europe/Berlin")
     add.add_argument("--managers", help="comma-separated Slack user ids, e.g. U1,U2")
+
+    link = partner_commands.add_parser(
+        "link", help="link a workspace that installed partnerbot to an existing partner"
+    )
+    link.add_argument("--team-id", required=True, help="the installed workspace, e.g. T0123ABCD")
+    which = link.add_mutually_exclusive_group(required=True)
+    which.add_argument("--partner-id", type=int, help="the partner's id (see `partner list`)")
+    which.add_argument("--name", help="the partner's exact name")
+    partner_commands.add_parser(
+        "list", help="list the partners and the workspaces that installed partnerbot"
+    )
 
     imports = commands.add_parser("import", help="load customers or subscriptions from CSV")
     imports.add_argument("kind", choices=("customers", "subscriptions"))
@@ -107,6 +119,8 @@ async def serve(services: Services) -> None:
         "partnerbot serving on port %s: Slack requests at /slack/events, health at /healthz",
         settings.port,
     )
+    if settings.oauth_enabled:
+        logger.info("workspaces install partnerbot from %s/slack/install", settings.base_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -176,6 +190,49 @@ async def partner_add(services: Services, args: argparse.Namespace) -> None:
     logger.info("partner %r registered for workspace %s", partner.name, partner.team_id)
 
 
+async def partner_link(services: Services, args: argparse.Namespace) -> None:
+    from bot.partners import link_workspace
+
+    workspaces = services.workspaces
+    linked = await link_workspace(
+        services.sessions,
+        team_id=args.team_id,
+        partner_id=args.partner_id,
+        name=args.name,
+        client_id=workspaces.client_id if workspaces is not None else None,
+    )
+    partner = linked.partner
+    if not linked.changed:
+        logger.info("workspace %s is already linked to partner %r (id %s)",
+                    partner.team_id, partner.name, partner.id)  # fmt: skip
+    else:
+        logger.info(
+            "workspace %s linked to partner %r (id %s), which was registered for workspace %s",
+            partner.team_id, partner.name, partner.id, linked.previous_team_id,
+        )  # fmt: skip
+
+
+async def partner_list(services: Services) -> None:
+    from storage import installations
+
+    async with services.sessions() as session:
+        rows = await partners.list_all(session=session)
+        installed = []
+        if services.workspaces is not None:
+            installed = await installations.list_workspaces(
+                session=session, client_id=services.workspaces.client_id
+            )
+    teams = {partner.team_id for partner in rows}
+    lines = [f"{p.id}\t{p.team_id}\t{p.name}" for p in rows]
+    lines += [
+        f"-\t{w.team_id}\t(installed {w.installed_at:%Y-%m-%d} as {w.team_name!r}, not linked: "
+        f"python -m bot partner link --team-id {w.team_id} --partner-id …)"
+        for w in installed
+        if w.team_id not in teams
+    ]
+    sys.stdout.write("id\tworkspace\tpartner\n" + "".join(line + "\n" for line in lines))
+
+
 async def import_file(services: Services, args: argparse.Namespace) -> None:
     from bot.imports import import_customers, import_subscriptions
 
@@ -212,7 +269,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
                 await shell(services, team_id=args.team_id, user_id=args.user)
             case "partner":
                 await require_current_schema(services)
-                await partner_add(services, args)
+                match args.partner_command:
+                    case "add":
+                        await partner_add(services, args)
+                    case "link":
+                        await partner_link(services, args)
+                    case "list":
+                        await partner_list(services)
             case "import":
                 await require_current_schema(services)
                 await import_file(services, args)

@@ -6,13 +6,14 @@ knobs (latency, 429 with Retry-After) to play a slow or busy Slack. It records e
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -51,6 +52,16 @@ class LocalSlack:
         self.posted: dict[str, list[dict]] = {}
         self.uploads: dict[str, bytes] = {}  # file id -> content, for files_upload_v2
         self.admins: set[str] = set()  # user ids that users.info calls workspace admins
+        self.time_zones: dict[str, str] = {}  # user id -> the tz users.info gives
+        # The OAuth install flow: who installs next on the authorize page, the codes it handed
+        # out, and the bot token each install got (a token then speaks for its team).
+        self.next_install: tuple[str, str, str] | None = None  # (team id, user id, team name)
+        self.deny_next_install = False
+        self.codes: dict[str, tuple[str, str, str]] = {}
+        self.bot_tokens: dict[str, str] = {}  # token -> team id
+        self.revoked_tokens: set[str] = set()
+        self.redirect_uri = ""  # the app's redirect URL, for authorize URLs that name none
+        self._installs = itertools.count(1)
         self.files: list[dict] = []  # completed uploads: id, title, channel, thread_ts, content
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -68,6 +79,7 @@ class LocalSlack:
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket_mode)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -141,20 +153,31 @@ class LocalSlack:
             )
         params = await self._params(request)
         params.update(request.query)  # some methods send their arguments in the query string
-        params.setdefault("token", request.headers.get("Authorization", "").removeprefix("Bearer "))
-        answer = self.answer(method, params)  # first: what it stores is there when waiters look
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Basic "):  # oauth.v2.access: the app's id and secret
+            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+            params.setdefault("client_id", client_id)
+            params.setdefault("client_secret", secret)
+        else:
+            params.setdefault("token", authorization.removeprefix("Bearer "))
+        if params.get("token") in self.revoked_tokens:
+            answer = {"ok": False, "error": "token_revoked"}
+        else:
+            answer = self.answer(method, params)  # first: what it stores is there when waiters look
         await self._record(Call(method, params))
         return web.json_response(answer)
 
     def answer(self, method: str, params: dict) -> dict:
         """What Slack would answer; enough of it for the bot to go on."""
         ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "oauth.v2.access":
+            return self.access(params)
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://local.slack.invalid/",
                 "team": "Local workspace",
-                "team_id": self.team_id,
+                "team_id": self.bot_tokens.get(str(params.get("token")), self.team_id),
                 "user": "partnerbot",
                 "user_id": BOT_USER_ID,
                 "bot_id": "BLOCAL",
@@ -191,10 +214,10 @@ class LocalSlack:
             return {"ok": True, "files": [{"id": file["id"]} for file in files]}
         if method == "users.info":
             user = str(params.get("user", ""))
-            return {
-                "ok": True,
-                "user": {"id": user, "is_admin": user in self.admins, "is_owner": False},
-            }
+            about = {"id": user, "is_admin": user in self.admins, "is_owner": False}
+            if user in self.time_zones:
+                about["tz"] = self.time_zones[user]
+            return {"ok": True, "user": about}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": self.conversation_of(str(params.get("users")))}}
         if method in ("conversations.history", "conversations.replies"):
@@ -213,6 +236,48 @@ class LocalSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
         return {"ok": True}
+
+    def access(self, params: dict) -> dict:
+        """oauth.v2.access: trades a code from the authorize page for its team's bot token,
+        once."""
+        installed = self.codes.pop(str(params.get("code", "")), None)
+        if installed is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, user_id, team_name = installed
+        token = f"xoxb-{team_id}-{next(self._installs)}"
+        self.bot_tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": "A0LOCAL",
+            "authed_user": {"id": user_id},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def uninstall(self, team_id: str) -> None:
+        """Revokes every bot token of a team, as uninstalling the app does."""
+        self.revoked_tokens |= {t for t, team in self.bot_tokens.items() if team == team_id}
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        """Slack's authorize page, as if the person installing clicked "Allow" (or "Cancel" when
+        deny_next_install is set): back to the app's redirect URL with a code and the state."""
+        params = dict(request.query)
+        await self._record(Call("oauth.authorize", params))
+        redirect = params.get("redirect_uri") or self.redirect_uri
+        state = params.get("state", "")
+        if self.deny_next_install or self.next_install is None:
+            self.deny_next_install = False
+            raise web.HTTPFound(
+                f"{redirect}?{urlencode({'error': 'access_denied', 'state': state})}"
+            )
+        code = uuid.uuid4().hex
+        self.codes[code] = self.next_install
+        raise web.HTTPFound(f"{redirect}?{urlencode({'code': code, 'state': state})}")
 
     @staticmethod
     def conversation_of(channel: str) -> str:

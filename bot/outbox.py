@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import Message
+from bot.workspaces import WorkspaceClients, WorkspaceUnavailable
 from bot.zones import utc_now
 from storage import outbox
 from storage.db import Sessions
@@ -124,8 +125,9 @@ class OutboxWorker:
     def __init__(
         self,
         sessions: Sessions,
-        client: AsyncWebClient,
+        client: AsyncWebClient | None = None,
         *,
+        clients: WorkspaceClients | None = None,
         clock: Callable[[], datetime] = utc_now,
         poll_seconds: float = POLL_SECONDS,
         concurrency: int = CONCURRENCY,
@@ -134,6 +136,8 @@ class OutboxWorker:
         self.sessions = sessions
         self.lease = lease
         self.client = client
+        # Per workspace: each row goes out with the token of its partner's workspace.
+        self.clients = clients
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
@@ -144,8 +148,12 @@ class OutboxWorker:
         self._written = asyncio.Event()  # some outcomes were written back: rows may be due
         self._flush = asyncio.Event()  # outcomes are waiting to be written back
 
-    def client_for(self, row: OutboxMessage) -> AsyncWebClient:
-        """The Web API client that speaks for the workspace a row goes to."""
+    async def client_for(self, row: OutboxMessage) -> AsyncWebClient:
+        """The Web API client that speaks for the workspace a row goes to; raises
+        WorkspaceUnavailable when none does (the workspace uninstalled the app)."""
+        if self.clients is not None:
+            return await self.clients.for_partner(row.partner_id)
+        assert self.client is not None, "OutboxWorker needs a client or clients"
         return self.client
 
     def wake(self) -> None:
@@ -370,7 +378,11 @@ class OutboxWorker:
         return arguments
 
     async def attempt(self, row: OutboxMessage, parent: OutboxMessage | None = None) -> Delivery:
-        client = self.client_for(row)
+        try:
+            client = await self.client_for(row)
+        except WorkspaceUnavailable as error:
+            # No retry brings a token back; reinstalling does, and the message is stale by then.
+            return Delivery(error=f"workspace unavailable: {error}", permanent=True)
         try:
             if row.method == "files.upload_v2":
                 return await self.upload(client, row, parent)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.errors import UserError
 from bot.zones import is_time_zone
-from storage import partners
+from storage import installations, partners
 from storage.db import Sessions
 from storage.models import Partner
 
@@ -39,9 +39,7 @@ def registration(
     name = " ".join(name.split())
     if not name or len(name) > 200:
         raise UserError("NAME must be 1 to 200 characters")
-    team_id = team_id.strip().upper()
-    if not TEAM_ID.match(team_id):
-        raise UserError(f"--team-id {team_id!r} is not a Slack workspace id such as T0123ABCD")
+    team_id = team_id_of(team_id)
     channels = {
         "--alert-channel": alert_channel,
         "--manager-channel": manager_channel,
@@ -92,3 +90,139 @@ async def add_partner(sessions: Sessions, request: Registration) -> Partner:
         except IntegrityError:
             raise UserError(f"workspace {request.team_id} is already registered") from None
         return partner
+
+
+@dataclass(frozen=True)
+class Linked:
+    partner: Partner
+    previous_team_id: str  # the workspace the partner had before (the same when unchanged)
+
+    @property
+    def changed(self) -> bool:
+        return self.partner.team_id != self.previous_team_id
+
+
+def team_id_of(text: str) -> str:
+    """Returns a Slack workspace id cleaned up, or says what is wrong with it."""
+    team_id = text.strip().upper()
+    if not TEAM_ID.match(team_id):
+        raise UserError(f"--team-id {text.strip()!r} is not a Slack workspace id such as T0123ABCD")
+    return team_id
+
+
+async def link_workspace(
+    sessions: Sessions, *, team_id: str, partner_id: int | None = None, name: str | None = None,
+    client_id: str | None = None,
+) -> Linked:  # fmt: skip
+    """Links a workspace to an existing partner (by id or by its exact name): the partner's
+    workspace becomes `team_id`. With many workspaces (`client_id`), only a workspace that has
+    installed partnerbot can be linked. A workspace belongs to one partner only."""
+    team_id = team_id_of(team_id)
+    async with sessions() as session:
+        if client_id is not None:
+            installed = await installations.get_workspace(
+                session=session, client_id=client_id, team_id=team_id
+            )
+            if installed is None:
+                raise UserError(
+                    f"--team-id {team_id}: no workspace with that id has installed partnerbot "
+                    "(install it from PUBLIC_BASE_URL/slack/install first)"
+                )
+        if partner_id is not None:
+            partner = await partners.get_by_id(session=session, partner_id=partner_id)
+            if partner is None:
+                raise UserError(f"--partner-id {partner_id}: no partner has that id")
+        else:
+            found = await partners.list_by_name(
+                session=session, name=" ".join((name or "").split())
+            )
+            if not found:
+                raise UserError(f"--name {name!r}: no partner has that name")
+            if len(found) > 1:
+                ids = ", ".join(str(p.id) for p in found)
+                raise UserError(f"--name {name!r}: {len(found)} partners have that name (ids "
+                                f"{ids}); use --partner-id")  # fmt: skip
+            partner = found[0]
+        owner = await partners.get_by_team_id(session=session, team_id=team_id)
+        if owner is not None and owner.id != partner.id:
+            raise UserError(
+                f"workspace {team_id} is already linked to partner {owner.name!r} (id {owner.id})"
+            )
+        previous = partner.team_id
+        if owner is None:
+            try:
+                await partners.set_team_id(session=session, partner=partner, team_id=team_id)
+                await session.commit()
+            except IntegrityError:  # linked to another partner a moment ago
+                raise UserError(f"workspace {team_id} is already linked to a partner") from None
+        return Linked(partner=partner, previous_team_id=previous)
+
+
+@dataclass(frozen=True)
+class SetupForm:
+    """What an admin typed and picked in the setup form."""
+
+    name: str
+    alert_channel: str
+    manager_channel: str
+    orders_channel: str | None
+    timezone: str
+
+
+def may_set_up(*, user_id: str, is_admin: bool, installer_id: str) -> bool:
+    """Tells whether someone may set a workspace up or change its settings: a workspace admin or
+    owner, or whoever installed partnerbot there (the install asked Slack for their consent)."""
+    return is_admin or bool(user_id and user_id == installer_id)
+
+
+def setup_problems(form: SetupForm) -> dict[str, str]:
+    """Says what is wrong with a setup form, per field (`name`, `alert_channel`, …); empty when
+    it can be saved."""
+    problems = {}
+    name = " ".join(form.name.split())
+    if not name or len(name) > 200:
+        problems["name"] = "Type the partner's name (1 to 200 characters)."
+    for field, required in (
+        ("alert_channel", True),
+        ("manager_channel", True),
+        ("orders_channel", False),
+    ):
+        channel = getattr(form, field)
+        if (channel and not CHANNEL_ID.match(channel)) or (required and not channel):
+            problems[field] = "Pick a channel from the list."
+    if not is_time_zone(form.timezone.strip()):
+        problems["timezone"] = (
+            f"{form.timezone.strip()!r} is not a time zone; type an IANA name such as "
+            "Europe/Berlin."
+        )
+    return problems
+
+
+async def set_up_workspace(
+    sessions: Sessions, *, team_id: str, form: SetupForm, by: str
+) -> tuple[Partner, bool]:
+    """Registers the workspace as a partner (whoever sets it up becomes its first manager), or
+    changes the settings of the partner it belongs to; returns the partner and whether it is
+    new."""
+    name = " ".join(form.name.split())
+    timezone = form.timezone.strip()
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id=team_id)
+        if partner is not None:
+            await partners.update_settings(
+                session=session, partner=partner, name=name, alert_channel=form.alert_channel,
+                manager_channel=form.manager_channel, orders_channel=form.orders_channel,
+                timezone=timezone,
+            )  # fmt: skip
+            await session.commit()
+            return partner, False
+    request = registration(
+        name=name,
+        team_id=team_id,
+        alert_channel=form.alert_channel,
+        manager_channel=form.manager_channel,
+        orders_channel=form.orders_channel,
+        timezone=timezone,
+        managers=by,
+    )
+    return await add_partner(sessions, request), True

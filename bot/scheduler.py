@@ -19,6 +19,7 @@ from bot.outages.feed import poll_feed
 from bot.services import Services
 from bot.summaries import flows as summary_flows
 from bot.zones import utc_now
+from storage import installations
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ async def post_weekly_summaries(services: Services) -> int:
     return await summary_flows.post_due_summaries(
         services.sessions, catalogue=services.catalogue, rule=services.rule, now=services.clock()
     )
+
+
+async def forget_oauth_states(services: Services) -> int:
+    # slack_sdk's state store deletes a state when it is used, never when it runs out.
+    async with services.sessions() as session:
+        deleted = await installations.delete_expired_states(session=session, now=utc_now())
+        await session.commit()
+    return deleted
 
 
 JOBS = (
@@ -95,16 +104,26 @@ async def run_job(job: Job, services: Services) -> int:
 
 
 def jobs_for(services: Services) -> tuple[Job, ...]:
-    """The jobs this process runs: the feed poll only when INCIDENT_FEED_URL is set."""
-    if not services.settings.incident_feed_url:
-        return JOBS
-    feed = Job(
-        "poll-incident-feed",
-        "fetches the incident feed and feeds it to the intake",
-        IntervalTrigger(seconds=services.settings.incident_feed_interval),
-        poll_feed,
-    )
-    return (*JOBS, feed)
+    """The jobs this process runs: the feed poll only when INCIDENT_FEED_URL is set, the
+    clean-up of OAuth states only with many workspaces."""
+    jobs = JOBS
+    if services.settings.incident_feed_url:
+        feed = Job(
+            "poll-incident-feed",
+            "fetches the incident feed and feeds it to the intake",
+            IntervalTrigger(seconds=services.settings.incident_feed_interval),
+            poll_feed,
+        )
+        jobs = (*jobs, feed)
+    if services.workspaces is not None:
+        states = Job(
+            "forget-oauth-states",
+            "deletes the OAuth states of installs never finished in time",
+            IntervalTrigger(hours=1),
+            forget_oauth_states,
+        )
+        jobs = (*jobs, states)
+    return jobs
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import Catalogue
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.subscriptions import CommissionRule
+from bot.workspaces import WorkspaceTokens
 from bot.zones import utc_now
 from storage.db import Sessions
 
@@ -25,5 +27,9 @@ class Services:
     rule: CommissionRule
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utc_now
+    # Many workspaces (OAuth): slack_sdk's installation store and the cached token lookups;
+    # both None with one SLACK_BOT_TOKEN.
+    installations: AsyncInstallationStore | None = None
+    workspaces: WorkspaceTokens | None = None
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

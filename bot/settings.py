@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,16 @@ PLACEHOLDERS = {
 }
 
 SERVE_REQUIRES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SECRET_KEY")
+# Many workspaces: Slack's OAuth install flow instead of one bot token.
+OAUTH_SERVE_REQUIRES = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_STATE_SECRET",
+    "SLACK_SIGNING_SECRET",
+    "SECRET_KEY",
+)
+
+CLIENT_ID = re.compile(r"^[0-9]+\.[0-9]+$")
 
 
 class SettingsError(Exception):
@@ -35,6 +46,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     public_base_url: str | None = None
     port: int = 3000
@@ -127,19 +141,38 @@ class Settings(BaseSettings):
         return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
 
     @property
+    def oauth_enabled(self) -> bool:
+        """Tells whether the bot serves many workspaces through Slack's OAuth install flow
+        (SLACK_CLIENT_ID or SLACK_CLIENT_SECRET is set) rather than one SLACK_BOT_TOKEN."""
+        return bool((self.slack_client_id or "").strip() or secret_value(self.slack_client_secret))
+
+    @property
     def slack_configured(self) -> bool:
         """Tells whether Slack credentials are present (they may still be wrong)."""
-        return bool(secret_value(self.slack_bot_token) and secret_value(self.slack_signing_secret))
+        credentials = self.oauth_enabled or secret_value(self.slack_bot_token)
+        return bool(credentials and secret_value(self.slack_signing_secret))
 
     def require_for_serve(self) -> None:
         """Refuses to serve without the secrets `serve` needs, naming the first one missing."""
-        for variable in SERVE_REQUIRES:
-            value = secret_value(getattr(self, variable.lower()))
+        if self.oauth_enabled and secret_value(self.slack_bot_token):
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: "
+                "unset SLACK_BOT_TOKEN to serve many workspaces (OAuth), or the OAuth variables "
+                "to serve one"
+            )
+        for variable in OAUTH_SERVE_REQUIRES if self.oauth_enabled else SERVE_REQUIRES:
+            value = getattr(self, variable.lower())
+            value = secret_value(value) if isinstance(value, SecretStr | None) else value
             if value.strip().lower() in PLACEHOLDERS:
                 state = "is not set" if not value else "still holds a placeholder value"
                 raise SettingsError(f"{variable} {state}; set it in the environment or in .env")
+        if self.oauth_enabled and not CLIENT_ID.match((self.slack_client_id or "").strip()):
+            raise SettingsError(
+                "SLACK_CLIENT_ID must look like 1234567890.1234567890 (the Client ID under "
+                "Basic Information → App Credentials)"
+            )
         token = secret_value(self.slack_bot_token)
-        if not token.startswith("xoxb-"):
+        if not self.oauth_enabled and not token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         app_token = secret_value(self.slack_app_token)
         if app_token and not app_token.startswith("xapp-"):

@@ -230,10 +230,12 @@ Lookup = Usage | TooLong | Found | Choices | NoMatch
 
 
 def suggest(query: str, candidates: list[tuple[int, str, str]], *, limit: int) -> list[int]:
-    """Picks the customers whose name or domain looks most like the query (fuzzy), best first."""
+    """Picks the customers whose name or domain looks most like the query (fuzzy), best first.
+    Candidates are (id, folded name, domain), as stored: folding thousands of names again on
+    every look-up would cost more than the matching."""
     folded = fold(query)
-    names = {index: fold(name) for index, (_, name, _) in enumerate(candidates)}
-    domains = {index: domain for index, (_, _, domain) in enumerate(candidates)}
+    names = [name_key for _, name_key, _ in candidates]
+    domains = [domain for _, _, domain in candidates]
     scores: dict[int, float] = {}
     for choices in (names, domains):
         for _, score, index in process.extract(

@@ -1,7 +1,8 @@
 """The middleware every Slack request passes: services into the context, and the caller's partner.
 
 A workspace that is not registered, or a database that does not answer, gets its answer here, so
-no listener ever runs without a partner."""
+no listener ever runs without a partner, except the two kinds made for a workspace without one:
+setting it up (`/partnerbot setup`), and Slack saying the app was uninstalled."""
 
 from __future__ import annotations
 
@@ -14,20 +15,51 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.messages.setup import SetupAction
 from bot.services import Services
 from storage import partners
 
 logger = logging.getLogger(__name__)
 
 PARTNER_LOOKUP_TIMEOUT = 2.0  # seconds; Slack gives up after 3
+# Set in the context when the workspace's token could not be looked up (many workspaces).
+WORKSPACE_LOOKUP_FAILED = "workspace_lookup_failed"
 
 
-def not_set_up_text(team_id: str) -> str:
+def not_set_up_text(team_id: str, *, many_workspaces: bool = False) -> str:
+    if many_workspaces:
+        operator = (
+            "ask whoever runs partnerbot to link it to your partner account with "
+            f"`python -m bot partner link --team-id {team_id} --partner-id …`"
+        )
+    else:
+        operator = (
+            "ask whoever runs partnerbot to register it with "
+            f'`python -m bot partner add "Your company" --team-id {team_id} '
+            "--alert-channel C… --manager-channel C…`"
+        )
     return (
         "This workspace is not set up for partnerbot yet, so there is nothing to show. "
-        "Ask whoever runs partnerbot to register it with "
-        f'`python -m bot partner add "Your company" --team-id {team_id} '
-        "--alert-channel C… --manager-channel C…`, then try again."
+        f"A workspace admin can set it up now with `/partnerbot setup`, or {operator}; "
+        "then try again."
+    )
+
+
+def is_setup_request(body: dict) -> bool:
+    """Tells whether a request sets up a workspace (`/partnerbot setup` and its form), which
+    works before the workspace belongs to a partner."""
+    if body.get("command") == "/partnerbot":
+        return (body.get("text") or "").strip().lower().split()[:1] == ["setup"]
+    if body.get("type") == "view_submission":
+        return (body.get("view") or {}).get("callback_id") == SetupAction.FORM
+    return False
+
+
+def is_installation_event(body: dict) -> bool:
+    """Tells whether a request is Slack saying the app lost its access to a workspace."""
+    return body.get("type") == "event_callback" and (body.get("event") or {}).get("type") in (
+        "app_uninstalled",
+        "tokens_revoked",
     )
 
 
@@ -66,20 +98,35 @@ def partner_middleware(services: Services):
         kind, name = request_name(body)
         services.metrics.slack_requests.labels(kind, name).inc()
         team_id = context.team_id or ""
+        if is_installation_event(body):
+            # Whether or not the workspace belongs to a partner, its installation goes.
+            await next()
+            return
 
         async def lookup():
             async with services.sessions() as session:
                 return await partners.get_by_team_id(session=session, team_id=team_id)
 
+        def database_down(what: str) -> BoltResponse:
+            reference = uuid.uuid4().hex[:8]
+            logger.error("database unavailable while %s (ref %s)", what, reference,
+                         exc_info=what == "loading partner")  # fmt: skip
+            services.metrics.errors.labels("database").inc()
+            return ephemeral(database_down_text(reference)) if kind == "command" else resp
+
+        if context.get(WORKSPACE_LOOKUP_FAILED):
+            return database_down("finding the workspace's token")
         try:
             partner = await asyncio.wait_for(lookup(), PARTNER_LOOKUP_TIMEOUT)
         except (SQLAlchemyError, OSError, TimeoutError):
-            reference = uuid.uuid4().hex[:8]
-            logger.exception("database unavailable while loading partner (ref %s)", reference)
-            services.metrics.errors.labels("database").inc()
-            return ephemeral(database_down_text(reference)) if kind == "command" else resp
+            return database_down("loading partner")
+        if partner is None and is_setup_request(body):
+            context["partner"] = None
+            await next()
+            return
         if partner is None:
-            return ephemeral(not_set_up_text(team_id)) if kind == "command" else resp
+            text = not_set_up_text(team_id, many_workspaces=services.workspaces is not None)
+            return ephemeral(text) if kind == "command" else resp
         context["partner"] = partner
         await next()
 

@@ -1,4 +1,4 @@
-"""Slack listeners for /partnerbot: help, and the managers of the weekly summaries."""
+"""Slack listeners for /partnerbot: help, the managers of the weekly summaries, and setup."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.messages.help import help_blocks
 from handlers.errors import answering_failures
+from handlers.setup import setup_command
 from handlers.summaries import managers_command
 
 
@@ -13,6 +14,9 @@ async def partnerbot_command(ack, command, respond, context, client) -> None:
     words = (command.get("text") or "").split()
     if words and words[0].lower() == "managers":
         await managers_command(ack, command, respond, context, client)
+        return
+    if words and words[0].lower() == "setup":
+        await setup_command(ack, command, respond, context, client)
         return
     await ack()
     await respond(text="What partnerbot can do", blocks=help_blocks(), response_type="ephemeral")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -273,3 +275,22 @@ class SummaryRun(SQLModel, table=True):
     week_start: date = Field(primary_key=True)  # the Monday of the week summarised
     claimed_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     claimed_by: str = Field(default="", max_length=100)  # host and process, for the operator
+
+
+# slack_sdk's tables for many workspaces (OAuth mode): its installation store keeps every install
+# and the newest bot token of each workspace, its state store the OAuth `state` values in flight.
+# Declared here in slack_sdk's own shape, so that the migrations create them (the stores never
+# do) and the migration test compares them like every other table.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)
+# Our own lookups: a workspace's newest bot token by team id alone (the outbox knows a partner's
+# team, not its Enterprise Grid org), and a `state` coming back from Slack.
+Index("ix_slack_bots_team_installed", slack_bots.c.team_id, slack_bots.c.installed_at)
+Index("ix_slack_oauth_states_state", slack_oauth_states.c.state)

@@ -80,3 +80,34 @@ async def set_manager(
         await session.delete(existing)
         return True
     return False
+
+
+async def list_by_name(*, session: AsyncSession, name: str) -> list[Partner]:
+    """Lists the partners with this name, in any letter case (names are not unique)."""
+    result = await session.exec(
+        select(Partner).where(func.lower(Partner.name) == name.lower()).order_by(Partner.id)
+    )
+    return list(result.all())
+
+
+async def set_team_id(*, session: AsyncSession, partner: Partner, team_id: str) -> Partner:
+    """Moves a partner to another workspace (the caller commits)."""
+    partner.team_id = team_id
+    session.add(partner)
+    await session.flush()
+    return partner
+
+
+async def update_settings(
+    *, session: AsyncSession, partner: Partner, name: str, alert_channel: str,
+    manager_channel: str, orders_channel: str | None, timezone: str,
+) -> Partner:  # fmt: skip
+    """Changes a partner's name, channels and time zone (the caller commits)."""
+    partner.name = name
+    partner.alert_channel = alert_channel
+    partner.manager_channel = manager_channel
+    partner.orders_channel = orders_channel
+    partner.timezone = timezone
+    session.add(partner)
+    await session.flush()
+    return partner

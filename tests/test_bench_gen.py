@@ -70,11 +70,11 @@ async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):
             partner = await partners.get_by_team_id(session=session, team_id=gen.team_id(3))
             assert partner is not None
             rows = await customers.ids_names_and_domains(session=session, partner_id=partner.id)
-            _, name, domain = rows[0]
+            _, name_key, domain = rows[0]
             found = await customers.find(
                 session=session, partner_id=partner.id, folded=domain, pattern="", limit=5
             )
-            assert found.exact and [c.name for c in found.customers] == [name]
+            assert found.exact and [c.name_key for c in found.customers] == [name_key]
     finally:
         await engine.dispose()
 

@@ -20,6 +20,9 @@ SETTINGS_VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_STATE_SECRET",
     "SLACK_API_URL",
     "PUBLIC_BASE_URL",
     "PORT",
@@ -169,8 +172,11 @@ async def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_pat
     assert err.startswith("error: PORT ")
 
 
-async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str:
-    """Runs `python -m bot <command>` as a server, checks /healthz, stops it with SIGTERM."""
+async def serve_until_healthy(
+    command: str, database_url: str, cwd: Path, settings: dict | None = None, check=None
+) -> str:
+    """Runs `python -m bot <command>` as a server, checks /healthz (and `check(http, url)`),
+    stops it with SIGTERM."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -178,7 +184,7 @@ async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str
         "bot",
         command,
         cwd=cwd,
-        env=environment(database_url, PORT=str(port), **SERVE_SETTINGS),
+        env=environment(database_url, PORT=str(port), **(settings or SERVE_SETTINGS)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -194,6 +200,8 @@ async def serve_until_healthy(command: str, database_url: str, cwd: Path) -> str
                     await asyncio.sleep(0.1)
             else:
                 pytest.fail(f"{command} did not answer /healthz within 20 seconds")
+            if check is not None:
+                await check(http, f"http://127.0.0.1:{port}")
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -341,3 +349,145 @@ async def test_an_order_filed_in_the_shell_is_confirmed_on_its_page_and_shows_up
     # 12 seats × $5.00 = $60.00 a month, with this partner as partner of record.
     assert "12 seats × $5.00 per seat = *$60.00 a month*" in out
     assert "Partner of record: Northwind Cloud" in out
+
+
+# Many workspaces (OAuth)
+
+CLIENT_ID = "1111111111.2222222222"
+OAUTH_SETTINGS = {
+    "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    "SLACK_CLIENT_ID": CLIENT_ID,
+    "SLACK_CLIENT_SECRET": "cli-test-client-secret",
+    "SLACK_STATE_SECRET": "cli-test-state-secret",
+    "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
+    "SECRET_KEY": "cli-test-secret-key",
+}
+
+
+async def installed(engine, team_id: str, *, team_name: str = "Installed Co") -> None:
+    """Stores a workspace's installation as the OAuth flow does."""
+    import time
+
+    from slack_sdk.oauth.installation_store import Installation
+
+    from storage.installations import installation_store
+
+    await installation_store(engine, client_id=CLIENT_ID).async_save(
+        Installation(
+            app_id="A0CLI", team_id=team_id, team_name=team_name, user_id="U0INSTALLER",
+            bot_token=f"xoxb-{team_id}", bot_id="B0CLI", bot_user_id="U0BOT",
+            installed_at=time.time(),
+        )
+    )  # fmt: skip
+
+
+async def test_partner_link_moves_a_partner_to_the_workspace_that_installed_partnerbot(
+    database_url, engine, sessions, tmp_path
+):
+    from tests.factories import make_partner
+
+    partner = await make_partner(sessions, name="Northwind Cloud", team_id="T0PLACEHOLDER")
+    await installed(engine, "T0INSTALLED")
+
+    code, out, err = await run_bot("partner", "list", database_url=database_url, cwd=tmp_path,
+                                   **OAUTH_SETTINGS)  # fmt: skip
+    assert code == 0, err
+    assert f"{partner.id}\tT0PLACEHOLDER\tNorthwind Cloud" in out
+    assert "T0INSTALLED\t(installed " in out and "not linked" in out
+
+    args = ("partner", "link", "--team-id", "t0installed", "--name", "northwind  cloud")
+    code, _, err = await run_bot(*args, database_url=database_url, cwd=tmp_path, **OAUTH_SETTINGS)
+    assert code == 0, err
+    assert "workspace T0INSTALLED linked to partner 'Northwind Cloud'" in err
+    assert "registered for workspace T0PLACEHOLDER" in err
+    async with sessions() as session:
+        assert (await partners.get_by_id(session=session, partner_id=partner.id)).team_id == (
+            "T0INSTALLED"
+        )
+
+    # Again: already so, nothing changes.
+    code, _, err = await run_bot(*args, database_url=database_url, cwd=tmp_path, **OAUTH_SETTINGS)
+    assert code == 0, err
+    assert "already linked to partner 'Northwind Cloud'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--team-id", "T0NOTHERE", "--partner-id", "{partner}"),
+            "error: --team-id T0NOTHERE: no workspace with that id has installed partnerbot "
+            "(install it from PUBLIC_BASE_URL/slack/install first)",
+        ),
+        (
+            ("--team-id", "T0INSTALLED", "--partner-id", "999999"),
+            "error: --partner-id 999999: no partner has that id",
+        ),
+        (
+            ("--team-id", "T0INSTALLED", "--name", "Nobody Ltd"),
+            "error: --name 'Nobody Ltd': no partner has that name",
+        ),
+        (
+            ("--team-id", "T0TAKEN", "--partner-id", "{partner}"),
+            "error: workspace T0TAKEN is already linked to partner 'Other Partner' (id {other})",
+        ),
+        (
+            ("--team-id", "#general", "--partner-id", "{partner}"),
+            "error: --team-id '#general' is not a Slack workspace id such as T0123ABCD",
+        ),
+    ],
+)
+async def test_partner_link_refuses_bad_input_with_one_line(
+    database_url, engine, sessions, tmp_path, args, message
+):
+    from tests.factories import make_partner
+
+    partner = await make_partner(sessions, name="Northwind Cloud", team_id="T0PLACEHOLDER")
+    other = await make_partner(sessions, name="Other Partner", team_id="T0TAKEN")
+    await installed(engine, "T0INSTALLED")
+    await installed(engine, "T0TAKEN")
+    filled = [arg.format(partner=partner.id, other=other.id) for arg in args]
+    code, _, err = await run_bot("partner", "link", *filled, database_url=database_url,
+                                 cwd=tmp_path, **OAUTH_SETTINGS)  # fmt: skip
+    assert code == 1
+    assert err.strip().splitlines() == [message.format(partner=partner.id, other=other.id)]
+    async with sessions() as session:
+        unchanged = await partners.get_by_id(session=session, partner_id=partner.id)
+    assert unchanged.team_id == "T0PLACEHOLDER"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SLACK_STATE_SECRET": None}, "error: SLACK_STATE_SECRET is not set; set it in the "
+         "environment or in .env"),
+        ({"SLACK_CLIENT_SECRET": None}, "error: SLACK_CLIENT_SECRET is not set; set it in the "
+         "environment or in .env"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-2"}, "error: SLACK_BOT_TOKEN is set together with "
+         "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: unset SLACK_BOT_TOKEN to serve many workspaces "
+         "(OAuth), or the OAuth variables to serve one"),
+    ],
+)  # fmt: skip
+async def test_serve_with_oauth_refuses_an_incomplete_setup_with_one_line(
+    database_url, engine, tmp_path, change, message
+):
+    settings = {k: v for k, v in {**OAUTH_SETTINGS, **change}.items() if v is not None}
+    code, _, err = await run_bot("serve", database_url=database_url, cwd=tmp_path, **settings)
+    assert code == 1
+    assert err.strip().splitlines() == [message]
+
+
+async def test_serve_with_oauth_needs_no_bot_token_and_starts_installs(
+    database_url, engine, tmp_path
+):
+    async def starts_an_install(http: aiohttp.ClientSession, url: str) -> None:
+        async with http.get(url + "/slack/install", allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"].startswith("http://127.0.0.1:9/oauth/v2/authorize?")
+            assert f"client_id={CLIENT_ID}" in response.headers["Location"]
+            assert "slack-app-oauth-state=" in response.headers["Set-Cookie"]
+
+    log = await serve_until_healthy(
+        "serve", database_url, tmp_path, settings=OAUTH_SETTINGS, check=starts_an_install
+    )
+    assert "workspaces install partnerbot from http://localhost:" in log

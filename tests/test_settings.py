@@ -228,3 +228,64 @@ def test_slack_is_not_configured_without_both_token_and_signing_secret():
     assert not load_settings().slack_configured
     assert not load_settings(slack_bot_token="xoxb-1").slack_configured
     assert load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s").slack_configured
+
+
+# Many workspaces (OAuth)
+
+OAUTH_SECRETS = {
+    "slack_client_id": "1234567890.0987654321",
+    "slack_client_secret": "a-client-secret-from-basic-information",
+    "slack_state_secret": "a-long-random-state-secret",
+    "slack_signing_secret": "8f742231b10e8888abcd99yyyzzz85a5",
+    "secret_key": "a-long-random-secret-key-for-csrf",
+}
+
+
+def test_oauth_serves_without_a_bot_token():
+    settings = load_settings(**OAUTH_SECRETS)
+    assert settings.oauth_enabled and settings.slack_configured
+    settings.require_for_serve()
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "SLACK_STATE_SECRET",
+        "SLACK_SIGNING_SECRET",
+        "SECRET_KEY",
+    ],
+)
+def test_oauth_serve_refuses_a_missing_secret_naming_it(variable):
+    secrets = {name: value for name, value in OAUTH_SECRETS.items() if name != variable.lower()}
+    with pytest.raises(SettingsError, match=rf"^{variable} is not set"):
+        load_settings(**secrets).require_for_serve()
+
+
+def test_oauth_serve_refuses_a_placeholder_state_secret():
+    settings = load_settings(**(OAUTH_SECRETS | {"slack_state_secret": "changeme"}))
+    with pytest.raises(SettingsError, match=r"^SLACK_STATE_SECRET still holds a placeholder"):
+        settings.require_for_serve()
+
+
+def test_oauth_serve_refuses_a_client_id_that_is_not_one():
+    settings = load_settings(**(OAUTH_SECRETS | {"slack_client_id": "my-app"}))
+    with pytest.raises(SettingsError, match=r"^SLACK_CLIENT_ID must look like 1234567890\."):
+        settings.require_for_serve()
+
+
+def test_a_bot_token_and_oauth_together_are_refused_naming_both():
+    settings = load_settings(**(OAUTH_SECRETS | {"slack_bot_token": "xoxb-1-2-3"}))
+    with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN is set together with SLACK_CLIENT"):
+        settings.require_for_serve()
+
+
+def test_oauth_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret")
+    settings = load_settings()
+    assert settings.oauth_enabled
+    assert settings.slack_client_secret.get_secret_value() == "client-secret"
+    assert "client-secret" not in repr(settings)
+    assert not load_settings(slack_client_id=None, slack_client_secret=None).oauth_enabled

@@ -64,6 +64,12 @@ COMMANDS: tuple[CommandHelp, ...] = (
         ("/partnerbot managers add @jane",),
     ),
     CommandHelp(
+        "/partnerbot setup",
+        "Workspace admins: connect this workspace to your partner account, or change its "
+        "channels and time zone.",
+        ("/partnerbot setup",),
+    ),
+    CommandHelp(
         "/partnerbot help",
         "This list.",
         ("/partnerbot help",),

@@ -33,6 +33,19 @@ def test_manifest_enables_interactivity_and_the_scopes_the_bot_uses():
     assert {"commands", "chat:write"} <= set(data["oauth_config"]["scopes"]["bot"])
 
 
+def test_manifest_asks_for_the_scopes_the_oauth_install_asks_for_and_redirects_back():
+    from bot.oauth import BOT_SCOPES, REDIRECT_PATH
+
+    data = manifest()
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    (redirect,) = data["oauth_config"]["redirect_urls"]
+    assert redirect == "https://partnerbot.example.com" + REDIRECT_PATH
+    events = data["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events)
+    (partnerbot,) = [c for c in data["features"]["slash_commands"] if c["command"] == "/partnerbot"]
+    assert "setup" in partnerbot["usage_hint"]
+
+
 async def test_every_declared_command_gets_an_answer(bot, sessions):
     partner = await make_partner(sessions)
     for command in manifest()["features"]["slash_commands"]:

@@ -1,0 +1,180 @@
+"""Block Kit for `/partnerbot setup`: the form that connects a workspace to a partner (or changes
+its channels), the workspace's current settings, and what comes next."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.messages import Message, context, escape, plain, section
+from storage.models import Partner
+
+MAX_NAME = 200
+
+
+class SetupAction(StrEnum):
+    """Callback and block ids of the setup form (each input's action id is its block id)."""
+
+    FORM = "partnerbot_setup"
+    DONE = "partnerbot_setup_done"
+    NAME = "setup_name"
+    ALERT_CHANNEL = "setup_alert_channel"
+    MANAGER_CHANNEL = "setup_manager_channel"
+    ORDERS_CHANNEL = "setup_orders_channel"
+    TIMEZONE = "setup_timezone"
+
+
+def _channel_input(
+    block_id: str, label: str, hint: str, *, initial: str | None, optional: bool = False
+) -> dict:
+    element = {
+        "type": "conversations_select",
+        "action_id": block_id,
+        "placeholder": plain("Pick a channel"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if initial:
+        element["initial_conversation"] = initial
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label),
+        "hint": plain(hint),
+        "element": element,
+    }
+
+
+def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC") -> dict:
+    """The form an admin fills in: the partner's name, its channels and time zone (filled in with
+    the current settings when the workspace is set up already)."""
+    if partner is not None:
+        name, timezone = partner.name, partner.timezone
+        intro = (
+            f"This workspace is set up for *{escape(partner.name)}*. Change its name, channels "
+            "or time zone here."
+        )
+    else:
+        intro = (
+            "Connect this workspace to your partner account: name it, and pick where outage "
+            "alerts, order answers and the managers' weekly summaries go. You become its first "
+            "manager."
+        )
+    name_element = {
+        "type": "plain_text_input",
+        "action_id": SetupAction.NAME,
+        "max_length": MAX_NAME,
+        "placeholder": plain("Your company, as your customers know it"),
+    }
+    if name:
+        name_element["initial_value"] = name[:MAX_NAME]
+    return {
+        "type": "modal",
+        "callback_id": SetupAction.FORM,
+        "title": plain("partnerbot setup" if partner is None else "partnerbot settings"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(intro),
+            {
+                "type": "input",
+                "block_id": SetupAction.NAME,
+                "label": plain("Partner name"),
+                "element": name_element,
+            },
+            _channel_input(
+                SetupAction.ALERT_CHANNEL,
+                "Outage alerts",
+                "Where outage alerts and apology texts are posted. For a private channel, "
+                "invite @partnerbot to it first.",
+                initial=partner.alert_channel if partner else None,
+            ),
+            _channel_input(
+                SetupAction.MANAGER_CHANNEL,
+                "Weekly summaries",
+                "The managers' channel: the weekly summary is posted there.",
+                initial=partner.manager_channel if partner else None,
+            ),
+            _channel_input(
+                SetupAction.ORDERS_CHANNEL,
+                "Order answers",
+                "Where customers' confirmations and declines are posted (none: the alert channel).",
+                initial=partner.orders_channel if partner else None,
+                optional=True,
+            ),
+            {
+                "type": "input",
+                "block_id": SetupAction.TIMEZONE,
+                "label": plain("Time zone"),
+                "hint": plain("An IANA name such as Europe/Berlin or America/New_York."),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": SetupAction.TIMEZONE,
+                    "initial_value": timezone,
+                    "max_length": 64,
+                },
+            },
+        ],
+    }
+
+
+def settings_text(partner: Partner, managers: list[str]) -> str:
+    """A workspace's current partnerbot settings, in a few lines."""
+    orders = partner.orders_channel or partner.alert_channel
+    who = ", ".join(f"<@{m}>" for m in managers) or "none yet"
+    return (
+        f"This workspace is set up for the partner *{escape(partner.name)}*.\n"
+        f"• Outage alerts: <#{partner.alert_channel}>\n"
+        f"• Order answers: <#{orders}>\n"
+        f"• Weekly summaries: <#{partner.manager_channel}>\n"
+        f"• Time zone: {escape(partner.timezone)}\n"
+        f"• Managers: {who}"
+    )
+
+
+def current_settings(partner: Partner, managers: list[str], *, may_change: bool) -> Message:
+    """The answer to `/partnerbot setup` in a workspace that is set up already."""
+    text = settings_text(partner, managers)
+    note = (
+        "The settings form is open: change what you need and save."
+        if may_change
+        else "Only a workspace admin, or whoever installed partnerbot, can change them."
+    )
+    return Message(text, [section(text), context(note)])
+
+
+def not_allowed() -> Message:
+    """The answer to `/partnerbot setup` from someone who may not set the workspace up."""
+    text = (
+        "Only a workspace admin or owner, or whoever installed partnerbot here, can set it up. "
+        "Ask one of them to type `/partnerbot setup`."
+    )
+    return Message(text, [section(text)])
+
+
+def done(partner: Partner, managers: list[str], *, created: bool, team_id: str) -> dict:
+    """The form, replaced by what was saved and what comes next."""
+    if created:
+        next_steps = (
+            "*Next:* whoever runs partnerbot imports your customers and their subscriptions "
+            f"(`python -m bot import customers FILE.csv --team-id {escape(team_id)}`). Add "
+            "other managers with `/partnerbot managers add @someone`; `/partnerbot help` shows "
+            "every command."
+        )
+    else:
+        next_steps = "The new settings apply from now on."
+    return {
+        "type": "modal",
+        "callback_id": SetupAction.DONE,
+        "title": plain("partnerbot is set up" if created else "Settings saved"),
+        "close": plain("Done"),
+        "blocks": [section(settings_text(partner, managers)), section(next_steps)],
+    }
+
+
+def not_installed_text(install_url: str) -> str:
+    """What someone in a workspace without partnerbot's installation is told (it was removed, or
+    its token revoked)."""
+    return (
+        "partnerbot is not installed in this workspace any more, so it cannot answer. "
+        f"A workspace admin can install it again from {install_url}."
+    )
