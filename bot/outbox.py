@@ -234,6 +234,14 @@ class OutboxWorker:
         return min(self.poll_seconds, max(0.01, (due - self.clock()).total_seconds()))
 
     async def _claim(self, limit: int, queue: asyncio.Queue) -> int:
+        claimed = await self.claim(limit)
+        for pair in claimed:
+            queue.put_nowait(pair)
+        return len(claimed)
+
+    async def claim(self, limit: int) -> list[tuple[OutboxMessage, OutboxMessage | None]]:
+        """Claims up to `limit` due rows, each with the message it belongs to (if any); they are
+        held, and their leases renewed, until their outcomes are written."""
         async with self.sessions() as session:
             rows = await outbox.claim(
                 session=session, now=self.clock(), lease=self.lease, limit=limit
@@ -242,8 +250,7 @@ class OutboxWorker:
             parents = await outbox.parents_of(session=session, messages=rows)
         for row in rows:
             self._held[row.id] = row
-            queue.put_nowait((row, parents.get(row.parent_key or "")))
-        return len(rows)
+        return [(row, parents.get(row.parent_key or "")) for row in rows]
 
     async def _sender(self, queue: asyncio.Queue) -> None:
         while True:
@@ -283,24 +290,17 @@ class OutboxWorker:
     async def deliver_due(self) -> int:
         """Claims one batch of due rows, delivers them and writes their outcomes; returns how
         many were claimed (the step the running worker repeats, for tests and tools)."""
-        async with self.sessions() as session:
-            rows = await outbox.claim(
-                session=session, now=self.clock(), lease=self.lease, limit=BATCH
-            )
-            await session.commit()
-            parents = await outbox.parents_of(session=session, messages=rows)
-        for row in rows:
-            self._held[row.id] = row
+        claimed = await self.claim(BATCH)
         slots = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(row: OutboxMessage) -> None:
+        async def deliver(row: OutboxMessage, parent: OutboxMessage | None) -> None:
             async with slots:
-                result = await self.outcome(row, parents.get(row.parent_key or ""))
+                result = await self.outcome(row, parent)
             self._outcomes.append((row, result))
 
-        await asyncio.gather(*(deliver(row) for row in rows))
+        await asyncio.gather(*(deliver(row, parent) for row, parent in claimed))
         await self._write_outcomes()
-        return len(rows)
+        return len(claimed)
 
     async def outcome(self, row: OutboxMessage, parent: OutboxMessage | None) -> Delivery:
         """Delivers one row (or finds it cannot be) and says how it went."""
