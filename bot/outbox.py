@@ -135,7 +135,10 @@ class OutboxWorker:
     ) -> None:
         self.sessions = sessions
         self.lease = lease
-        self.client = client
+        if clients is None:
+            if client is None:
+                raise TypeError("OutboxWorker needs a client, or clients for many workspaces")
+            clients = WorkspaceClients(lambda _token: client, token=client.token or "")
         # Per workspace: each row goes out with the token of its partner's workspace.
         self.clients = clients
         self.clock = clock
@@ -151,10 +154,7 @@ class OutboxWorker:
     async def client_for(self, row: OutboxMessage) -> AsyncWebClient:
         """The Web API client that speaks for the workspace a row goes to; raises
         WorkspaceUnavailable when none does (the workspace uninstalled the app)."""
-        if self.clients is not None:
-            return await self.clients.for_partner(row.partner_id)
-        assert self.client is not None, "OutboxWorker needs a client or clients"
-        return self.client
+        return await self.clients.for_partner(row.partner_id)
 
     def wake(self) -> None:
         """Tells the worker there are new rows, so it need not wait for its next poll."""

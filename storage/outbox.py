@@ -179,16 +179,22 @@ async def parents_of(
     return {parent.idempotency_key: parent for parent in result.all()}
 
 
-async def waiting_by_key(*, session: AsyncSession, prefix: str) -> dict[str, OutboxMessage]:
-    """The messages with a key prefix that no worker has claimed yet (so they can still be
-    changed), by key."""
+async def waiting_replies(
+    *, session: AsyncSession, prefix: str, marker: str
+) -> dict[str, OutboxMessage]:
+    """The newest thread reply of each thread that no worker has claimed yet (so it can still be
+    changed), among those whose key starts with `prefix` and contains `marker`; by the key of
+    the message each belongs to."""
     result = await session.exec(
         select(OutboxMessage)
         .where(col(OutboxMessage.idempotency_key).startswith(prefix, autoescape=True))
+        .where(col(OutboxMessage.idempotency_key).contains(marker, autoescape=True))
+        .where(col(OutboxMessage.parent_key).is_not(None))
         .where(OutboxMessage.state == PENDING, col(OutboxMessage.claimed_until).is_(None))
         .order_by(OutboxMessage.id)
     )
-    return {message.idempotency_key: message for message in result.all()}
+    # Oldest first, so the newest of each thread is the one kept.
+    return {message.parent_key: message for message in result.all()}
 
 
 async def replace_waiting_payload(*, session: AsyncSession, message_id: int, payload: str) -> bool:

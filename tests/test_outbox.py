@@ -272,7 +272,8 @@ async def test_a_crash_after_slack_accepted_the_post_does_not_post_it_again(sess
         await session.commit()
     # The dead worker had posted the message (with its key as metadata) but not marked it sent.
     dead = worker_for(sessions, local_slack, Clock(), lease=lease)
-    answer = await dead.client.api_call("chat.postMessage", json=dead.arguments(claimed, None))
+    dead_client = await dead.client_for(claimed)
+    answer = await dead_client.api_call("chat.postMessage", json=dead.arguments(claimed, None))
     first_ts = answer["ts"]
 
     clock = Clock(START + lease)

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 COLLAPSE = timedelta(seconds=5)  # updates this close together become one thread reply
 MAX_RETRIES = 5
+UPDATE_MARKER = ":update:"  # in the keys of the thread replies that report an update
 GENERIC_CUSTOMER = {"name": "[customer]", "contact_name": "", "domain": ""}
 
 
@@ -203,7 +204,7 @@ class FanOutData:
     apologies: dict[int, str]  # partners' own apology templates
     closings: dict[int, str]  # … and closing ones
     followers: dict[int, list[str]]
-    waiting_updates: dict[str, OutboxMessage]  # thread replies not yet sent, by key
+    waiting_updates: dict[str, OutboxMessage]  # update replies not yet sent, by root key
 
 
 async def fan_out_data(
@@ -245,8 +246,8 @@ async def fan_out_data(
         followers=await incident_rows.followers_by_partner(session=session, incident_id=incident.id)
         if alerts
         else {},
-        waiting_updates=await outbox.waiting_by_key(
-            session=session, prefix=f"incident:{incident.id}:partner:"
+        waiting_updates=await outbox.waiting_replies(
+            session=session, prefix=f"incident:{incident.id}:partner:", marker=UPDATE_MARKER
         )
         if alerts
         else {},
@@ -368,10 +369,8 @@ async def collapse_or_add(
 ) -> dict | None:
     """Folds an update's changes into its thread's reply still waiting to go out, so a burst of
     updates becomes one reply; else returns the new reply to queue."""
-    prefix = f"{alert.root_key}:update:"
-    pending = [message for key, message in waiting.items() if key.startswith(prefix)]
-    if pending:
-        latest = pending[-1]
+    latest = waiting.get(alert.root_key)
+    if latest is not None:
         earlier = json.loads(latest.payload).get("_changes", [])
         merged = earlier + changes
         message = outage_messages.update_message(merged, view)
@@ -381,7 +380,8 @@ async def collapse_or_add(
         ):
             return None
     message = outage_messages.update_message(changes, view)
-    row = thread_reply(alert, f"{prefix}{view.number}:{now.isoformat()}", message, now + collapse)
+    key = f"{alert.root_key}{UPDATE_MARKER}{view.number}:{now.isoformat()}"
+    row = thread_reply(alert, key, message, now + collapse)
     payload = json.loads(row["payload"])
     row["payload"] = json.dumps({**payload, "_changes": changes})
     return row
