@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, and_, func, or_, type_coerce
+from sqlalchemy import and_, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from storage.models import (
     Partner,
     Subscription,
 )
+from storage.subscriptions import monthly_cents
 
 ACTIVE = "active"
 
@@ -70,11 +71,6 @@ def affected_filter(*, plan_codes: list[str], regions: list[str]):
     return and_(*conditions)
 
 
-def monthly_cents():
-    unit = type_coerce(Subscription.__table__.c.unit_price, BigInteger)
-    return func.sum(Subscription.__table__.c.seats * unit)
-
-
 async def impact_by_partner(
     *,
     session: AsyncSession,
@@ -88,7 +84,7 @@ async def impact_by_partner(
             Subscription.partner_id,
             func.count(func.distinct(Subscription.customer_id)),
             func.sum(Subscription.seats),
-            monthly_cents(),
+            func.sum(monthly_cents()),
         )
         .join(Customer, col(Customer.id) == Subscription.customer_id)
         .where(affected_filter(plan_codes=plan_codes, regions=regions))
@@ -123,7 +119,7 @@ async def affected_customers(
     """Lists one partner's affected customers, most seats first."""
     seats = func.sum(Subscription.seats).label("seats")
     query = (
-        select(Customer, seats, monthly_cents())
+        select(Customer, seats, func.sum(monthly_cents()))
         .join(Subscription, col(Subscription.customer_id) == Customer.id)
         .where(Subscription.partner_id == partner_id, Customer.partner_id == partner_id)
         .where(affected_filter(plan_codes=plan_codes, regions=regions))

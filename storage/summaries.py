@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
-    BigInteger,
     Date,
     Integer,
     and_,
@@ -34,12 +33,9 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.outages import dialect_insert
+from storage.subscriptions import monthly_cents, seat_change_cents
 
 CONFIRMED, DECLINED, EXPIRED, PENDING = "confirmed", "declined", "expired", "pending"
-
-
-def cents_of(column) -> object:
-    return type_coerce(column, BigInteger)
 
 
 def money(cents: object) -> Decimal:
@@ -126,12 +122,12 @@ def live_on(day: date):
 def revenue_statements():
     """Today's live subscriptions' value, and the seat changes confirmed since a moment; built
     once."""
-    value = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats
+    value = monthly_cents()
     current = select(func.coalesce(func.sum(value), 0)).where(
         Subscription.partner_id == bindparam("partner_id"),
         live_on(bindparam("day", type_=Date())),
     )
-    changed = cents_of(Order.__table__.c.unit_price) * (Order.seats - Order.previous_seats)
+    changed = seat_change_cents()
     later = (
         select(func.coalesce(func.sum(changed), 0))
         .where(Order.partner_id == bindparam("partner_id"), Order.state == CONFIRMED)
@@ -170,7 +166,7 @@ class WeekPoint:
 @functools.cache
 def history_statements(weeks: int):
     """The chart's two queries for a number of weeks, with the weeks as parameters; built once."""
-    value = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats
+    value = monthly_cents()
     current = select(
         *(
             func.coalesce(
@@ -179,7 +175,7 @@ def history_statements(weeks: int):
             for i in range(weeks)
         )
     ).where(Subscription.partner_id == bindparam("partner_id"))
-    changed = cents_of(Order.__table__.c.unit_price) * (Order.seats - Order.previous_seats)
+    changed = seat_change_cents()
     with_change = and_(Order.state == CONFIRMED, col(Order.previous_seats).is_not(None))
     confirmed = Order.state == CONFIRMED
 
@@ -212,19 +208,14 @@ async def weekly_history(
     if not weeks:
         return []
     current_statement, orders_statement = history_statements(len(weeks))
-    params: dict = {"partner_id": partner_id}
+    day_params: dict = {"partner_id": partner_id}
+    order_params: dict = {"partner_id": partner_id}
     for i, week in enumerate(weeks):
-        params.update(
-            {
-                f"day_{i}": week.day,
-                f"moment_{i}": week.moment,
-                f"start_{i}": week.start,
-                f"end_{i}": week.end,
-            }
+        day_params[f"day_{i}"] = week.day
+        order_params.update(
+            {f"moment_{i}": week.moment, f"start_{i}": week.start, f"end_{i}": week.end}
         )
-    day_params = {k: v for k, v in params.items() if k == "partner_id" or k.startswith("day_")}
     current = (await session.exec(current_statement, params=day_params)).one()
-    order_params = {k: v for k, v in params.items() if not k.startswith("day_")}
     orders = (await session.exec(orders_statement, params=order_params)).one()
     return [
         (money(int(current[i]) - int(orders[i])), int(orders[len(weeks) + i]))
@@ -252,7 +243,7 @@ def commission_statements(dialect: str):
     partner_id = bindparam("partner_id")
     week_start = bindparam("week_start", type_=Date())
     week_end = bindparam("week_end", type_=Date())
-    annual_cents = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
+    annual_cents = monthly_cents() * 12
     age_at_start = days_between(dialect, Subscription.start_date, week_start)
     age_at_end = days_between(dialect, Subscription.start_date, week_end)
 
@@ -327,7 +318,7 @@ async def renewals_due(
 ) -> tuple[list[Renewal], int]:
     """Active subscriptions renewing between two days, largest annual value first, and how many
     there are in all."""
-    annual = cents_of(Subscription.__table__.c.unit_price) * Subscription.seats * 12
+    annual = monthly_cents() * 12
     scope = and_(
         Subscription.partner_id == partner_id,
         Subscription.status == "active",
