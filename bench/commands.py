@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import secrets
-import signal
 import sys
 import tempfile
 import time
@@ -29,16 +26,16 @@ from targets import (
     ChildServer,
     bench_database_url,
     bot_command,
-    checked_postgres_url,
     floor_command,
+    generated_database_url,
     prepare_database,
+    run_and_save,
 )
 
 from bot.demo import DEMO_TEAM_IDS
-from bot.settings import Settings, async_database_url
-from storage.db import create_engine, is_sqlite, session_factory
+from bot.settings import Settings
+from storage.db import create_engine, session_factory
 
-RESULTS = Path(__file__).parent / "results"
 WARM_UP_SECONDS = 1.0
 QUERY_SEED = 2026
 MAX_SECONDS = 120.0
@@ -126,9 +123,7 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
     if args.prepared:
         if not args.database_url:
             raise BenchError("--prepared needs --database-url (a database bench/gen.py filled)")
-        database_url = async_database_url(args.database_url)
-        if not is_sqlite(database_url):
-            database_url = checked_postgres_url(args.database_url)
+        database_url = generated_database_url(args.database_url)
     else:
         database_url = bench_database_url(args.database_url, folder)
     backend = make_url(database_url).get_backend_name()
@@ -202,7 +197,6 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         "seconds": args.seconds,
         "warm_up_seconds": WARM_UP_SECONDS,
         "concurrency": args.concurrency,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": results,
         "rps_ratio_bot_to_floor": ratio,
         "late_posts": slack.late_posts,
@@ -223,16 +217,7 @@ async def describe_data(engine) -> str:
     return f"{partners:,} partners, {customers:,} customers, {subscriptions:,} subscriptions"
 
 
-def save(result: dict) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"commands-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    return path
-
-
 async def main_async(args: argparse.Namespace) -> dict:
-    # SIGTERM stops the run like Ctrl-C does: the children are stopped on the way out.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     with tempfile.TemporaryDirectory(prefix="partnerbot-bench-") as folder:
         return await benchmark(args, Path(folder))
 
@@ -245,17 +230,7 @@ def main() -> int:
     if not 0 < args.concurrency <= MAX_CONCURRENCY:
         sys.stderr.write(f"error: --concurrency must be between 1 and {MAX_CONCURRENCY}\n")
         return 2
-    started = time.monotonic()
-    try:
-        result = asyncio.run(main_async(args))
-    except BenchError as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 1
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        sys.stderr.write("stopped\n")
-        return 130
-    print(f"results: {save(result)}  (whole run {time.monotonic() - started:.1f} s)")
-    return 0
+    return run_and_save("commands", lambda: main_async(args))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import os
-import platform
 import secrets
 import signal
 import sys
@@ -29,13 +28,18 @@ import aiohttp
 from commands import child_environment
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from targets import BenchError, ChildServer, bench_database_url, bot_command, checked_postgres_url
+from targets import (
+    BenchError,
+    ChildServer,
+    bench_database_url,
+    bot_command,
+    generated_database_url,
+    run_and_save,
+)
 
 from bot.local_slack import Call, LocalSlack
-from bot.settings import async_database_url
-from storage.db import create_engine, is_sqlite
+from storage.db import create_engine
 
-RESULTS = Path(__file__).parent / "results"
 SEED = 2026
 INCIDENT_PREFIX = "BENCH-FANOUT-"
 DELIVERY_TIMEOUT = 600.0  # seconds for every message of one run to arrive
@@ -308,10 +312,8 @@ def figures_line(backend: str, f: dict) -> str:
 async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
     if args.prepared and not args.database_url:
         raise BenchError("--prepared needs --database-url (a database bench/gen.py filled)")
-    if args.prepared and not is_sqlite(async_database_url(args.database_url)):
-        database_url = checked_postgres_url(args.database_url)
-    elif args.prepared:
-        database_url = async_database_url(args.database_url)
+    if args.prepared:
+        database_url = generated_database_url(args.database_url)
     else:
         database_url = bench_database_url(args.database_url, folder)
     backend = make_url(database_url).get_backend_name()
@@ -346,20 +348,11 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         "rate_limited_share": args.rate_limited,
         "concurrency": args.concurrency,
         "lease_seconds": LEASE_SECONDS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": runs,
     }
 
 
-def save(result: dict) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"fanout-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    return path
-
-
 async def main_async(args: argparse.Namespace) -> dict:
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     with tempfile.TemporaryDirectory(prefix="partnerbot-fanout-") as folder:
         return await benchmark(args, Path(folder))
 
@@ -372,17 +365,7 @@ def main() -> int:
     if not 0 <= args.rate_limited < 1 or not 0 <= args.latency <= 5:
         sys.stderr.write("error: --rate-limited must be in [0, 1) and --latency in [0, 5]\n")
         return 2
-    started = time.monotonic()
-    try:
-        result = asyncio.run(main_async(args))
-    except BenchError as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 1
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        sys.stderr.write("stopped\n")
-        return 130
-    print(f"results: {save(result)}  (whole run {time.monotonic() - started:.1f} s)")
-    return 0
+    return run_and_save("fanout", lambda: main_async(args))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,9 @@ Prints one line of figures and writes them to bench/results/gen-<timestamp>.json
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import math
-import os
-import platform
 import random
 import sqlite3
 import sys
@@ -26,7 +23,13 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from targets import BenchError, checked_postgres_url, empty_postgres_database
+from targets import (
+    RESULTS,
+    BenchError,
+    empty_postgres_database,
+    generated_database_url,
+    run_and_save,
+)
 
 from bot.catalogue import BUILT_IN
 from bot.demo import (
@@ -44,7 +47,6 @@ from bot.subscriptions import REGIONS, fold
 from storage import schema
 from storage.db import create_engine, is_sqlite
 
-RESULTS = Path(__file__).parent / "results"
 DEFAULT_SQLITE = RESULTS / "million.db"
 PLAN_WEIGHTS = {"BPOS-S": 30, "EXO": 35, "SPO": 15, "OLM": 10, "OCO": 10}
 STATUS_WEIGHTS = {"active": 88, "trial": 3, "suspended": 3, "cancelled": 6}
@@ -453,31 +455,17 @@ def main() -> int:
             f"error: give at least one partner and {SMALLEST_PARTNER} customers per partner\n"
         )
         return 2
-    given = args.database_url or f"sqlite:///{DEFAULT_SQLITE}"
     try:
-        url = async_database_url(given)
-        if not is_sqlite(url):
-            url = checked_postgres_url(url)
-    except (ValueError, BenchError) as error:
-        sys.stderr.write(f"error: --database-url {error}\n")
-        return 2
-    RESULTS.mkdir(exist_ok=True)
-    try:
-        figures = asyncio.run(
-            generate(url, partners=args.partners, customers=args.customers, seed=args.seed)
-        )
+        url = generated_database_url(args.database_url or f"sqlite:///{DEFAULT_SQLITE}")
     except BenchError as error:
         sys.stderr.write(f"error: {error}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("stopped\n")
-        return 130
-    print(figures_line(figures))
-    figures["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    path = RESULTS / f"gen-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"results: {path}")
-    return 0
+        return 2
+    RESULTS.mkdir(exist_ok=True)  # where the default SQLite file goes
+    return run_and_save(
+        "gen",
+        lambda: generate(url, partners=args.partners, customers=args.customers, seed=args.seed),
+        line=figures_line,
+    )
 
 
 if __name__ == "__main__":

@@ -11,27 +11,20 @@ bench/results/summaries-<timestamp>.json."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import platform
-import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from load import latency_figures
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from targets import BenchError, checked_postgres_url
+from targets import BenchError, generated_database_url, run_and_save
 
 from bot.catalogue import load_catalogue
-from bot.settings import Settings, async_database_url
+from bot.settings import Settings
 from bot.subscriptions import CommissionRule
 from bot.summaries import flows
-from storage.db import create_engine, is_sqlite, session_factory
-
-RESULTS = Path(__file__).parent / "results"
+from storage.db import create_engine, session_factory
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,7 +48,9 @@ def parser() -> argparse.ArgumentParser:
 def monday_evening(now: datetime) -> datetime:
     """The latest Monday 19:00 UTC before now: Monday 09:00 has passed in every zone by then, less
     than 24 hours before (so every partner is due, none too late)."""
-    monday = (now - timedelta(days=now.weekday())).replace(hour=19, minute=0, second=0)
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=19, minute=0, second=0, microsecond=0
+    )
     return monday if monday <= now else monday - timedelta(days=7)
 
 
@@ -77,15 +72,8 @@ async def reset(engine) -> tuple[int, int]:
     return partners, customers
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-async def benchmark(args: argparse.Namespace) -> dict:
-    url = async_database_url(args.database_url)
-    if not is_sqlite(url):
-        url = checked_postgres_url(args.database_url)
+async def benchmark(url: str, concurrency: int) -> dict:
+    """Makes every partner due, posts their summaries once, and returns the figures."""
     engine = create_engine(url)
     try:
         partners, customers = await reset(engine)
@@ -100,7 +88,7 @@ async def benchmark(args: argparse.Namespace) -> dict:
             catalogue=catalogue,
             rule=rule,
             now=now,
-            concurrency=args.concurrency,
+            concurrency=concurrency,
             timings=timings,
         )
         total = time.perf_counter() - started
@@ -116,7 +104,6 @@ async def benchmark(args: argparse.Namespace) -> dict:
             ).one()
     finally:
         await engine.dispose()
-    ms = [1000 * seconds for seconds in timings] or [0.0]
     return {
         "benchmark": "summaries",
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -124,19 +111,16 @@ async def benchmark(args: argparse.Namespace) -> dict:
         "partners": partners,
         "customers": customers,
         "as_of": now.isoformat(),
-        "concurrency": args.concurrency,
+        "concurrency": concurrency,
         "posted": posted,
         "total_seconds": round(total, 1),
         "per_partner_ms": {
-            "p50": round(statistics.median(ms), 1),
-            "p95": round(percentile(ms, 0.95), 1),
-            "p99": round(percentile(ms, 0.99), 1),
-            "max": round(max(ms), 1),
+            **latency_figures(timings),
+            "max": round(1000 * max(timings, default=0.0), 2),
         },
         "bench_process_cpu_seconds": round(cpu, 1),
         "queued_messages": queued[0],
         "queued_megabytes": round(queued[1] / 1e6, 1),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
 
 
@@ -157,19 +141,11 @@ def main() -> int:
         sys.stderr.write("error: --concurrency must be between 1 and 32\n")
         return 2
     try:
-        result = asyncio.run(benchmark(args))
-    except (BenchError, ValueError) as error:
+        url = generated_database_url(args.database_url)
+    except BenchError as error:
         sys.stderr.write(f"error: {error}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("stopped\n")
-        return 130
-    print(figures_line(result))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"summaries-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"results: {path}")
-    return 0
+        return 2
+    return run_and_save("summaries", lambda: benchmark(url, args.concurrency), line=figures_line)
 
 
 if __name__ == "__main__":

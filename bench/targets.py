@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import platform
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +26,7 @@ from bot.settings import async_database_url
 from storage import schema
 from storage.db import create_engine, is_sqlite, session_factory
 
+RESULTS = Path(__file__).parent / "results"
 # The bench drops everything in the database it is given, so it only takes one named for it.
 REFUSED_DATABASES = {"", "postgres", "test", "template0", "template1"}
 DATABASE_NAME_MARK = "bench"
@@ -61,6 +67,16 @@ def checked_postgres_url(url: str) -> str:
             f"{DATABASE_NAME_MARK!r}, e.g. postgresql://postgres@127.0.0.1:5432/partnerbot_bench"
         )
     return async_database_url(url)
+
+
+def generated_database_url(given: str) -> str:
+    """The async URL of a database that bench/gen.py fills or filled: any SQLite file; on
+    PostgreSQL only a database named for benches."""
+    try:
+        url = async_database_url(given)
+    except ValueError as error:
+        raise BenchError(f"--database-url {error}") from None
+    return url if is_sqlite(url) else checked_postgres_url(url)
 
 
 async def empty_postgres_database(url: str) -> None:
@@ -204,3 +220,34 @@ def bot_command() -> list[str]:
 
 def floor_command() -> list[str]:
     return [sys.executable, str(Path(__file__).with_name("floor_app.py"))]
+
+
+def run_and_save(
+    name: str, work: Callable[[], Awaitable[dict]], *, line: Callable[[dict], str] | None = None
+) -> int:
+    """Runs a benchmark to its end, prints its line, and saves its figures (with the machine's)
+    to bench/results/<name>-<timestamp>.json; returns the exit status. A BenchError is one line
+    on standard error (1); Ctrl-C or SIGTERM stops the run, closing what it started (130)."""
+
+    async def stoppable() -> dict:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        return await work()
+
+    started = time.monotonic()
+    try:
+        result = asyncio.run(stoppable())
+    except BenchError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        sys.stderr.write("stopped\n")
+        return 130
+    if line is not None:
+        print(line(result))
+    result.setdefault("machine", {"cpus": os.cpu_count(), "python": platform.python_version()})
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"results: {path}  (whole run {time.monotonic() - started:.1f} s)")
+    return 0
