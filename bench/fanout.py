@@ -147,13 +147,19 @@ async def prepare(args: argparse.Namespace, database_url: str) -> dict:
             customers = (await connection.execute(text("SELECT count(*) FROM customer"))).scalar()
             if not partners:
                 raise BenchError("--prepared: the database has no partners; run bench/gen.py")
-            await connection.execute(
-                text("DELETE FROM outbox_message WHERE idempotency_key LIKE 'incident:%'")
-            )
-            await connection.execute(
-                text("DELETE FROM incident WHERE external_id LIKE :prefix"),
+            # Only what earlier runs of this bench left: their incidents and their messages.
+            earlier = await connection.execute(
+                text("SELECT id FROM incident WHERE external_id LIKE :prefix"),
                 {"prefix": INCIDENT_PREFIX + "%"},
             )
+            for (incident_id,) in earlier.all():
+                await connection.execute(
+                    text("DELETE FROM outbox_message WHERE idempotency_key LIKE :key"),
+                    {"key": f"incident:{incident_id}:%"},
+                )
+                await connection.execute(
+                    text("DELETE FROM incident WHERE id = :id"), {"id": incident_id}
+                )
     finally:
         await engine.dispose()
     return {"partners": partners, "customers": customers, "generated": False}

@@ -42,14 +42,16 @@ from bot.demo import (
     ZONES,
     ascii_slug,
 )
+from bot.orders.rules import REMIND_AFTER
 from bot.settings import async_database_url
-from bot.subscriptions import REGIONS, fold
+from bot.subscriptions import REGIONS, cents, fold
 from storage import schema
 from storage.db import create_engine, is_sqlite
 
 DEFAULT_SQLITE = RESULTS / "million.db"
 PLAN_WEIGHTS = {"BPOS-S": 30, "EXO": 35, "SPO": 15, "OLM": 10, "OCO": 10}
 STATUS_WEIGHTS = {"active": 88, "trial": 3, "suspended": 3, "cancelled": 6}
+DISCOUNTS = (0, 0, 0, 5, 10, 15)  # percent off list price, negotiated
 ORDERS_PER_CUSTOMER = 0.3  # a year of orders
 INCIDENTS_PER_YEAR = 150
 ORDER_LINK_DAYS = 14
@@ -92,6 +94,13 @@ def next_renewal(start: date, *, annual: bool, today: date) -> date:
         return date(max(year, start.year + 1), start.month, day)
     month = today.month + (day <= today.day)
     return date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, day)
+
+
+def discounted_cents(plan: str, discount: int) -> int:
+    """A plan's list price less a discount in percent, in whole cents, rounded as the bot rounds
+    money (half up)."""
+    price = cents(BUILT_IN.get(plan).list_price * (100 - discount) / 100)
+    return int(price * 100)
 
 
 def team_id(number: int) -> str:
@@ -196,9 +205,7 @@ class Rows:
         start = self.today - timedelta(days=rng.randint(0, 3 * 365))
         annual = rng.random() < 0.65
         renewal = next_renewal(start, annual=annual, today=self.today)
-        list_cents = int(BUILT_IN.get(plan).list_price * 100)
-        discount = rng.choice((0, 0, 0, 5, 10, 15))
-        unit = list_cents * (100 - discount) // 100
+        unit = discounted_cents(plan, rng.choice(DISCOUNTS))
         status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
         owner = "partner" if rng.random() < 0.45 else "vendor"
         of_record = partner_id if rng.random() < 0.92 else None
@@ -237,9 +244,13 @@ class Rows:
         audit = ("Jane Doe", "jane@example.com", "203.0.113.7", "Mozilla/5.0")
         if state != "confirmed":
             audit = ("", "", "", "")
+        # The reminder sweep has been running all year: a pending order's filer was reminded.
+        reminded = filed + REMIND_AFTER
+        if state != "pending" or reminded > self.now:
+            reminded = None
         return (order_id, partner_id, customer_id, plan, rng.randint(1, 60), unit, "vendor", None,
-                None, "", state, token, f"UB{partner_id:07d}0", filed, expires, None, decided,
-                "", *audit, "")  # fmt: skip
+                None, "", state, token, f"UB{partner_id:07d}0", filed, expires, reminded,
+                decided, "", *audit, "")  # fmt: skip
 
     def incidents(self) -> list[tuple]:
         rng, rows = self.rng, []
@@ -336,14 +347,15 @@ async def generate(
     now: datetime | None = None,
 ) -> dict:
     """Empties the database, migrates it and fills it; returns the figures (counts, seconds)."""
-    url = async_database_url(database_url)
+    url = generated_database_url(database_url)  # PostgreSQL: only a database named for benches
     now = now or datetime.now(UTC).replace(microsecond=0)
     started = time.monotonic()
     if is_sqlite(url):
         path = make_url(url).database or ""
         if path in ("", ":memory:"):
             raise BenchError("--database-url: give a SQLite file")
-        Path(path).unlink(missing_ok=True)
+        for leftover in (path, f"{path}-wal", f"{path}-shm"):  # an earlier set, all of it
+            Path(leftover).unlink(missing_ok=True)
     else:
         await empty_postgres_database(url)
     engine = create_engine(url)

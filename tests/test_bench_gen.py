@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.subscriptions import fold
+from bot.catalogue import BUILT_IN
+from bot.orders.rules import REMIND_AFTER
+from bot.subscriptions import cents, fold
 from storage import customers, partners
 from storage.db import create_engine, is_sqlite, session_factory
 
@@ -19,6 +22,12 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
 import gen  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def as_utc(value: object) -> datetime:
+    """A time as the database gives it back: aware on PostgreSQL, naive UTC text on SQLite."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -63,6 +72,25 @@ async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):
             )
             renewals = await connection.execute(text("SELECT renewal_date FROM subscription"))
             assert all(date.fromisoformat(str(day)) > NOW.date() for (day,) in renewals.all())
+            # Prices are the list price less a discount, rounded to cents as the bot rounds.
+            prices = await connection.execute(
+                text("SELECT DISTINCT plan_code, unit_price FROM subscription")
+            )
+            for plan, unit_cents in prices.all():
+                list_price = BUILT_IN.get(plan).list_price
+                allowed = {cents(list_price * (100 - d) / 100) for d in gen.DISCOUNTS}
+                assert Decimal(unit_cents) / 100 in allowed, (plan, unit_cents)
+            # A year of reminder sweeps: no pending order older than 3 days is still waiting for
+            # its reminder (the first sweep would otherwise send them all at once).
+            orders = await connection.execute(
+                text("SELECT filed_at, reminded_at FROM customer_order WHERE state = 'pending'")
+            )
+            pending = [(as_utc(filed), reminded) for filed, reminded in orders.all()]
+            assert pending
+            assert all(
+                (reminded is not None) == (filed <= NOW - REMIND_AFTER)
+                for filed, reminded in pending
+            )
             names = (await connection.execute(text("SELECT name, name_key FROM customer"))).all()
             assert all(key == fold(name) for name, key in names)
         sessions = session_factory(engine)
@@ -88,4 +116,25 @@ def test_renewals_come_after_today():
     assert gen.next_renewal(date(2025, 1, 5), annual=False, today=today) == date(2026, 12, 5)
     assert gen.next_renewal(date(2025, 1, 23), annual=False, today=date(2026, 12, 23)) == date(
         2027, 1, 23
+    )
+
+
+async def test_it_refuses_to_empty_a_postgres_database_not_named_for_benches():
+    # A database nobody uses: should the check ever break, nothing of value is emptied.
+    with pytest.raises(gen.BenchError, match="bench"):
+        await gen.generate(
+            "postgresql://postgres@127.0.0.1:5432/partnerbot_not_for_generating",
+            partners=1,
+            customers=5,
+            now=NOW,
+        )
+
+
+async def test_a_new_sqlite_set_leaves_nothing_of_the_old_one(tmp_path):
+    path = tmp_path / "set.db"
+    (tmp_path / "set.db-wal").write_bytes(b"stale log of an earlier set")
+    await gen.generate(f"sqlite:///{path}", partners=1, customers=5, seed=1, now=NOW)
+    assert (
+        not (tmp_path / "set.db-wal").exists()
+        or b"stale" not in (tmp_path / "set.db-wal").read_bytes()
     )
