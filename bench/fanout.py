@@ -37,7 +37,7 @@ from targets import (
     run_and_save,
 )
 
-from bot.local_slack import Call, LocalSlack
+from devtools.local_slack import Call, LocalSlack
 from storage.db import create_engine
 
 SEED = 2026

@@ -31,7 +31,8 @@ from targets import (
     run_and_save,
 )
 
-from bot.catalogue import BUILT_IN
+from bot.arguments import fold
+from bot.catalogue import BUILT_IN, REGIONS
 from bot.demo import (
     FIRST_NAMES,
     LAST_NAMES,
@@ -42,9 +43,9 @@ from bot.demo import (
     ZONES,
     ascii_slug,
 )
+from bot.money import cents
 from bot.orders.rules import REMIND_AFTER
 from bot.settings import async_database_url
-from bot.subscriptions import REGIONS, cents, fold
 from storage import schema
 from storage.db import create_engine, is_sqlite
 

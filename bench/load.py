@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.arguments import fold
 from bot.demo import DEMO_TEAM_IDS
-from bot.local_slack import Call, LocalSlack
-from bot.slack_requests import signed_headers, slash_command_body
-from bot.subscriptions import fold
+from devtools.local_slack import Call, LocalSlack
+from devtools.slack_requests import signed_headers, slash_command_body
 from storage import customers, partners
 from storage.db import Sessions
 

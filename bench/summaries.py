@@ -22,7 +22,7 @@ from targets import BenchError, generated_database_url, run_and_save
 
 from bot.catalogue import load_catalogue
 from bot.settings import Settings
-from bot.subscriptions import CommissionRule
+from bot.subscriptions.rules import CommissionRule
 from bot.summaries import flows
 from storage.db import create_engine, session_factory
 

@@ -25,18 +25,19 @@ import handlers.install
 import handlers.order_pages
 import handlers.orders
 import handlers.outages
+import handlers.pages
 import handlers.setup
 import handlers.slack_events
 import handlers.subscriptions
 import handlers.summaries
 from bot.catalogue import load_catalogue
-from bot.messages.setup import not_installed_text
 from bot.oauth import INSTALL_PATH
-from bot.outbox import OutboxWorker
+from bot.outbox.worker import OutboxWorker
+from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, secret_value
-from bot.subscriptions import CommissionRule
+from bot.subscriptions.rules import CommissionRule
 from bot.workspaces import WorkspaceClients, WorkspaceTokens
 from handlers.context import partner_middleware
 from storage.db import create_engine, session_factory
@@ -136,7 +137,7 @@ def build_bolt_app(
 
 @web.middleware
 async def http_metrics(request: web.Request, handler) -> web.StreamResponse:
-    services = request.app[handlers.health.SERVICES]
+    services = request.app[handlers.pages.SERVICES]
     route = request.match_info.route.resource
     name = route.canonical if route is not None else "unmatched"
     started = time.perf_counter()
@@ -159,7 +160,7 @@ def create_web_app(
     """Builds the HTTP application: the Slack endpoint and the operators' routes; with an app
     token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest)."""
     web_app = web.Application(middlewares=[http_metrics])
-    web_app[handlers.health.SERVICES] = services
+    web_app[handlers.pages.SERVICES] = services
     web_app[handlers.slack_events.BOLT_APP] = bolt_app
 
     async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:

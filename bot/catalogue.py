@@ -1,4 +1,5 @@
-"""The plan catalogue: built in (CONTRACT.md), replaceable by the operator with a CSV file."""
+"""The plan catalogue (built in, replaceable by the operator with a CSV file) and the regions
+customers live in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ SHAREPOINT = "SharePoint Online"
 COMMUNICATIONS = "Office Communications Online"
 LIVE_MEETING = "Office Live Meeting"
 SERVICES = (EXCHANGE, SHAREPOINT, COMMUNICATIONS, LIVE_MEETING)
+REGIONS = ("North America", "Europe", "Asia Pacific", "Latin America", "Middle East & Africa")
 
 
 class CatalogueError(ValueError):

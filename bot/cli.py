@@ -175,7 +175,7 @@ async def start(services: Services) -> None:
 
 
 async def partner_add(services: Services, args: argparse.Namespace) -> None:
-    from bot.partners import add_partner, registration
+    from bot.partners.flows import add_partner, registration
 
     request = registration(
         name=args.name,
@@ -191,7 +191,7 @@ async def partner_add(services: Services, args: argparse.Namespace) -> None:
 
 
 async def partner_link(services: Services, args: argparse.Namespace) -> None:
-    from bot.partners import link_workspace
+    from bot.partners.flows import link_workspace
 
     workspaces = services.workspaces
     linked = await link_workspace(

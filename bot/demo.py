@@ -9,21 +9,13 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.catalogue import BUILT_IN, Catalogue
+from bot.arguments import fold
+from bot.catalogue import BUILT_IN, REGIONS, Catalogue
 from bot.errors import UserError
 from bot.imports import CustomerRow, SubscriptionRow, customer_changes, subscription_changes
-from bot.subscriptions import (
-    ACTIVE,
-    CANCELLED,
-    REGIONS,
-    SUSPENDED,
-    TRIAL,
-    add_months,
-    add_years,
-    cents,
-    fold,
-)
-from bot.zones import utc_now
+from bot.money import cents
+from bot.subscriptions.rules import ACTIVE, CANCELLED, SUSPENDED, TRIAL
+from bot.zones import add_months, add_years, utc_now
 from storage import imports as stored
 from storage import partners as stored_partners
 from storage.db import Sessions

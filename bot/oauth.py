@@ -7,6 +7,9 @@ import base64
 import hashlib
 import hmac
 
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_TTL_SECONDS = 600  # how long an install started in a browser may take
@@ -90,3 +93,23 @@ def failure_words(reason: str) -> tuple[str, str]:
         reason,
         ("The installation did not finish", f"Slack answered {reason!r}. Nothing was installed."),
     )
+
+
+class SignedStateStore(AsyncSQLAlchemyOAuthStateStore):
+    """slack_sdk's OAuth state store whose states carry an HMAC with SLACK_STATE_SECRET: a state
+    this bot did not issue is refused before the database is asked, and each state is used once
+    and only before it expires."""
+
+    def __init__(self, engine: AsyncEngine, *, secret: str, expiration_seconds: int) -> None:
+        super().__init__(expiration_seconds=expiration_seconds, engine=engine)
+        self._secret = secret
+
+    async def async_issue(self, *args, **kwargs) -> str:
+        return sign_state(await super().async_issue(*args, **kwargs), self._secret)
+
+    async def async_consume(self, state: str) -> bool:
+        unsigned = verified_state(state, self._secret)
+        if unsigned is None:
+            self.logger.warning("refused an OAuth state this bot did not sign")
+            return False
+        return await super().async_consume(unsigned)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue import Catalogue
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.subscriptions import CommissionRule
+from bot.subscriptions.rules import CommissionRule
 from bot.workspaces import WorkspaceTokens
 from bot.zones import utc_now
 from storage.db import Sessions

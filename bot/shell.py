@@ -18,11 +18,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import build_bolt_app, create_web_app
-from bot.local_slack import LocalSlack
-from bot.messages.text import Choice, render
-from bot.orders.rules import whole_number
+from bot.arguments import whole_number
 from bot.services import Services
-from bot.slack_requests import block_action_body, clicked, signed_headers, slash_command_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_action_body, clicked, signed_headers, slash_command_body
+from devtools.text import Choice, render
 from storage.models import Partner
 
 SHELL_TOKEN = "xoxb-local-shell"

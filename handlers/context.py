@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.messages.setup import SetupAction
+from bot.partners.messages import SetupAction
 from bot.services import Services
+from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
 from storage import partners
 
 logger = logging.getLogger(__name__)
@@ -63,13 +62,6 @@ def is_installation_event(body: dict) -> bool:
     )
 
 
-def database_down_text(reference: str) -> str:
-    return (
-        "partnerbot cannot reach its database right now, so it cannot answer. "
-        f"Please try again in a minute (ref {reference})."
-    )
-
-
 def ephemeral(text: str) -> BoltResponse:
     """An immediate, private answer to a slash command."""
     return BoltResponse(
@@ -108,17 +100,16 @@ def partner_middleware(services: Services):
                 return await partners.get_by_team_id(session=session, team_id=team_id)
 
         def database_down(what: str) -> BoltResponse:
-            reference = uuid.uuid4().hex[:8]
-            logger.error("database unavailable while %s (ref %s)", what, reference,
-                         exc_info=what == "loading partner")  # fmt: skip
-            services.metrics.errors.labels("database").inc()
+            reference = failure_reference(
+                f"while {what}", services=services, error=what == "loading partner"
+            )
             return ephemeral(database_down_text(reference)) if kind == "command" else resp
 
         if context.get(WORKSPACE_LOOKUP_FAILED):
             return database_down("finding the workspace's token")
         try:
             partner = await asyncio.wait_for(lookup(), PARTNER_LOOKUP_TIMEOUT)
-        except (SQLAlchemyError, OSError, TimeoutError):
+        except DATABASE_ERRORS:
             return database_down("loading partner")
         if partner is None and is_setup_request(body):
             context["partner"] = None

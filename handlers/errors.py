@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import inspect
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
-from handlers.context import database_down_text
+from handlers.replies import (
+    DATABASE_ERRORS,
+    database_down_text,
+    failure_reference,
+    something_went_wrong_text,
+)
 
 logger = logging.getLogger(__name__)
-
-
-def something_went_wrong_text(reference: str) -> str:
-    return (
-        f"Something went wrong on our side (ref {reference}). "
-        "It has been logged; please try again, and quote the ref if it keeps happening."
-    )
 
 
 async def handle_error(error: Exception, body: dict, respond, context) -> None:
@@ -28,13 +24,13 @@ async def handle_error(error: Exception, body: dict, respond, context) -> None:
     if isinstance(error, UserError):
         text = str(error)
     else:
-        reference = uuid.uuid4().hex[:8]
-        database = isinstance(error, SQLAlchemyError | OSError | TimeoutError)
-        kind = "database" if database else "unexpected"
-        logger.error("%s failure handling a Slack request (ref %s)", kind, reference,
-                     exc_info=error)  # fmt: skip
-        if services is not None:
-            services.metrics.errors.labels(kind).inc()
+        database = isinstance(error, DATABASE_ERRORS)
+        reference = failure_reference(
+            "handling a Slack request",
+            services=services,
+            kind="database" if database else "unexpected",
+            error=error,
+        )
         text = database_down_text(reference) if database else something_went_wrong_text(reference)
     if respond is not None and body.get("response_url"):
         await respond(text=text, response_type="ephemeral", replace_original=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.messages.help import help_blocks
+from bot.partners.help import help_blocks
 from handlers.errors import answering_failures
 from handlers.setup import setup_command
 from handlers.summaries import managers_command

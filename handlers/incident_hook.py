@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.outages import flows
 from bot.outages.intake import MAX_BODY_BYTES, BadIncident, parse_incident, signature_valid
 from bot.services import Services
 from bot.settings import secret_value
-from handlers.health import SERVICES
+from handlers.pages import SERVICES
+from handlers.replies import DATABASE_ERRORS, failure_reference
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +44,8 @@ async def receive_incident(request: web.Request) -> web.Response:
                 now=services.clock(),
                 collapse=timedelta(seconds=services.settings.outage_update_collapse_seconds),
             )
-    except (SQLAlchemyError, OSError, TimeoutError):
-        reference = uuid.uuid4().hex[:8]
-        logger.exception(
-            "database failure storing incident %s (ref %s)", incoming.external_id, reference
-        )
-        services.metrics.errors.labels("database").inc()
+    except DATABASE_ERRORS:
+        reference = failure_reference(f"storing incident {incoming.external_id}", services=services)
         return error(503, f"the database is not answering; nothing was stored (ref {reference})")
     if ingested.partners:
         services.wake_outbox()

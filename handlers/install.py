@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -28,6 +27,7 @@ from bot.oauth import (
     INSTALL_PATH,
     REDIRECT_PATH,
     STATE_TTL_SECONDS,
+    SignedStateStore,
     authorize_url,
     failure_words,
     redirect_url,
@@ -36,11 +36,10 @@ from bot.services import Services
 from bot.settings import secret_value
 from bot.workspaces import WorkspaceTokens
 from handlers.context import WORKSPACE_LOOKUP_FAILED
-from handlers.health import SERVICES
-from handlers.order_pages import SECURITY_HEADERS, templates
+from handlers.pages import SECURITY_HEADERS, SERVICES, templates
+from handlers.replies import DATABASE_ERRORS, failure_reference
 from handlers.slack_events import BOLT_APP
 from storage import partners
-from storage.installations import SignedStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +125,9 @@ def install_callbacks(services: Services) -> AsyncCallbackOptions:
         heading, explanation = failure_words(args.reason)
         reference = ""
         if args.error is not None:
-            reference = uuid.uuid4().hex[:8]
-            logger.error("install failed: %s (ref %s)", args.reason, reference, exc_info=args.error)
+            reference = failure_reference(
+                f"installing: {args.reason}", services=None, kind="install", error=args.error
+            )
         else:
             logger.warning("install refused: %s", args.reason)
         return page(
@@ -175,10 +175,8 @@ async def through_flow(request: web.Request, step) -> web.StreamResponse:
     gets a page that says so instead of a traceback."""
     try:
         response = await to_aiohttp_response(await step(await to_bolt_request(request)))
-    except (SQLAlchemyError, OSError, TimeoutError):
-        reference = uuid.uuid4().hex[:8]
-        logger.exception("database failure during an install (ref %s)", reference)
-        request.app[SERVICES].metrics.errors.labels("database").inc()
+    except DATABASE_ERRORS:
+        reference = failure_reference("during an install", services=request.app[SERVICES])
         failed = page(
             "install_failed.html",
             status=503,

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 import bot
 from bot.orders import flows
-from bot.orders.rules import Answer, csrf_token, csrf_valid, describe, when_in
+from bot.orders.rules import Answer, csrf_token, csrf_valid, describe
 from bot.services import Services
 from bot.settings import secret_value
-from handlers.health import SERVICES
+from bot.zones import when_in
+from handlers.pages import SECURITY_HEADERS, SERVICES, templates
+from handlers.replies import DATABASE_ERRORS, failure_reference
 
 logger = logging.getLogger(__name__)
 
@@ -26,27 +26,6 @@ STATIC = Path(bot.__file__).resolve().parent / "static"
 RECEIPT_COOKIE = "order_receipt"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FORM_BYTES = 16 * 1024
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL: never hand it to another site
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-
-
-def templates() -> jinja2.Environment:
-    """The page templates, autoescaped."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("bot", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 @web.middleware
@@ -57,12 +36,10 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as error:
         response = error
-    except (SQLAlchemyError, OSError, TimeoutError):
+    except DATABASE_ERRORS:
         if not request.path.startswith("/orders/"):
             raise
-        reference = uuid.uuid4().hex[:8]
-        logger.exception("database failure on an order page (ref %s)", reference)
-        request.app[SERVICES].metrics.errors.labels("database").inc()
+        reference = failure_reference("on an order page", services=request.app[SERVICES])
         response = page(request, "unavailable.html", status=503, reference=reference)
     if request.path.startswith(("/orders/", "/static/")):
         response.headers.update(SECURITY_HEADERS)

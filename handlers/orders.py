@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.arguments import whole_number
+from bot.blocks import Message
 from bot.catalogue import Plan
-from bot.messages import Message
-from bot.messages import orders as order_messages
-from bot.messages.orders import OrderAction
-from bot.messages.subscriptions import choice
 from bot.orders import flows
+from bot.orders import messages as order_messages
+from bot.orders.messages import OrderAction
 from bot.orders.rules import (
     BadArguments,
     OpenModal,
@@ -24,13 +22,18 @@ from bot.orders.rules import (
     link_for,
     parse_order_command,
     parse_seats,
-    whole_number,
 )
+from bot.picking import choice, customer_options
 from bot.services import Services
-from bot.subscriptions import Choices, NoMatch
-from handlers.context import database_down_text
+from bot.subscriptions.flows import Choices, NoMatch
 from handlers.errors import answering_failures
-from handlers.subscriptions import send
+from handlers.replies import (
+    DATABASE_ERRORS,
+    database_down_text,
+    failure_reference,
+    form_values,
+    send,
+)
 from storage.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -210,16 +213,6 @@ async def pick_customer(ack, action, respond, context, body) -> None:
     await send(respond, answers, replace_original=True)
 
 
-def form_values(view: dict) -> dict[str, str]:
-    """Reads the order form's inputs: the value typed or the option picked, per block."""
-    values = {}
-    for block_id, inputs in (view.get("state") or {}).get("values", {}).items():
-        for element in inputs.values():
-            picked = element.get("selected_option") or {}
-            values[block_id] = picked.get("value") or element.get("value") or ""
-    return values
-
-
 async def order_form_submitted(ack, view, body, context) -> None:
     services: Services = context["services"]
     partner: Partner = context["partner"]
@@ -247,9 +240,8 @@ async def order_form_submitted(ack, view, body, context) -> None:
             customer_id=int(customer_id),
             note=values.get(OrderAction.NOTE, ""),
         )
-    except (SQLAlchemyError, OSError, TimeoutError):
-        reference = uuid.uuid4().hex[:8]
-        logger.exception("database failure filing an order from the form (ref %s)", reference)
+    except DATABASE_ERRORS:
+        reference = failure_reference("filing an order from the form", services=services)
         await ack(
             response_action="errors", errors={OrderAction.SEATS: database_down_text(reference)}
         )
@@ -268,7 +260,7 @@ async def customer_search(ack, payload, context) -> None:
         found = await flows.customers_matching(
             session, partner=partner, text=payload.get("value") or "", limit=MAX_FORM_OPTIONS
         )
-    await ack(options=order_messages.customer_options([choice(c) for c in found]))
+    await ack(options=customer_options([choice(c) for c in found]))
 
 
 def register(app: AsyncApp) -> None:

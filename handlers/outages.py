@@ -6,16 +6,14 @@ from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.messages import orders as order_messages
-from bot.messages import outages as outage_messages
-from bot.messages.outages import OutageAction
-from bot.messages.subscriptions import choice
-from bot.orders.rules import whole_number
+from bot.arguments import whole_number
 from bot.outages import commands, flows, staff
+from bot.outages import messages as outage_messages
+from bot.outages.messages import OutageAction
+from bot.picking import choice, customer_options
 from bot.services import Services
 from handlers.errors import answering_failures
-from handlers.orders import form_values
-from handlers.subscriptions import send
+from handlers.replies import form_values, send
 from storage.models import Partner
 
 
@@ -151,7 +149,7 @@ async def apology_customer_options(ack, payload, body, context) -> None:
                 catalogue=services.catalogue,
                 text=payload.get("value") or "",
             )
-    await ack(options=order_messages.customer_options([choice(c) for c in found]))
+    await ack(options=customer_options([choice(c) for c in found]))
 
 
 async def apology_form_submitted(ack, view, context) -> None:

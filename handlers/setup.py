@@ -4,18 +4,16 @@ workspace to a partner, or changes its channels and time zone, in a form."""
 from __future__ import annotations
 
 import logging
-import uuid
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import UserError
-from bot.messages import setup as setup_messages
-from bot.messages.setup import SetupAction
-from bot.partners import SetupForm, may_set_up, set_up_workspace, setup_problems
+from bot.partners import messages as setup_messages
+from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
+from bot.partners.messages import SetupAction
 from bot.services import Services
-from handlers.context import database_down_text
+from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
 from storage import installations, partners
 from storage.installations import InstalledWorkspace
 from storage.models import Partner
@@ -134,9 +132,8 @@ async def setup_submitted(ack, view, body, context, client) -> None:
     except UserError as error:
         await ack(response_action="errors", errors={SetupAction.NAME: str(error)})
         return
-    except (SQLAlchemyError, OSError, TimeoutError):
-        reference = uuid.uuid4().hex[:8]
-        logger.exception("database failure saving the setup form (ref %s)", reference)
+    except DATABASE_ERRORS:
+        reference = failure_reference("saving the setup form", services=services)
         await ack(
             response_action="errors", errors={SetupAction.NAME: database_down_text(reference)}
         )

@@ -7,13 +7,14 @@ import time
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import subscriptions
-from bot.messages import Message
-from bot.messages.subscriptions import SubscriptionAction, lookup_messages
-from bot.orders.rules import whole_number
+from bot.arguments import whole_number
+from bot.blocks import Message
 from bot.services import Services
+from bot.subscriptions import flows as subscriptions
+from bot.subscriptions.messages import SubscriptionAction, lookup_messages
 from bot.zones import today_in
 from handlers.errors import answering_failures
+from handlers.replies import send
 from storage.models import Partner
 
 PICK_CUSTOMER = re.compile(
@@ -42,16 +43,6 @@ def answer(lookup, partner: Partner, services: Services) -> list[Message]:
         rule=services.rule,
         today=today_in(partner.timezone, services.clock()),
     )
-
-
-async def send(respond, answers: list[Message], *, replace_original: bool) -> None:
-    for index, message in enumerate(answers):
-        await respond(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="ephemeral",
-            replace_original=replace_original and index == 0,
-        )
 
 
 async def subscription_command(ack, command, respond, context) -> None:

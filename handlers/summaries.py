@@ -7,13 +7,13 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.messages import summaries as summary_messages
 from bot.services import Services
 from bot.summaries import flows
+from bot.summaries import messages as summary_messages
 from bot.summaries.managers import change_managers, is_manager, parse_managers
 from bot.summaries.rules import ScheduleOff, next_run, parse_schedule, week_of, when_words
 from handlers.errors import answering_failures
-from handlers.subscriptions import send
+from handlers.replies import send
 from storage import partners
 from storage import summaries as figures
 from storage.models import Partner

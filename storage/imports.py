@@ -4,14 +4,13 @@ changed rows in bulk updates by id. The caller owns the transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.zones import utc_now
 from storage.models import Customer, Subscription
 
 Values = Sequence[dict[str, Any]]
@@ -56,7 +55,7 @@ async def update_subscriptions(*, session: AsyncSession, values: Values) -> None
 async def _insert(session: AsyncSession, model: type, values: Values) -> None:
     if not values:
         return
-    now = utc_now()
+    now = datetime.now(UTC)
     # A bulk INSERT of plain rows: no ORM object per row; SQLAlchemy sends the rows in batches.
     rows = [{**row, "created_at": now, "updated_at": now} for row in values]
     await session.exec(insert(model), params=rows)
@@ -65,6 +64,6 @@ async def _insert(session: AsyncSession, model: type, values: Values) -> None:
 async def _update(session: AsyncSession, model: type, values: Values) -> None:
     if not values:
         return
-    now = utc_now()
+    now = datetime.now(UTC)
     # ORM bulk UPDATE by primary key: one executemany per set of columns, keyed by "id".
     await session.exec(update(model), params=[{**row, "updated_at": now} for row in values])

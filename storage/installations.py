@@ -1,5 +1,5 @@
-"""Installed workspaces (many-workspace mode): slack_sdk's installation and OAuth state stores on
-the bot's own database, and the queries the bot asks of their tables.
+"""Installed workspaces (many-workspace mode): slack_sdk's installation store on the bot's own
+database, and the queries the bot asks of their tables.
 
 The tables are created by the migrations (storage/models.py declares them); the stores never
 create them."""
@@ -14,38 +14,16 @@ from slack_sdk.oauth.installation_store.sqlalchemy import (
     AsyncSQLAlchemyInstallationStore,
     SQLAlchemyInstallationStore,
 )
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import delete, desc, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.oauth import sign_state, verified_state
 from storage.models import slack_bots, slack_installations, slack_oauth_states
 
 
 def installation_store(engine: AsyncEngine, *, client_id: str) -> AsyncSQLAlchemyInstallationStore:
     """Returns slack_sdk's installation store on the bot's database (tables from migrations)."""
     return AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine)
-
-
-class SignedStateStore(AsyncSQLAlchemyOAuthStateStore):
-    """slack_sdk's OAuth state store whose states carry an HMAC with SLACK_STATE_SECRET: a state
-    this bot did not issue is refused before the database is asked, and each state is used once
-    and only before it expires."""
-
-    def __init__(self, engine: AsyncEngine, *, secret: str, expiration_seconds: int) -> None:
-        super().__init__(expiration_seconds=expiration_seconds, engine=engine)
-        self._secret = secret
-
-    async def async_issue(self, *args, **kwargs) -> str:
-        return sign_state(await super().async_issue(*args, **kwargs), self._secret)
-
-    async def async_consume(self, state: str) -> bool:
-        unsigned = verified_state(state, self._secret)
-        if unsigned is None:
-            self.logger.warning("refused an OAuth state this bot did not sign")
-            return False
-        return await super().async_consume(unsigned)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, Unique
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from bot.zones import utc_now
-
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""
@@ -54,7 +52,7 @@ class Cents(TypeDecorator):
 
 
 def _created() -> datetime:
-    return utc_now()
+    return datetime.now(UTC)
 
 
 # Database model, table name inferred from class name

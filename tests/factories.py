@@ -6,8 +6,8 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
-from bot.partners import add_partner, registration
-from bot.subscriptions import fold
+from bot.arguments import fold
+from bot.partners.flows import add_partner, registration
 from storage.db import Sessions
 from storage.models import Customer, Partner, Subscription
 

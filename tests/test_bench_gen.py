@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.arguments import fold
 from bot.catalogue import BUILT_IN
+from bot.money import cents
 from bot.orders.rules import REMIND_AFTER
-from bot.subscriptions import cents, fold
 from storage import customers, partners
 from storage.db import create_engine, is_sqlite, session_factory
 

@@ -15,7 +15,7 @@ from bot.catalogue import BUILT_IN
 from bot.demo import DEMO_TEAM_IDS, DemoReport, demo_books, load_demo_data
 from bot.errors import UserError
 from bot.imports import parse_customers, parse_subscriptions
-from bot.subscriptions import add_years
+from bot.zones import add_years
 from storage import customers as stored_customers
 from storage import partners as stored_partners
 from storage.models import Subscription

@@ -11,8 +11,7 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.catalogue import BUILT_IN
-from bot.messages import (
+from bot.blocks import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
     MAX_OPTION_TEXT,
@@ -23,13 +22,16 @@ from bot.messages import (
     header,
     messages,
     pack,
+    plural,
     section,
     shorten,
     split_blocks,
 )
-from bot.messages.help import help_blocks
-from bot.messages.subscriptions import (
-    CustomerChoice,
+from bot.catalogue import BUILT_IN
+from bot.partners.help import help_blocks
+from bot.picking import CustomerChoice
+from bot.subscriptions.flows import Choices, Found, NoMatch
+from bot.subscriptions.messages import (
     CustomerView,
     SubscriptionView,
     choices_blocks,
@@ -37,23 +39,13 @@ from bot.messages.subscriptions import (
     customer_fallback,
     lookup_messages,
     no_match_blocks,
-    plural,
     renewal_words,
     subscription_text,
     too_long_blocks,
     totals_text,
     usage_blocks,
 )
-from bot.subscriptions import (
-    ACTIVE,
-    CANCELLED,
-    SUSPENDED,
-    TRIAL,
-    Choices,
-    CommissionRule,
-    Found,
-    NoMatch,
-)
+from bot.subscriptions.rules import ACTIVE, CANCELLED, SUSPENDED, TRIAL, CommissionRule
 from storage.models import Customer, Partner, Subscription
 
 TODAY = date(2024, 6, 20)
@@ -784,10 +776,10 @@ def test_help_lists_every_command_of_the_contract_with_examples():
 
 
 def test_usage_texts_have_no_raw_angle_brackets_that_slack_would_read_as_links():
-    from bot.messages.orders import usage as order_usage
-    from bot.messages.outages import usage as outage_usage
+    from bot.orders.messages import usage as order_usage
     from bot.orders.rules import USAGE as ORDER_USAGE
     from bot.outages.commands import USAGE as OUTAGE_USAGE
+    from bot.outages.messages import usage as outage_usage
     from bot.summaries.rules import parse_schedule
 
     texts = [ORDER_USAGE, OUTAGE_USAGE, parse_schedule("nonsense")]

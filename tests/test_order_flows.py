@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.catalogue import BUILT_IN
 from bot.orders import flows
 from bot.orders.rules import Answer, OrderState, csrf_token, new_token
-from bot.subscriptions import Choices, NoMatch
+from bot.subscriptions.flows import Choices, NoMatch
 from storage import outbox
 from storage.models import Order, OutboxMessage, Subscription
 from tests.factories import make_customer, make_partner, make_subscription

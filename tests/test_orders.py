@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.catalogue import BUILT_IN
-from bot.messages.orders import OrderAction, email_text, filed, order_form
+from bot.orders.messages import OrderAction, email_text, filed, order_form
 from bot.orders.rules import (
     Answer,
     BadArguments,
@@ -35,8 +35,8 @@ from bot.orders.rules import (
     staff_can_change,
     token_matches,
     well_formed,
-    when_in,
 )
+from bot.zones import when_in
 from storage.models import Customer, Order, Partner
 from tests.test_messages import assert_slack_accepts, mrkdwn_texts
 

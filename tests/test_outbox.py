@@ -16,13 +16,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from bot import outbox as worker_module
 from bot.app import build_services, outbox_client
-from bot.local_slack import LocalSlack
-from bot.messages import Message, section
-from bot.outbox import MAX_ATTEMPTS, METADATA_EVENT, OutboxWorker, post_message, retry_delay
+from bot.blocks import Message, section
+from bot.outbox import worker as worker_module
+from bot.outbox.rows import post_message
+from bot.outbox.worker import MAX_ATTEMPTS, METADATA_EVENT, OutboxWorker, retry_delay
 from bot.scheduler import JOBS, Job, build_scheduler, run_job
 from bot.settings import load_settings
+from devtools.local_slack import LocalSlack
 from storage import outbox
 from storage.db import Sessions
 from storage.models import OutboxMessage

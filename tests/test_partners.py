@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import UserError
-from bot.partners import registration
+from bot.partners.flows import registration
 
 
 def register(**changes):

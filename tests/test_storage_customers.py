@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.subscriptions import fold, like_pattern
+from bot.arguments import fold, like_pattern
 from storage import customers, partners
 from tests.factories import make_customer, make_partner
 

@@ -7,27 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from bot.subscriptions import (
+from bot.arguments import clean_query, fold, like_pattern
+from bot.money import annual_value, cents, format_money, format_percent, monthly_value
+from bot.subscriptions.flows import suggest
+from bot.subscriptions.rules import (
     ACTIVE,
     CANCELLED,
     SUSPENDED,
     TRIAL,
     CommissionRule,
-    add_months,
-    add_years,
-    annual_value,
-    cents,
-    clean_query,
     commission_for,
-    days_until,
-    fold,
-    format_money,
-    format_percent,
-    like_pattern,
-    monthly_value,
-    suggest,
-    whole_months_between,
 )
+from bot.zones import add_months, add_years, days_until, whole_months_between
 
 # 10 seats of BPOS-S at the list price: 10 × $15.00 = $150.00 a month, × 12 = $1,800.00 a year.
 SEATS = 10

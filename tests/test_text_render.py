@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.messages import context, divider, header, section
-from bot.messages.subscriptions import CustomerChoice, choices_blocks
-from bot.messages.text import Choice, readable, render, unescape
+from bot.blocks import context, divider, header, section
+from bot.picking import CustomerChoice
+from bot.subscriptions.messages import choices_blocks
+from devtools.text import Choice, readable, render, unescape
 
 
 def button(label: str, action_id: str, value: str) -> dict:

@@ -12,15 +12,16 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlmodel import select
 
 from bot.app import outbox_client
-from bot.local_slack import LocalSlack
-from bot.messages import Message, section
-from bot.oauth import authorize_url, redirect_url, sign_state, verified_state
-from bot.outbox import OutboxWorker, post_message
-from bot.partners import SetupForm, may_set_up, set_up_workspace, setup_problems
+from bot.blocks import Message, section
+from bot.oauth import SignedStateStore, authorize_url, redirect_url, sign_state, verified_state
+from bot.outbox.rows import post_message
+from bot.outbox.worker import OutboxWorker
+from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
 from bot.settings import load_settings
 from bot.workspaces import WorkspaceClients, WorkspaceTokens, WorkspaceUnavailable
+from devtools.local_slack import LocalSlack
 from storage import installations, outbox, partners
-from storage.installations import SignedStateStore, installation_store
+from storage.installations import installation_store
 from storage.models import OutboxMessage
 from tests.factories import make_partner
 
@@ -134,7 +135,7 @@ def test_the_setup_views_and_answers_fit_slack_limits_and_escape_the_name():
     from slack_sdk.models.blocks import Block
     from slack_sdk.models.views import View
 
-    from bot.messages.setup import current_settings, done, not_allowed, setup_form
+    from bot.partners.messages import current_settings, done, not_allowed, setup_form
     from storage.models import Partner
 
     partner = Partner(id=1, team_id="T0A", name="<!channel> & Co", alert_channel="C0A",

@@ -10,19 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.catalogue import BUILT_IN, Catalogue
+from bot.arguments import fold
+from bot.catalogue import BUILT_IN, REGIONS, Catalogue
 from bot.imports.table import Parsed, RowCheck, read_table, shown
-from bot.subscriptions import (
-    BILLING_CYCLES,
-    BILLING_OWNERS,
-    CANCELLED,
-    CENT,
-    REGIONS,
-    STATUSES,
-    add_years,
-    fold,
-)
-from bot.zones import is_time_zone
+from bot.money import CENT
+from bot.subscriptions.rules import BILLING_CYCLES, BILLING_OWNERS, CANCELLED, STATUSES
+from bot.zones import add_years, is_time_zone
 
 CUSTOMER_COLUMNS = ("name", "domain", "region", "contact_name", "contact_email")
 CUSTOMER_OPTIONAL_COLUMNS = ("timezone",)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import subscriptions as subscription_rules
+from bot.arguments import MAX_QUERY_LENGTH, clean_query, fold, like_pattern
+from bot.blocks import escape
 from bot.catalogue import Catalogue, Plan
-from bot.messages import escape
-from bot.messages import orders as order_messages
+from bot.orders import messages as order_messages
 from bot.orders.rules import (
     Answer,
     OrderState,
@@ -25,8 +25,10 @@ from bot.orders.rules import (
     token_hash,
     well_formed,
 )
-from bot.outbox import post_message
-from bot.zones import today_in
+from bot.outbox.rows import post_message
+from bot.subscriptions.flows import Choices, Found, NoMatch, TooLong, look_up
+from bot.subscriptions.rules import ACTIVE, CANCELLED
+from bot.zones import add_years, today_in
 from storage import customers, outbox
 from storage import orders as order_rows
 from storage import partners as partner_rows
@@ -49,7 +51,7 @@ class Refused:
     problem: str  # what is wrong, for the filer
 
 
-Filing = Filed | Refused | subscription_rules.Choices | subscription_rules.NoMatch
+Filing = Filed | Refused | Choices | NoMatch
 
 
 def order_line(
@@ -88,17 +90,15 @@ async def file_order(
         if customer is None:
             return Refused("That customer is no longer among yours; nothing was filed.")
     else:
-        lookup = await subscription_rules.look_up(
-            session, partner_id=partner.id, text=customer_query
-        )
-        if isinstance(lookup, subscription_rules.Choices | subscription_rules.NoMatch):
+        lookup = await look_up(session, partner_id=partner.id, text=customer_query)
+        if isinstance(lookup, Choices | NoMatch):
             return lookup
-        if isinstance(lookup, subscription_rules.TooLong):
+        if isinstance(lookup, TooLong):
             return Refused(
                 f"That customer name is {lookup.length:,} characters long; names and domains "
-                f"are at most {subscription_rules.MAX_QUERY_LENGTH}. Nothing was filed."
+                f"are at most {MAX_QUERY_LENGTH}. Nothing was filed."
             )
-        if not isinstance(lookup, subscription_rules.Found):
+        if not isinstance(lookup, Found):
             return Refused("Which customer? Type part of its name or its domain.")
         customer = lookup.customer
     existing = await order_rows.subscription_for_plan(
@@ -251,7 +251,7 @@ async def apply_order(
     subscription = None
     if order.subscription_id is not None:
         subscription = await session.get(Subscription, order.subscription_id)
-        if subscription is not None and subscription.status == subscription_rules.CANCELLED:
+        if subscription is not None and subscription.status == CANCELLED:
             subscription = None
     if subscription is None:
         start = today_in(partner.timezone, now)
@@ -267,14 +267,14 @@ async def apply_order(
             plan_code=order.plan_code,
             start_date=start,
             billing_cycle="annual",
-            renewal_date=subscription_rules.add_years(start, 1),
+            renewal_date=add_years(start, 1),
             seats=order.seats,
             unit_price=order.unit_price,
-            status=subscription_rules.ACTIVE,
+            status=ACTIVE,
             billing_owner=order.billing_owner,
             created_at=now,
         )
-        subscription.status = subscription_rules.ACTIVE
+        subscription.status = ACTIVE
     subscription.seats = order.seats
     subscription.partner_of_record_id = partner.id
     subscription.updated_at = now
@@ -461,14 +461,14 @@ async def customers_matching(
     session: AsyncSession, *, partner: Partner, text: str, limit: int
 ) -> list[Customer]:
     """The partner's customers whose name or domain contains what was typed in the form."""
-    folded = subscription_rules.fold(subscription_rules.clean_query(text))
-    if not folded or len(folded) > subscription_rules.MAX_QUERY_LENGTH:
+    folded = fold(clean_query(text))
+    if not folded or len(folded) > MAX_QUERY_LENGTH:
         return []
     matches = await customers.find(
         session=session,
         partner_id=partner.id,
         folded=folded,
-        pattern=subscription_rules.like_pattern(folded),
+        pattern=like_pattern(folded),
         limit=limit,
     )
     return matches.customers

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.arguments import clean_query, whole_number
+from bot.blocks import escape
 from bot.catalogue import Catalogue
-from bot.messages import escape
-from bot.subscriptions import annual_value, clean_query, format_money, monthly_value
-from bot.zones import zone
+from bot.money import annual_value, format_money, monthly_value
+from bot.zones import when_in
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
@@ -29,12 +30,6 @@ class OrderState(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
-
-
-def whole_number(text: str, *, digits: int = 18) -> bool:
-    """Tells whether text is a plain number of ASCII digits (`²` and `٣` are digits to
-    str.isdigit, but not numbers anyone typed as an id)."""
-    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
 
 
 def new_token() -> tuple[str, str]:
@@ -254,12 +249,6 @@ class OrderDescription:
             f"changes the existing {self.plan_code} subscription from {self.previous_seats:,} "
             f"to {self.seats:,} seats ({direction} {difference:,})"
         )
-
-
-def when_in(moment: datetime, time_zone: str) -> str:
-    """Writes a moment as a reader in a zone reads it: `Sun 6 Dec 2026, 14:03 Europe/Berlin`."""
-    local = moment.astimezone(zone(time_zone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {time_zone}"
 
 
 def describe(order, *, customer, partner, catalogue: Catalogue, time_zone: str) -> OrderDescription:

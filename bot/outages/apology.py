@@ -14,7 +14,7 @@ from importlib import resources
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.messages import escape
+from bot.blocks import escape
 
 KINDS = ("apology", "closing")
 MAX_TEMPLATE = 3000

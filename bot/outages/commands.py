@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.catalogue import Catalogue
-from bot.messages import escape
-from bot.orders.rules import whole_number
+from bot.arguments import clean_query, fold, whole_number
+from bot.blocks import escape
+from bot.catalogue import REGIONS, Catalogue
 from bot.outages.intake import REGION_BY_KEY, known_services
-from bot.subscriptions import REGIONS, clean_query, fold
 
 USAGE = (
     "`/outage declare &lt;service&gt; [region] — &lt;title&gt;` · "

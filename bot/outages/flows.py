@@ -13,11 +13,11 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.messages import outages as outage_messages
-from bot.messages.outages import CreditLine, ImpactView, IncidentView
-from bot.orders.rules import when_in
+from bot.money import format_money, format_percent, monthly_value
 from bot.outages import apology
+from bot.outages import messages as outage_messages
 from bot.outages.intake import Incoming, status_words
+from bot.outages.messages import CreditLine, ImpactView, IncidentView
 from bot.outages.rules import (
     credit_for,
     duration_words,
@@ -26,8 +26,8 @@ from bot.outages.rules import (
     plans_with,
     service_share,
 )
-from bot.outbox import post_message
-from bot.subscriptions import format_money, format_percent, monthly_value
+from bot.outbox.rows import post_message
+from bot.zones import when_in
 from storage import outages as incident_rows
 from storage import outbox
 from storage.models import Customer, Incident, IncidentAlert, OutboxMessage, Partner

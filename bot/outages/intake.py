@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.catalogue import Catalogue
-from bot.subscriptions import REGIONS, fold
+from bot.arguments import fold
+from bot.catalogue import REGIONS, Catalogue
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_TEXT = 20_000

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.catalogue import Catalogue, Plan
-from bot.subscriptions import cents
+from bot.money import cents
 from bot.zones import zone
 
 SLA_TARGET = Decimal("0.999")

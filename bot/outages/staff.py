@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.arguments import clean_query, fold
+from bot.blocks import escape
 from bot.catalogue import Catalogue
-from bot.messages import escape
 from bot.outages import apology, flows
 from bot.outages.commands import Declare
 from bot.outages.intake import Incoming
 from bot.outages.rules import plans_with
-from bot.subscriptions import clean_query, fold
 from storage import outages as incident_rows
 from storage import outbox
 from storage.models import ApologyTemplate, Customer, Incident, Partner

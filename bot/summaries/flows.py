@@ -16,12 +16,12 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.messages import summaries as summary_messages
 from bot.outages.flows import credits_owed_between, regions_of
 from bot.outages.rules import plans_with
-from bot.outbox import post_message
-from bot.subscriptions import CommissionRule
+from bot.outbox.rows import post_message
+from bot.subscriptions.rules import CommissionRule
 from bot.summaries import chart
+from bot.summaries import messages as summary_messages
 from bot.summaries.rules import (
     DEFAULT_SCHEDULE,
     Schedule,

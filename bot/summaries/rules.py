@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.messages import escape
-from bot.subscriptions import format_money
+from bot.blocks import escape
+from bot.money import format_money
 from bot.zones import zone
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

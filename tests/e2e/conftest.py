@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 
 from bot.app import build_services, create_app
-from bot.local_slack import LocalSlack
 from bot.settings import load_settings
-from bot.slack_requests import (
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     block_action_body,
     block_suggestion_body,
     signed_headers,

@@ -18,10 +18,10 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.app import build_services, create_app
-from bot.messages.setup import SetupAction
 from bot.oauth import BOT_SCOPES
+from bot.partners.messages import SetupAction
 from bot.settings import load_settings
-from bot.slack_requests import event_body, signed_headers
+from devtools.slack_requests import event_body, signed_headers
 from storage import installations, partners
 from storage.models import OutboxMessage, slack_installations
 from tests.e2e.conftest import INCIDENT_SECRET, SIGNING_SECRET, Bot, SlackClient
@@ -210,7 +210,7 @@ async def test_two_workspaces_each_get_their_own_token(oauth_bot, sessions):
     await set_up(bot, team_id="T0ALPHA", user_id="U0AAA", alert="C0ALERTA", name="Alpha IT")
     # Beta was registered by the operator with a placeholder workspace, then linked.
     beta = await make_partner(sessions, name="Beta Cloud", team_id="T0PLACEHOLDER1")
-    from bot.partners import link_workspace
+    from bot.partners.flows import link_workspace
 
     linked = await link_workspace(
         bot.services.sessions, team_id="T0BETA", partner_id=beta.id, client_id=CLIENT_ID

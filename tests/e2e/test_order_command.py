@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.messages.orders import OrderAction
+from bot.orders.messages import OrderAction
 from bot.scheduler import JOBS, run_job
 from bot.zones import today_in
 from storage.models import Order

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.messages.outages import OutageAction
+from bot.outages.messages import OutageAction
 from tests.e2e.test_incident_hook import incident, posts_to, send, text_of, two_partners
 from tests.e2e.test_subscription_command import actions_of
 

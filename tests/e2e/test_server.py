@@ -8,7 +8,7 @@ import time
 import aiohttp
 
 from bot.app import build_services, create_app
-from bot.slack_requests import signed_headers, slash_command_body
+from devtools.slack_requests import signed_headers, slash_command_body
 from storage import schema
 from tests.e2e.conftest import SIGNING_SECRET, e2e_settings, start_server
 from tests.e2e.database_switch import DatabaseSwitch
@@ -136,7 +136,7 @@ async def test_an_unexpected_failure_gets_a_reference_not_a_traceback(
         raise RuntimeError("boom: internal detail")
 
     # Fault injection: the flow fails in a way no input can trigger today.
-    monkeypatch.setattr("bot.subscriptions.look_up", broken_look_up)
+    monkeypatch.setattr("bot.subscriptions.flows.look_up", broken_look_up)
     answer = await bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
 
     [message] = answer.messages

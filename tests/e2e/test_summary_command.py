@@ -14,9 +14,9 @@ from bot.app import build_services
 from bot.orders import flows as order_flows
 from bot.orders.rules import Answer, csrf_token
 from bot.scheduler import JOBS, run_job
-from bot.slack_requests import event_body, signed_headers
 from bot.summaries import flows as summary_flows
 from bot.summaries.rules import week_of
+from devtools.slack_requests import event_body, signed_headers
 from storage.models import SummaryRun
 from tests.e2e.conftest import SIGNING_SECRET
 from tests.factories import make_customer, make_partner, make_subscription

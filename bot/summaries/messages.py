@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.messages import Message, context, divider, escape, header, messages, section
-from bot.messages.help import COMMANDS
-from bot.subscriptions import format_money
+from bot.blocks import Message, context, divider, escape, header, messages, section
+from bot.money import format_money
+from bot.partners.help import COMMANDS
 from bot.summaries.rules import change_words
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""Block Kit builders, one module per feature; shared text and size rules live here."""
+"""Block Kit primitives every feature's messages share: Slack's size limits, mrkdwn escaping,
+cutting and packing text to fit, and the basic blocks."""
 
 from __future__ import annotations
 
@@ -83,3 +84,8 @@ def context(text: str) -> dict:
 
 def divider() -> dict:
     return {"type": "divider"}
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """Writes `1 seat`, `2 seats`, `1,040 customers`."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import Message
 from bot.workspaces import WorkspaceClients, WorkspaceUnavailable
 from bot.zones import utc_now
 from storage import outbox
@@ -55,29 +54,6 @@ PERMANENT_ERRORS = {
 }
 
 logger = logging.getLogger(__name__)
-
-
-def post_message(
-    *, key: str, channel: str, message: Message, partner_id: int | None, now: datetime, **arguments
-) -> dict:
-    """An outbox row for chat.postMessage; `key` names the message so it is queued once."""
-    payload = {"text": message.text, "blocks": message.blocks, **arguments}
-    return {
-        "idempotency_key": key,
-        "partner_id": partner_id,
-        "parent_key": None,
-        "method": "chat.postMessage",
-        "channel": channel,
-        "payload": json.dumps(payload, separators=(",", ":")),
-        "state": outbox.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "claimed_until": None,
-        "sent_at": None,
-        "ts": "",
-        "last_error": "",
-        "created_at": now,
-    }
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.messages import Message, context, escape, plain, section
+from bot.blocks import Message, context, escape, plain, section
 from storage.models import Partner
 
 MAX_NAME = 200

@@ -7,10 +7,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.catalogue import Catalogue
-from bot.messages import (
-    MAX_BUTTON_TEXT,
-    MAX_OPTION_TEXT,
+from bot.arguments import MAX_QUERY_LENGTH
+from bot.blocks import (
     MAX_OPTIONS,
     Message,
     context,
@@ -19,38 +17,28 @@ from bot.messages import (
     header,
     messages,
     pack,
-    plain,
+    plural,
     section,
     shorten,
 )
-from bot.subscriptions import (
+from bot.catalogue import Catalogue
+from bot.money import annual_value, format_money, format_percent, monthly_value
+from bot.picking import CustomerChoice, choice, pick_elements
+from bot.subscriptions.flows import Choices, Found, Lookup, NoMatch, TooLong, Usage
+from bot.subscriptions.rules import (
     ACTIVE,
     CANCELLED,
-    MAX_QUERY_LENGTH,
     SUSPENDED,
     TRIAL,
-    Choices,
     Commission,
     CommissionRule,
-    Found,
-    Lookup,
-    NoMatch,
-    TooLong,
-    Usage,
-    annual_value,
     commission_for,
-    days_until,
-    format_money,
-    format_percent,
-    monthly_value,
 )
+from bot.zones import days_until
 from storage.models import Customer, Partner, Subscription
 
 # Up to this many subscriptions each get a section of their own; more are packed together.
 SECTIONS_OF_THEIR_OWN = 10
-# Up to this many matches are offered as buttons; more as a select menu.
-MAX_PICK_BUTTONS = 5
-
 BILLED = {"monthly": "monthly", "annual": "annually"}
 
 EXAMPLES = (
@@ -90,18 +78,6 @@ class SubscriptionView:
     billing_owner: str
     partner_of_record: str | None  # the partner's name; None when no partner is of record
     of_record_is_caller: bool
-
-
-@dataclass(frozen=True)
-class CustomerChoice:
-    customer_id: int
-    name: str
-    domain: str
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """Writes `1 seat`, `2 seats`, `1,040 customers`."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def renewal_words(renewal: date, today: date, status: str) -> str:
@@ -250,50 +226,19 @@ def customer_fallback(customer: CustomerView, count: int) -> str:
     return shorten(f"{escape(customer.name)}: {plural(count, 'subscription')}", 150)
 
 
-def choice_label(choice: CustomerChoice) -> str:
-    return f"{choice.name} · {choice.domain}"
-
-
-def pick_elements(
-    choices: list[CustomerChoice],
-    *,
-    button_action: str = SubscriptionAction.PICK_CUSTOMER,
-    select_action: str = SubscriptionAction.PICK_CUSTOMER_SELECT,
-    suffix: str = "",
-) -> list[dict]:
-    """Buttons for a few customers, a select menu for more; each value is the customer's id
-    followed by `suffix` (what else the click needs to carry)."""
-    if len(choices) <= MAX_PICK_BUTTONS:
-        return [
-            {
-                "type": "button",
-                "action_id": f"{button_action}:{index}",
-                "text": plain(shorten(choice_label(choice), MAX_BUTTON_TEXT)),
-                "value": f"{choice.customer_id}{suffix}",
-            }
-            for index, choice in enumerate(choices)
-        ]
-    return [
-        {
-            "type": "static_select",
-            "action_id": select_action,
-            "placeholder": plain("Pick a customer"),
-            "options": [
-                {
-                    "text": plain(shorten(choice_label(choice), MAX_OPTION_TEXT)),
-                    "value": f"{choice.customer_id}{suffix}",
-                }
-                for choice in choices[:MAX_OPTIONS]
-            ],
-        }
-    ]
-
-
 def choices_blocks(query: str, choices: list[CustomerChoice], total: int) -> list[dict]:
     """Several customers match: a short list to pick from."""
     blocks = [
         section(f"*{plural(total, 'customer')} match “{escape(query)}”* — pick one:"),
-        {"type": "actions", "block_id": "subscription_pick", "elements": pick_elements(choices)},
+        {
+            "type": "actions",
+            "block_id": "subscription_pick",
+            "elements": pick_elements(
+                choices,
+                button_action=SubscriptionAction.PICK_CUSTOMER,
+                select_action=SubscriptionAction.PICK_CUSTOMER_SELECT,
+            ),
+        },
     ]
     shown = min(len(choices), MAX_OPTIONS)
     if total > shown:
@@ -315,7 +260,11 @@ def no_match_blocks(query: str, suggestions: list[CustomerChoice]) -> list[dict]
             {
                 "type": "actions",
                 "block_id": "subscription_suggestions",
-                "elements": pick_elements(suggestions),
+                "elements": pick_elements(
+                    suggestions,
+                    button_action=SubscriptionAction.PICK_CUSTOMER,
+                    select_action=SubscriptionAction.PICK_CUSTOMER_SELECT,
+                ),
             }
         )
     blocks.append(context("Try part of the name or the tenant domain, e.g. " + EXAMPLES[0]))
@@ -373,10 +322,6 @@ def subscription_view(row: Subscription, *, partner_id: int, partner_name: str) 
         partner_of_record=of_record,
         of_record_is_caller=row.partner_of_record_id == partner_id,
     )
-
-
-def choice(customer: Customer) -> CustomerChoice:
-    return CustomerChoice(customer.id, customer.name, customer.domain)
 
 
 def lookup_messages(

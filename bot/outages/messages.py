@@ -7,9 +7,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.messages import Message, context, escape, header, messages, pack, plain, section, shorten
-from bot.messages.subscriptions import plural
-from bot.subscriptions import format_money
+from bot.blocks import (
+    Message,
+    context,
+    escape,
+    header,
+    messages,
+    pack,
+    plain,
+    plural,
+    section,
+    shorten,
+)
+from bot.money import format_money
 
 TOP_CUSTOMERS = 5
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.messages import context, escape, header, section
+from bot.blocks import context, escape, header, section
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from bot.catalogue import Catalogue
-from bot.messages import (
+from bot.blocks import (
     MAX_OPTION_TEXT,
     Message,
     context,
@@ -15,10 +14,11 @@ from bot.messages import (
     header,
     messages,
     plain,
+    plural,
     section,
     shorten,
 )
-from bot.messages.subscriptions import CustomerChoice, choice_label, pick_elements, plural
+from bot.catalogue import Catalogue
 from bot.orders.rules import (
     MAX_NOTE_LENGTH,
     MAX_SEATS,
@@ -27,8 +27,9 @@ from bot.orders.rules import (
     OrderState,
     describe,
     effective_state,
-    when_in,
 )
+from bot.picking import CustomerChoice, pick_elements
+from bot.zones import when_in
 from storage.models import Customer, Order, Partner
 
 MAX_MODAL_BLOCKS = 100
@@ -376,17 +377,6 @@ def order_form(catalogue: Catalogue, *, private_metadata: str = "") -> dict:
             },
         ],
     }
-
-
-def customer_options(found: list[CustomerChoice]) -> list[dict]:
-    """Options for the form's customer search."""
-    return [
-        {
-            "text": plain(shorten(choice_label(choice), MAX_OPTION_TEXT)),
-            "value": str(choice.customer_id),
-        }
-        for choice in found
-    ]
 
 
 def form_result(blocks_of: list[Message]) -> dict:

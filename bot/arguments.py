@@ -1,0 +1,35 @@
+"""What people type: search text made comparable, and whole numbers such as ids and seats."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_QUERY_LENGTH = 200
+
+
+def clean_query(text: str) -> str:
+    """Turns what a person typed into text a database can compare: tabs and line breaks become
+    spaces, other control characters (NUL…) and invisible format characters (zero-width space…)
+    go, spaces collapse."""
+    kept = "".join(
+        c if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co") else ""
+        for c in text
+    )
+    return " ".join(kept.split())
+
+
+def fold(text: str) -> str:
+    """Folds text for matching: case-insensitive, spaces collapsed."""
+    return " ".join(text.casefold().split())
+
+
+def like_pattern(text: str) -> str:
+    """Returns a LIKE pattern that finds text anywhere, with LIKE's wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def whole_number(text: str, *, digits: int = 18) -> bool:
+    """Tells whether text is a plain number of ASCII digits (`²` and `٣` are digits to
+    str.isdigit, but not numbers anyone typed as an id)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()

@@ -1,0 +1,32 @@
+"""Outbox rows: what a flow writes, in its own transaction, for the worker to post later."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.blocks import Message
+from storage import outbox
+
+
+def post_message(
+    *, key: str, channel: str, message: Message, partner_id: int | None, now: datetime, **arguments
+) -> dict:
+    """An outbox row for chat.postMessage; `key` names the message so it is queued once."""
+    payload = {"text": message.text, "blocks": message.blocks, **arguments}
+    return {
+        "idempotency_key": key,
+        "partner_id": partner_id,
+        "parent_key": None,
+        "method": "chat.postMessage",
+        "channel": channel,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "state": outbox.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "sent_at": None,
+        "ts": "",
+        "last_error": "",
+        "created_at": now,
+    }

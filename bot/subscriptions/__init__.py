@@ -1,0 +1,1 @@
+"""/subscription: the money and commission rules, the look-up of a customer, and its answers."""

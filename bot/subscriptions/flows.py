@@ -1,0 +1,105 @@
+"""What /subscription finds: a customer of the caller's partner by name or domain, with its
+subscriptions, or choices and suggestions when the text is not enough."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.arguments import MAX_QUERY_LENGTH, clean_query, fold, like_pattern
+from storage import customers
+from storage import subscriptions as subscription_rows
+from storage.models import Customer, Subscription
+
+MAX_CHOICES = 100
+MAX_SUGGESTIONS = 5
+SUGGESTION_CUTOFF = 70
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Nothing was typed."""
+
+
+@dataclass(frozen=True)
+class TooLong:
+    length: int
+
+
+@dataclass(frozen=True)
+class Found:
+    customer: Customer
+    subscriptions: list[Subscription]
+
+
+@dataclass(frozen=True)
+class Choices:
+    query: str
+    customers: list[Customer]
+    total: int
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    query: str
+    suggestions: list[Customer]
+
+
+Lookup = Usage | TooLong | Found | Choices | NoMatch
+
+
+def suggest(query: str, candidates: list[tuple[int, str, str]], *, limit: int) -> list[int]:
+    """Picks the customers whose name or domain looks most like the query (fuzzy), best first.
+    Candidates are (id, folded name, domain), as stored: folding thousands of names again on
+    every look-up would cost more than the matching."""
+    folded = fold(query)
+    names = [name_key for _, name_key, _ in candidates]
+    domains = [domain for _, _, domain in candidates]
+    scores: dict[int, float] = {}
+    for choices in (names, domains):
+        for _, score, index in process.extract(
+            folded, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGESTION_CUTOFF
+        ):
+            scores[index] = max(score, scores.get(index, 0))
+    best = sorted(scores, key=lambda index: (-scores[index], names[index]))[:limit]
+    return [candidates[index][0] for index in best]
+
+
+async def look_up(session: AsyncSession, *, partner_id: int, text: str) -> Lookup:
+    """Finds what `/subscription <text>` is about, among one partner's customers only."""
+    query = clean_query(text)
+    if not query:
+        return Usage()
+    if len(query) > MAX_QUERY_LENGTH:
+        return TooLong(len(query))
+    folded = fold(query)
+    matches = await customers.find(
+        session=session,
+        partner_id=partner_id,
+        folded=folded,
+        pattern=like_pattern(folded),
+        limit=MAX_CHOICES,
+    )
+    if matches.total == 1:
+        return await found(session, matches.customers[0])
+    if matches.total > 1:
+        return Choices(query, matches.customers, matches.total)
+    candidates = await customers.ids_names_and_domains(session=session, partner_id=partner_id)
+    picked = suggest(query, candidates, limit=MAX_SUGGESTIONS)
+    by_id = await customers.get_many(session=session, partner_id=partner_id, customer_ids=picked)
+    return NoMatch(query, [by_id[i] for i in picked if i in by_id])
+
+
+async def look_up_customer(
+    session: AsyncSession, *, partner_id: int, customer_id: int
+) -> Found | None:
+    """Answers for a customer picked from a list; None when it is not this partner's."""
+    customer = await customers.get(session=session, partner_id=partner_id, customer_id=customer_id)
+    return await found(session, customer) if customer else None
+
+
+async def found(session: AsyncSession, customer: Customer) -> Found:
+    rows = await subscription_rows.of_customer(session=session, customer_id=customer.id)
+    return Found(customer, rows)
