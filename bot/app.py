@@ -19,14 +19,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers.errors
 import handlers.health
-import handlers.help
 import handlers.incident_hook
 import handlers.install
 import handlers.order_pages
 import handlers.orders
 import handlers.outages
 import handlers.pages
-import handlers.setup
+import handlers.partners
 import handlers.slack_events
 import handlers.subscriptions
 import handlers.summaries
@@ -129,8 +128,7 @@ def build_bolt_app(
     handlers.orders.register(app)
     handlers.outages.register(app)
     handlers.summaries.register(app)
-    handlers.help.register(app)
-    handlers.setup.register(app)
+    handlers.partners.register(app)
     handlers.errors.register(app)
     return app
 

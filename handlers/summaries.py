@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
+from bot.partners.managers import is_manager
 from bot.services import Services
 from bot.summaries import flows
 from bot.summaries import messages as summary_messages
-from bot.summaries.managers import change_managers, is_manager, parse_managers
 from bot.summaries.rules import ScheduleOff, next_run, parse_schedule, week_of, when_words
 from handlers.errors import answering_failures
 from handlers.replies import send
@@ -92,44 +91,6 @@ async def schedule_answer(session, text: str, *, partner: Partner, user_id: str,
         f"The weekly summary goes to <#{partner.manager_channel}> on {schedule.words()} "
         f"({partner.timezone}) — next: {upcoming}."
     )
-
-
-async def workspace_admin(client, user_id: str) -> bool:
-    """Asks Slack whether someone is an admin or owner of the workspace."""
-    try:
-        info = await client.users_info(user=user_id)
-    except SlackApiError:
-        logger.warning("users.info failed for %s; treating them as not an admin", user_id)
-        return False
-    user = info.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
-
-
-async def managers_command(ack, command, respond, context, client) -> None:
-    await ack()
-    services: Services = context["services"]
-    partner: Partner = context["partner"]
-    user_id = command.get("user_id", "")
-    parsed = parse_managers((command.get("text") or "").strip())
-    async with services.sessions() as session:
-        if isinstance(parsed, str):
-            text = parsed
-        elif parsed.action == "list":
-            managers = await partners.manager_ids(session=session, partner_id=partner.id)
-            text = "Managers: " + (", ".join(f"<@{m}>" for m in managers) or "none yet") + "."
-        elif not (
-            await is_manager(session, partner_id=partner.id, user_id=user_id)
-            or await workspace_admin(client, user_id)
-        ):
-            managers = await partners.manager_ids(session=session, partner_id=partner.id)
-            who = ", ".join(f"<@{m}>" for m in managers) or "nobody yet"
-            text = (
-                f"Only managers ({who}) and workspace admins can change who the managers "
-                "are. Nothing was changed."
-            )
-        else:
-            text = await change_managers(session, partner_id=partner.id, command=parsed)
-    await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 async def home_opened(event, context, client) -> None:

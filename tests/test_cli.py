@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -14,27 +12,7 @@ import aiohttp
 import pytest
 
 from storage import partners
-
-SETTINGS_VARIABLES = (
-    "DATABASE_URL",
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
-    "SLACK_STATE_SECRET",
-    "SLACK_API_URL",
-    "PUBLIC_BASE_URL",
-    "PORT",
-    "INCIDENT_WEBHOOK_SECRET",
-    "SECRET_KEY",
-    "ORDER_LINK_TTL_DAYS",
-)
-
-
-def environment(database_url: str, **settings: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-    return {**env, "DATABASE_URL": database_url, **settings}
+from tests.utils.serve import SERVE_SETTINGS, environment, free_port
 
 
 async def run_bot(
@@ -58,22 +36,6 @@ async def run_bot(
         await process.wait()
         raise
     return process.returncode, out.decode(), err.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-SERVE_SETTINGS = {
-    # Nothing listens there: posts fail at once instead of waiting on DNS for slack.com, which
-    # this machine cannot reach (a stopping process would wait for those lookups).
-    "SLACK_API_URL": "http://127.0.0.1:9/api/",
-    "SLACK_BOT_TOKEN": "xoxb-cli-test",
-    "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
-    "SECRET_KEY": "cli-test-secret-key",
-}
 
 
 async def test_partner_add_registers_a_workspace_once(database_url, sessions, tmp_path):
@@ -249,7 +211,7 @@ async def test_start_with_slack_credentials_serves(tmp_path):
 
 
 async def test_the_shell_answers_slash_commands_for_one_partner(database_url, sessions, tmp_path):
-    from tests.factories import make_customer, make_partner
+    from tests.utils.factories import make_customer, make_partner
 
     partner = await make_partner(sessions, name="Northwind Cloud")
     await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
@@ -301,7 +263,7 @@ async def read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]
 async def test_an_order_filed_in_the_shell_is_confirmed_on_its_page_and_shows_up_after(
     database_url, sessions, tmp_path
 ):
-    from tests.factories import make_customer, make_partner
+    from tests.utils.factories import make_customer, make_partner
 
     partner = await make_partner(sessions, name="Northwind Cloud")
     await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
@@ -384,7 +346,7 @@ async def installed(engine, team_id: str, *, team_name: str = "Installed Co") ->
 async def test_partner_link_moves_a_partner_to_the_workspace_that_installed_partnerbot(
     database_url, engine, sessions, tmp_path
 ):
-    from tests.factories import make_partner
+    from tests.utils.factories import make_partner
 
     partner = await make_partner(sessions, name="Northwind Cloud", team_id="T0PLACEHOLDER")
     await installed(engine, "T0INSTALLED")
@@ -440,7 +402,7 @@ async def test_partner_link_moves_a_partner_to_the_workspace_that_installed_part
 async def test_partner_link_refuses_bad_input_with_one_line(
     database_url, engine, sessions, tmp_path, args, message
 ):
-    from tests.factories import make_partner
+    from tests.utils.factories import make_partner
 
     partner = await make_partner(sessions, name="Northwind Cloud", team_id="T0PLACEHOLDER")
     other = await make_partner(sessions, name="Other Partner", team_id="T0TAKEN")

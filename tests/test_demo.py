@@ -19,7 +19,7 @@ from bot.zones import add_years
 from storage import customers as stored_customers
 from storage import partners as stored_partners
 from storage.models import Subscription
-from tests.factories import make_partner
+from tests.utils.factories import make_partner
 
 TODAY = date(2026, 3, 15)
 

@@ -21,7 +21,7 @@ from storage import customers as stored_customers
 from storage import imports as stored
 from storage.db import Sessions
 from storage.models import Partner
-from tests.factories import make_partner
+from tests.utils.factories import make_partner
 
 TODAY = date(2026, 3, 15)
 CUSTOMERS_HEADER = "name,domain,region,contact_name,contact_email,timezone\n"

@@ -18,7 +18,7 @@ from bot.orders.rules import Answer, OrderState, csrf_token, new_token
 from bot.subscriptions.flows import Choices, NoMatch
 from storage import outbox
 from storage.models import Order, OutboxMessage, Subscription
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 # 23:30 UTC on Sunday 22 Nov 2026 is already Monday 23 Nov in Berlin, the partners' time zone.
 FILED = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)

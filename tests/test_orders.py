@@ -38,7 +38,7 @@ from bot.orders.rules import (
 )
 from bot.zones import when_in
 from storage.models import Customer, Order, Partner
-from tests.test_messages import assert_slack_accepts, mrkdwn_texts
+from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday
 EXPIRES = NOW + timedelta(days=14)

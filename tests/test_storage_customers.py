@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.arguments import fold, like_pattern
 from storage import customers, partners
-from tests.factories import make_customer, make_partner
+from tests.utils.factories import make_customer, make_partner
 
 
 async def find(sessions, partner, text: str, limit: int = 100):

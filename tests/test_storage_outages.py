@@ -9,7 +9,7 @@ from decimal import Decimal
 from bot.catalogue import BUILT_IN, EXCHANGE, SHAREPOINT
 from bot.outages.rules import plans_with
 from storage import outages
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 DATES = {"start_date": date(2026, 1, 1), "renewal_date": date(2027, 1, 1)}
 

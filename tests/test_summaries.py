@@ -22,7 +22,7 @@ from bot.summaries.rules import (
     when_words,
 )
 from storage import summaries as figures
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 MONDAY_9 = Schedule(0, 9 * 60)
 

@@ -23,7 +23,7 @@ from devtools.local_slack import LocalSlack
 from storage import installations, outbox, partners
 from storage.installations import installation_store
 from storage.models import OutboxMessage
-from tests.factories import make_partner
+from tests.utils.factories import make_partner
 
 CLIENT_ID = "1111111111.2222222222"
 SECRET = "state-secret-for-tests"

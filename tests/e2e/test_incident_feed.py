@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from bot.scheduler import jobs_for, run_job
 from storage.models import Incident
-from tests.e2e.conftest import start_server
-from tests.e2e.test_incident_hook import incident, posts_to, two_partners
+from tests.utils.e2e import start_server
+from tests.utils.incidents import incident, posts_to, two_partners
 
 
 class Feed:

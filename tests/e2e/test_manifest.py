@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.factories import make_partner
+from tests.utils.factories import make_partner
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
 CONTRACT_COMMANDS = {"/subscription", "/order", "/outage", "/summary", "/partnerbot"}

@@ -24,9 +24,9 @@ from bot.settings import load_settings
 from devtools.slack_requests import event_body, signed_headers
 from storage import installations, partners
 from storage.models import OutboxMessage, slack_installations
-from tests.e2e.conftest import INCIDENT_SECRET, SIGNING_SECRET, Bot, SlackClient
-from tests.e2e.test_incident_hook import incident, send
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.e2e import INCIDENT_SECRET, SIGNING_SECRET, Bot, SlackClient
+from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.incidents import incident, send
 
 CLIENT_ID = "1111111111.2222222222"
 CLIENT_SECRET = "e2e-client-secret-0123456789"

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.orders import flows
 from storage.models import Order, Subscription
-from tests.factories import make_customer, make_partner
+from tests.utils.factories import make_customer, make_partner
 
 # The machine's own Chromium: Playwright's browser download cannot work without internet.
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -14,8 +14,8 @@ from bot.orders.messages import OrderAction
 from bot.scheduler import JOBS, run_job
 from bot.zones import today_in
 from storage.models import Order
-from tests.e2e.test_subscription_command import actions_of, assert_within_slack_limits
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.slack import actions_of, assert_slack_accepts
 
 LINK = re.compile(r"(http://localhost:3000/orders/([A-Za-z0-9_-]+))")
 
@@ -60,7 +60,7 @@ async def test_order_files_a_pending_order_with_its_link_and_text_for_the_custom
     assert token not in repr(order.model_dump())
     assert order.expires_at - order.filed_at == timedelta(days=14)
     for message in answer.messages:
-        assert_within_slack_limits(message)
+        assert_slack_accepts(message)
 
 
 async def test_order_for_a_plan_the_customer_has_says_it_changes_the_seats(bot, sessions):

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.orders import flows
 from bot.zones import today_in
 from storage.models import Order, OutboxMessage, Subscription
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 

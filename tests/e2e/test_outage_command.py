@@ -6,8 +6,8 @@ import asyncio
 import json
 
 from bot.outages.messages import OutageAction
-from tests.e2e.test_incident_hook import incident, posts_to, send, text_of, two_partners
-from tests.e2e.test_subscription_command import actions_of
+from tests.utils.incidents import incident, posts_to, send, text_of, two_partners
+from tests.utils.slack import actions_of
 
 
 def opened_views(slack) -> list[dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from collections import Counter
 from datetime import date
 
@@ -14,54 +13,11 @@ import aiohttp
 from sqlmodel import select
 
 from storage.models import OutboxMessage
-from tests.e2e.test_incident_hook import incident, sign
-from tests.factories import make_customer, make_partner, make_subscription
-from tests.test_cli import SERVE_SETTINGS, environment, free_port
+from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.incidents import incident, sign
+from tests.utils.serve import SERVE_INCIDENT_SECRET, free_port, start_serve
 
 PARTNERS = 30
-SECRET = "crash-test-incident-secret"
-
-
-async def start_serve(
-    database_url: str,
-    port: int,
-    slack_api: str,
-    cwd,
-    *,
-    scheduler: bool = False,
-    lease: float = 1,
-) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        cwd=cwd,
-        env=environment(
-            database_url,
-            **{
-                **SERVE_SETTINGS,
-                "PORT": str(port),
-                "SLACK_API_URL": slack_api,
-                "INCIDENT_WEBHOOK_SECRET": SECRET,
-                "OUTBOX_LEASE_SECONDS": str(lease),
-                "RUN_SCHEDULER": "true" if scheduler else "false",
-            },
-        ),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    process.kill()
-    raise AssertionError("serve did not answer /healthz within 20 seconds")
 
 
 async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
@@ -90,7 +46,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
         async with http.post(
             f"http://127.0.0.1:{port}/hooks/incidents",
             data=body,
-            headers={"X-Signature": sign(body, SECRET)},
+            headers={"X-Signature": sign(body, SERVE_INCIDENT_SECRET)},
         ) as response:
             assert response.status == 201
 

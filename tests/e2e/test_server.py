@@ -10,10 +10,10 @@ import aiohttp
 from bot.app import build_services, create_app
 from devtools.slack_requests import signed_headers, slash_command_body
 from storage import schema
-from tests.e2e.conftest import SIGNING_SECRET, e2e_settings, start_server
 from tests.e2e.database_switch import DatabaseSwitch
-from tests.e2e.test_incident_hook import incident, sign
-from tests.factories import make_customer, make_partner
+from tests.utils.e2e import SIGNING_SECRET, e2e_settings, start_server
+from tests.utils.factories import make_customer, make_partner
+from tests.utils.incidents import incident, sign
 
 
 def subscription_body(team_id: str, response_url: str) -> str:

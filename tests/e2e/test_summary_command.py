@@ -18,8 +18,8 @@ from bot.summaries import flows as summary_flows
 from bot.summaries.rules import week_of
 from devtools.slack_requests import event_body, signed_headers
 from storage.models import SummaryRun
-from tests.e2e.conftest import SIGNING_SECRET
-from tests.factories import make_customer, make_partner, make_subscription
+from tests.utils.e2e import SIGNING_SECRET
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday; last week is 9-15 November
 
@@ -267,7 +267,7 @@ async def test_the_home_tab_shows_managers_the_week_and_staff_the_commands(bot, 
 
 
 async def test_outages_in_the_week_count_customer_minutes_credits_and_risk(bot, sessions):
-    from tests.e2e.test_incident_hook import incident, send, two_partners
+    from tests.utils.incidents import incident, send, two_partners
 
     a, _, _ = await two_partners(sessions)
     async with sessions() as session:

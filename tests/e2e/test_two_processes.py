@@ -15,10 +15,9 @@ from sqlmodel import select
 from bot.zones import utc_now
 from storage import summaries as summary_rows
 from storage.models import SummaryRun
-from tests.e2e.test_incident_hook import incident, sign
-from tests.e2e.test_outbox_crash import SECRET, start_serve
-from tests.factories import make_customer, make_partner, make_subscription
-from tests.test_cli import free_port
+from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.incidents import incident, sign
+from tests.utils.serve import SERVE_INCIDENT_SECRET, free_port, start_serve
 
 PARTNERS = 8
 
@@ -72,7 +71,7 @@ async def test_two_serve_processes_fan_out_once_and_post_each_summary_once(
                 async with http.post(
                     f"http://127.0.0.1:{port}/hooks/incidents",
                     data=body,
-                    headers={"X-Signature": sign(body, SECRET)},
+                    headers={"X-Signature": sign(body, SERVE_INCIDENT_SECRET)},
                 ) as response:
                     return response.status
 

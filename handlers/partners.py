@@ -1,5 +1,6 @@
-"""Slack listeners for `/partnerbot setup`: an admin (or whoever installed the app) connects the
-workspace to a partner, or changes its channels and time zone, in a form."""
+"""Slack listeners for /partnerbot: help, the managers of the weekly summaries, and setup (an admin,
+or whoever installed the app, connects the workspace to a partner, or changes its channels and
+time zone, in a form)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import UserError
 from bot.partners import messages as setup_messages
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
+from bot.partners.help import help_blocks
+from bot.partners.managers import change_managers, is_manager, parse_managers
 from bot.partners.messages import SetupAction
 from bot.services import Services
+from handlers.errors import answering_failures
 from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
 from storage import installations, partners
 from storage.installations import InstalledWorkspace
@@ -154,5 +158,56 @@ async def setup_submitted(ack, view, body, context, client) -> None:
     )
 
 
+async def workspace_admin(client, user_id: str) -> bool:
+    """Asks Slack whether someone is an admin or owner of the workspace."""
+    try:
+        info = await client.users_info(user=user_id)
+    except SlackApiError:
+        logger.warning("users.info failed for %s; treating them as not an admin", user_id)
+        return False
+    user = info.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+async def managers_command(ack, command, respond, context, client) -> None:
+    await ack()
+    services: Services = context["services"]
+    partner: Partner = context["partner"]
+    user_id = command.get("user_id", "")
+    parsed = parse_managers((command.get("text") or "").strip())
+    async with services.sessions() as session:
+        if isinstance(parsed, str):
+            text = parsed
+        elif parsed.action == "list":
+            managers = await partners.manager_ids(session=session, partner_id=partner.id)
+            text = "Managers: " + (", ".join(f"<@{m}>" for m in managers) or "none yet") + "."
+        elif not (
+            await is_manager(session, partner_id=partner.id, user_id=user_id)
+            or await workspace_admin(client, user_id)
+        ):
+            managers = await partners.manager_ids(session=session, partner_id=partner.id)
+            who = ", ".join(f"<@{m}>" for m in managers) or "nobody yet"
+            text = (
+                f"Only managers ({who}) and workspace admins can change who the managers "
+                "are. Nothing was changed."
+            )
+        else:
+            text = await change_managers(session, partner_id=partner.id, command=parsed)
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def partnerbot_command(ack, command, respond, context, client) -> None:
+    words = (command.get("text") or "").split()
+    if words and words[0].lower() == "managers":
+        await managers_command(ack, command, respond, context, client)
+        return
+    if words and words[0].lower() == "setup":
+        await setup_command(ack, command, respond, context, client)
+        return
+    await ack()
+    await respond(text="What partnerbot can do", blocks=help_blocks(), response_type="ephemeral")
+
+
 def register(app: AsyncApp) -> None:
+    app.command("/partnerbot")(answering_failures(partnerbot_command))
     app.view(SetupAction.FORM)(setup_submitted)

@@ -1,0 +1,1 @@
+"""Orders: rules, messages, commands and flows on the real database."""

@@ -1,0 +1,1 @@
+"""Outages: intake, rules, messages, commands and flows on the real database."""

@@ -1,0 +1,1 @@
+"""The outbox: rows, the worker and its scheduling."""

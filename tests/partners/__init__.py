@@ -1,0 +1,1 @@
+"""Partners: registration, workspaces, setup, managers and help."""

@@ -1,0 +1,1 @@
+"""/subscription: money and commission rules, the look-up, its messages."""

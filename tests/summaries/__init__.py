@@ -1,0 +1,1 @@
+"""Weekly summaries: rules, messages, commands and flows on the real database."""
