@@ -13,7 +13,7 @@ import logging
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.partners.messages import SetupAction
+from bot.partners.messages import SetupAction, not_set_up_text
 from bot.services import Services
 from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
 from storage import partners
@@ -23,25 +23,6 @@ logger = logging.getLogger(__name__)
 PARTNER_LOOKUP_TIMEOUT = 2.0  # seconds; Slack gives up after 3
 # Set in the context when the workspace's token could not be looked up (many workspaces).
 WORKSPACE_LOOKUP_FAILED = "workspace_lookup_failed"
-
-
-def not_set_up_text(team_id: str, *, many_workspaces: bool = False) -> str:
-    if many_workspaces:
-        operator = (
-            "ask whoever runs partnerbot to link it to your partner account with "
-            f"`python -m bot partner link --team-id {team_id} --partner-id …`"
-        )
-    else:
-        operator = (
-            "ask whoever runs partnerbot to register it with "
-            f'`python -m bot partner add "Your company" --team-id {team_id} '
-            "--alert-channel C… --manager-channel C…`"
-        )
-    return (
-        "This workspace is not set up for partnerbot yet, so there is nothing to show. "
-        f"A workspace admin can set it up now with `/partnerbot setup`, or {operator}; "
-        "then try again."
-    )
 
 
 def is_setup_request(body: dict) -> bool:

@@ -32,6 +32,7 @@ from bot.oauth import (
     failure_words,
     redirect_url,
 )
+from bot.partners.flows import workspace_installed
 from bot.services import Services
 from bot.settings import secret_value
 from bot.workspaces import WorkspaceTokens
@@ -39,7 +40,6 @@ from handlers.context import WORKSPACE_LOOKUP_FAILED
 from handlers.pages import SECURITY_HEADERS, SERVICES, templates
 from handlers.replies import DATABASE_ERRORS, failure_reference
 from handlers.slack_events import BOLT_APP
-from storage import partners
 
 logger = logging.getLogger(__name__)
 
@@ -98,22 +98,10 @@ def install_callbacks(services: Services) -> AsyncCallbackOptions:
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         installation = args.installation
         team_id = installation.team_id or ""
-        if services.workspaces is not None:
-            services.workspaces.forget(team_id)
-        try:
-            async with services.sessions() as session:
-                partner = await partners.get_by_team_id(session=session, team_id=team_id)
-        except (SQLAlchemyError, OSError, TimeoutError):
-            # Installed all the same; the page then only leaves out whether it is linked.
-            logger.exception("could not look up the partner of workspace %s", team_id)
-            partner = None
-        logger.info(
-            "workspace %s (%s) installed partnerbot, by %s; %s",
-            team_id,
-            installation.team_name,
-            installation.user_id,
-            f"linked to partner {partner.name!r}" if partner else "not linked to a partner yet",
-        )
+        partner = await workspace_installed(
+            services, team_id=team_id, team_name=installation.team_name or "",
+            by=installation.user_id or "",
+        )  # fmt: skip
         return page(
             "installed.html",
             team_id=team_id,

@@ -21,11 +21,12 @@ async def send(respond, answers: list[Message], *, replace_original: bool) -> No
     """Sends a feature's answers to the asker privately; the first may replace the message
     that was clicked."""
     for index, message in enumerate(answers):
+        blocks = {"blocks": message.blocks} if message.blocks else {}
         await respond(
             text=message.text,
-            blocks=message.blocks,
             response_type="ephemeral",
             replace_original=replace_original and index == 0,
+            **blocks,
         )
 
 
@@ -35,7 +36,12 @@ def form_values(view: dict) -> dict[str, str]:
     for block_id, inputs in (view.get("state") or {}).get("values", {}).items():
         for element in inputs.values():
             picked = element.get("selected_option") or {}
-            values[block_id] = picked.get("value") or element.get("value") or ""
+            values[block_id] = (
+                picked.get("value")
+                or element.get("selected_conversation")
+                or element.get("value")
+                or ""
+            )
     return values
 
 

@@ -1,17 +1,22 @@
-"""Partner workspaces: what a valid registration is, and registering one."""
+"""Partner workspaces: what a valid registration is, registering one, linking and setting up a
+workspace, and taking note of an install."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.errors import UserError
+from bot.services import Services
 from bot.zones import is_time_zone
 from storage import installations, partners
 from storage.db import Sessions
 from storage.models import Partner
+
+logger = logging.getLogger(__name__)
 
 # Slack ids: a kind letter, then upper-case letters and digits, at least one digit (so a channel
 # *name* such as "general" is not taken for an id).
@@ -226,3 +231,27 @@ async def set_up_workspace(
         managers=by,
     )
     return await add_partner(sessions, request), True
+
+
+async def workspace_installed(
+    services: Services, *, team_id: str, team_name: str, by: str
+) -> Partner | None:
+    """Takes note of an install that Slack just completed: other processes' cached token of the
+    workspace goes, and the partner it is linked to, if any, is returned (None also when the
+    database does not answer: the workspace is installed all the same)."""
+    if services.workspaces is not None:
+        services.workspaces.forget(team_id)
+    try:
+        async with services.sessions() as session:
+            partner = await partners.get_by_team_id(session=session, team_id=team_id)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        logger.exception("could not look up the partner of workspace %s", team_id)
+        partner = None
+    logger.info(
+        "workspace %s (%s) installed partnerbot, by %s; %s",
+        team_id,
+        team_name,
+        by,
+        f"linked to partner {partner.name!r}" if partner else "not linked to a partner yet",
+    )
+    return partner

@@ -178,3 +178,22 @@ def not_installed_text(install_url: str) -> str:
         "partnerbot is not installed in this workspace any more, so it cannot answer. "
         f"A workspace admin can install it again from {install_url}."
     )
+
+
+def not_set_up_text(team_id: str, *, many_workspaces: bool = False) -> str:
+    if many_workspaces:
+        operator = (
+            "ask whoever runs partnerbot to link it to your partner account with "
+            f"`python -m bot partner link --team-id {team_id} --partner-id …`"
+        )
+    else:
+        operator = (
+            "ask whoever runs partnerbot to register it with "
+            f'`python -m bot partner add "Your company" --team-id {team_id} '
+            "--alert-channel C… --manager-channel C…`"
+        )
+    return (
+        "This workspace is not set up for partnerbot yet, so there is nothing to show. "
+        f"A workspace admin can set it up now with `/partnerbot setup`, or {operator}; "
+        "then try again."
+    )

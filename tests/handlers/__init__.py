@@ -1,1 +1,1 @@
-"""Unit tests of the thin Slack listeners and routes: fake ack, respond and client, a real database."""
+"""Unit tests of the thin Slack listeners: fake ack, respond and client, a real database."""
