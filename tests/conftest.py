@@ -13,7 +13,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
-from bot.settings import async_database_url
+from bot.app import build_services
+from bot.services import Services
+from bot.settings import async_database_url, load_settings
 from storage import schema
 from storage.db import Sessions, create_engine, is_sqlite, session_factory
 
@@ -81,3 +83,10 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[Sessions]:
     """A session factory on the test database; every table is emptied after the test."""
     yield session_factory(engine)
     await empty_tables(engine)
+
+
+@pytest.fixture
+def services(engine: AsyncEngine, database_url: str) -> Services:
+    """The bot's services on the test database, as `serve` builds them (no Slack, no feed)."""
+    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
+    return build_services(settings, engine=engine)

@@ -1,0 +1,1 @@
+"""The development tools: the text rendering of Block Kit that the shell shows."""

@@ -1,0 +1,1 @@
+"""CSV imports of customers and subscriptions."""
