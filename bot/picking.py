@@ -71,3 +71,21 @@ def customer_options(found: list[CustomerChoice]) -> list[dict]:
         }
         for choice in found
     ]
+
+
+def pick_block(
+    block_id: str,
+    choices: list[CustomerChoice],
+    *,
+    button_action: str,
+    select_action: str,
+    suffix: str = "",
+) -> dict:
+    """An actions block offering the customers to pick from (see pick_elements)."""
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": pick_elements(
+            choices, button_action=button_action, select_action=select_action, suffix=suffix
+        ),
+    }

@@ -183,35 +183,13 @@ class LocalSlack:
                 "bot_id": "BLOCAL",
             }
         if method == "chat.postMessage":
-            channel = self.conversation_of(str(params.get("channel", "")))
-            metadata = params.get("metadata")
-            message = {
-                "ts": ts,
-                "text": params.get("text", ""),
-                "thread_ts": params.get("thread_ts"),
-                "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
-            }
-            self.posted.setdefault(channel, []).append(message)
-            return {"ok": True, "channel": channel, "ts": ts, "message": params}
+            return self.post_message(params, ts)
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             self.uploads[file_id] = b""
             return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = params.get("files")
-            files = json.loads(files) if isinstance(files, str) else files or []
-            for file in files:
-                self.files.append(
-                    {
-                        "id": file["id"],
-                        "title": file.get("title", ""),
-                        "channel": params.get("channel_id"),
-                        "thread_ts": params.get("thread_ts"),
-                        "content": self.uploads.get(file["id"], b"").decode("utf-8", "replace"),
-                        "data": self.uploads.get(file["id"], b""),
-                    }
-                )
-            return {"ok": True, "files": [{"id": file["id"]} for file in files]}
+            return self.complete_upload(params)
         if method == "users.info":
             user = str(params.get("user", ""))
             about = {"id": user, "is_admin": user in self.admins, "is_owner": False}
@@ -221,12 +199,7 @@ class LocalSlack:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": self.conversation_of(str(params.get("users")))}}
         if method in ("conversations.history", "conversations.replies"):
-            channel = self.conversation_of(str(params.get("channel", "")))
-            oldest = float(params.get("oldest") or 0)
-            found = [m for m in self.posted.get(channel, []) if float(m["ts"]) >= oldest]
-            if method == "conversations.replies":
-                found = [m for m in found if m.get("thread_ts") == params.get("ts")]
-            return {"ok": True, "messages": list(reversed(found)), "has_more": False}
+            return self.history(method, params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
@@ -236,6 +209,43 @@ class LocalSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
         return {"ok": True}
+
+    def post_message(self, params: dict, ts: str) -> dict:
+        channel = self.conversation_of(str(params.get("channel", "")))
+        metadata = params.get("metadata")
+        message = {
+            "ts": ts,
+            "text": params.get("text", ""),
+            "thread_ts": params.get("thread_ts"),
+            "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
+        }
+        self.posted.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": params}
+
+    def complete_upload(self, params: dict) -> dict:
+        files = params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        for file in files:
+            data = self.uploads.get(file["id"], b"")
+            self.files.append(
+                {
+                    "id": file["id"],
+                    "title": file.get("title", ""),
+                    "channel": params.get("channel_id"),
+                    "thread_ts": params.get("thread_ts"),
+                    "content": data.decode("utf-8", "replace"),
+                    "data": data,
+                }
+            )
+        return {"ok": True, "files": [{"id": file["id"]} for file in files]}
+
+    def history(self, method: str, params: dict) -> dict:
+        channel = self.conversation_of(str(params.get("channel", "")))
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in self.posted.get(channel, []) if float(m["ts"]) >= oldest]
+        if method == "conversations.replies":
+            found = [m for m in found if m.get("thread_ts") == params.get("ts")]
+        return {"ok": True, "messages": list(reversed(found)), "has_more": False}
 
     def access(self, params: dict) -> dict:
         """oauth.v2.access: trades a code from the authorize page for its team's bot token,

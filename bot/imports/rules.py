@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.arguments import fold
-from bot.catalogue import BUILT_IN, REGIONS, Catalogue
+from bot.catalogue import BUILT_IN, REGIONS, Catalogue, Plan
 from bot.imports.table import Parsed, RowCheck, read_table, shown
 from bot.money import CENT
 from bot.subscriptions.rules import BILLING_CYCLES, BILLING_OWNERS, CANCELLED, STATUSES
@@ -156,11 +156,7 @@ def parse_subscriptions(
         domain = check.domain("customer_domain")
         if domain and domain not in customer_domains:
             check.problem(f"no customer with domain {domain}; add it with `import customers` first")
-        code = check.cell("plan")
-        plan = catalogue.get(code) if code else None
-        if plan is None:
-            problem = "plan is blank" if not code else f"unknown plan {shown(code)}"
-            check.problem(f"{problem} (valid: {', '.join(catalogue.codes())})")
+        plan = check_plan(check, catalogue)
         seats = check_seats(check)
         unit_price = check_unit_price(check, plan.list_price if plan else None)
         billing_cycle = check.choice("billing_cycle", BILLING_CYCLES)
@@ -201,6 +197,15 @@ def parse_subscriptions(
             )
             rows.append(subscription)
     return Parsed(rows, problems, table.columns)
+
+
+def check_plan(check: RowCheck, catalogue: Catalogue) -> Plan | None:
+    code = check.cell("plan")
+    plan = catalogue.get(code) if code else None
+    if plan is None:
+        problem = "plan is blank" if not code else f"unknown plan {shown(code)}"
+        check.problem(f"{problem} (valid: {', '.join(catalogue.codes())})")
+    return plan
 
 
 def check_seats(check: RowCheck) -> int | None:

@@ -44,6 +44,26 @@ def _channel_input(
     }
 
 
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str,
+    max_length: int,
+    placeholder: str = "",
+    hint: str = "",
+) -> dict:
+    element = {"type": "plain_text_input", "action_id": block_id, "max_length": max_length}
+    if placeholder:
+        element["placeholder"] = plain(placeholder)
+    if initial:
+        element["initial_value"] = initial
+    block = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
 def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC") -> dict:
     """The form an admin fills in: the partner's name, its channels and time zone (filled in with
     the current settings when the workspace is set up already)."""
@@ -59,14 +79,6 @@ def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC"
             "alerts, order answers and the managers' weekly summaries go. You become its first "
             "manager."
         )
-    name_element = {
-        "type": "plain_text_input",
-        "action_id": SetupAction.NAME,
-        "max_length": MAX_NAME,
-        "placeholder": plain("Your company, as your customers know it"),
-    }
-    if name:
-        name_element["initial_value"] = name[:MAX_NAME]
     return {
         "type": "modal",
         "callback_id": SetupAction.FORM,
@@ -75,12 +87,13 @@ def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC"
         "close": plain("Cancel"),
         "blocks": [
             section(intro),
-            {
-                "type": "input",
-                "block_id": SetupAction.NAME,
-                "label": plain("Partner name"),
-                "element": name_element,
-            },
+            _text_input(
+                SetupAction.NAME,
+                "Partner name",
+                initial=name[:MAX_NAME],
+                max_length=MAX_NAME,
+                placeholder="Your company, as your customers know it",
+            ),
             _channel_input(
                 SetupAction.ALERT_CHANNEL,
                 "Outage alerts",
@@ -101,18 +114,13 @@ def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC"
                 initial=partner.orders_channel if partner else None,
                 optional=True,
             ),
-            {
-                "type": "input",
-                "block_id": SetupAction.TIMEZONE,
-                "label": plain("Time zone"),
-                "hint": plain("An IANA name such as Europe/Berlin or America/New_York."),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": SetupAction.TIMEZONE,
-                    "initial_value": timezone,
-                    "max_length": 64,
-                },
-            },
+            _text_input(
+                SetupAction.TIMEZONE,
+                "Time zone",
+                initial=timezone,
+                max_length=64,
+                hint="An IANA name such as Europe/Berlin or America/New_York.",
+            ),
         ],
     }
 

@@ -23,7 +23,7 @@ from bot.blocks import (
 )
 from bot.catalogue import Catalogue
 from bot.money import annual_value, format_money, format_percent, monthly_value
-from bot.picking import CustomerChoice, choice, pick_elements
+from bot.picking import CustomerChoice, choice, pick_block
 from bot.subscriptions.flows import Choices, Found, Lookup, NoMatch, TooLong, Usage
 from bot.subscriptions.rules import (
     ACTIVE,
@@ -53,6 +53,12 @@ class SubscriptionAction(StrEnum):
 
     PICK_CUSTOMER = "subscription_pick_customer"  # buttons add ":<n>" to stay unique in a block
     PICK_CUSTOMER_SELECT = "subscription_pick_customer_select"
+
+
+PICK_ACTIONS = {
+    "button_action": SubscriptionAction.PICK_CUSTOMER,
+    "select_action": SubscriptionAction.PICK_CUSTOMER_SELECT,
+}
 
 
 @dataclass(frozen=True)
@@ -230,15 +236,7 @@ def choices_blocks(query: str, choices: list[CustomerChoice], total: int) -> lis
     """Several customers match: a short list to pick from."""
     blocks = [
         section(f"*{plural(total, 'customer')} match “{escape(query)}”* — pick one:"),
-        {
-            "type": "actions",
-            "block_id": "subscription_pick",
-            "elements": pick_elements(
-                choices,
-                button_action=SubscriptionAction.PICK_CUSTOMER,
-                select_action=SubscriptionAction.PICK_CUSTOMER_SELECT,
-            ),
-        },
+        pick_block("subscription_pick", choices, **PICK_ACTIONS),
     ]
     shown = min(len(choices), MAX_OPTIONS)
     if total > shown:
@@ -256,17 +254,7 @@ def no_match_blocks(query: str, suggestions: list[CustomerChoice]) -> list[dict]
     blocks = [section(f"No customer of yours matches “{escape(query)}”.")]
     if suggestions:
         blocks.append(section("*Did you mean…*"))
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "subscription_suggestions",
-                "elements": pick_elements(
-                    suggestions,
-                    button_action=SubscriptionAction.PICK_CUSTOMER,
-                    select_action=SubscriptionAction.PICK_CUSTOMER_SELECT,
-                ),
-            }
-        )
+        blocks.append(pick_block("subscription_suggestions", suggestions, **PICK_ACTIONS))
     blocks.append(context("Try part of the name or the tenant domain, e.g. " + EXAMPLES[0]))
     return blocks
 
