@@ -13,10 +13,10 @@ import logging
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.partners.flows import partner_of_workspace
 from bot.partners.messages import SetupAction, not_set_up_text
 from bot.services import Services
 from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
-from storage import partners
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,6 @@ def partner_middleware(services: Services):
             await next()
             return
 
-        async def lookup():
-            async with services.sessions() as session:
-                return await partners.get_by_team_id(session=session, team_id=team_id)
-
         def database_down(what: str) -> BoltResponse:
             reference = failure_reference(
                 f"while {what}", services=services, error=what == "loading partner"
@@ -89,7 +85,9 @@ def partner_middleware(services: Services):
         if context.get(WORKSPACE_LOOKUP_FAILED):
             return database_down("finding the workspace's token")
         try:
-            partner = await asyncio.wait_for(lookup(), PARTNER_LOOKUP_TIMEOUT)
+            partner = await asyncio.wait_for(
+                partner_of_workspace(services.sessions, team_id), PARTNER_LOOKUP_TIMEOUT
+            )
         except DATABASE_ERRORS:
             return database_down("loading partner")
         if partner is None and is_setup_request(body):

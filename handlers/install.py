@@ -20,7 +20,6 @@ from slack_bolt.oauth.async_callback_options import (
 )
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.oauth import (
     BOT_SCOPES,
@@ -64,7 +63,7 @@ class WorkspaceAuthorize(AsyncAuthorize):
             return None  # org-wide installs are not offered (manifest: org_deploy_enabled false)
         try:
             bot = await asyncio.wait_for(self.tokens.bot(team_id), TOKEN_LOOKUP_TIMEOUT)
-        except (SQLAlchemyError, OSError, TimeoutError):
+        except DATABASE_ERRORS:
             # The partner middleware answers that the database is down, as it does for its own
             # lookup; nothing runs without a token meanwhile.
             logger.exception("database unavailable while finding workspace %s's token", team_id)

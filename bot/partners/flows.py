@@ -255,3 +255,9 @@ async def workspace_installed(
         f"linked to partner {partner.name!r}" if partner else "not linked to a partner yet",
     )
     return partner
+
+
+async def partner_of_workspace(sessions: Sessions, team_id: str) -> Partner | None:
+    """Gets the partner a Slack workspace belongs to (None: not set up yet)."""
+    async with sessions() as session:
+        return await partners.get_by_team_id(session=session, team_id=team_id)
