@@ -14,6 +14,7 @@ from bot.orders.customer_page import (
     PostedAnswer,
     answer_from_page,
     page_for_link,
+    unavailable,
 )
 from bot.orders.rules import Answer
 from handlers.pages import SECURITY_HEADERS, SERVICES, templates
@@ -36,7 +37,7 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
         if not request.path.startswith("/orders/"):
             raise
         reference = failure_reference("on an order page", services=request.app[SERVICES])
-        response = render(request, Page("unavailable.html", 503, {"reference": reference}))
+        response = render(request, unavailable(reference))
     if request.path.startswith(("/orders/", "/static/")):
         response.headers.update(SECURITY_HEADERS)
     if isinstance(response, web.HTTPException):

@@ -29,6 +29,11 @@ NOT_FOUND = Page("not_found.html", status=404)
 FORBIDDEN = Page("forbidden.html", status=403)
 
 
+def unavailable(reference: str) -> Page:
+    """The page for a database outage, with the failure's reference for the customer to quote."""
+    return Page("unavailable.html", status=503, values={"reference": reference})
+
+
 @dataclass(frozen=True)
 class BackToOrder:
     """After an answer: back to the order's page (post, redirect, get)."""
