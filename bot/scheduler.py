@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.orders import flows as order_flows
+from bot.orders import sweeps as order_sweeps
 from bot.outages.feed import poll_feed
 from bot.services import Services
 from bot.summaries import flows as summary_flows
@@ -34,14 +34,14 @@ class Job:
 
 async def expire_orders(services: Services) -> int:
     async with services.sessions() as session:
-        return await order_flows.expire_orders(
+        return await order_sweeps.expire_orders(
             session, now=services.clock(), catalogue=services.catalogue
         )
 
 
 async def remind_filers(services: Services) -> int:
     async with services.sessions() as session:
-        return await order_flows.remind_filers(
+        return await order_sweeps.remind_filers(
             session,
             now=services.clock(),
             catalogue=services.catalogue,

@@ -1,10 +1,11 @@
-"""Order flows: filing, the customer's answer, staff changes and the scheduler's sweeps. Each runs
-in one transaction that also writes the Slack notifications it causes to the outbox."""
+"""Order flows: filing an order, and the customer's answer on the order's page. Each runs in one
+transaction that also writes the Slack notifications it causes to the outbox (staff changes are in
+staff.py, the scheduler's sweeps in sweeps.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,8 +21,6 @@ from bot.orders.rules import (
     effective_state,
     expiry,
     new_token,
-    reminders_due_if_expiring_by,
-    staff_can_change,
     token_hash,
     well_formed,
 )
@@ -33,9 +32,6 @@ from storage import customers, outbox
 from storage import orders as order_rows
 from storage import partners as partner_rows
 from storage.models import Customer, Order, Partner, Subscription
-
-RECENT_DAYS = 30
-MAX_LISTED = 25
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,31 @@ def order_line(
     return existing.billing_owner, None
 
 
+async def ordering_customer(
+    session: AsyncSession, *, partner: Partner, customer_query: str, customer_id: int | None
+) -> Customer | Refused | Choices | NoMatch:
+    """The customer an order is for, by id when picked, else by what was typed; or why there is
+    not exactly one."""
+    if customer_id is not None:
+        customer = await customers.get(
+            session=session, partner_id=partner.id, customer_id=customer_id
+        )
+        if customer is None:
+            return Refused("That customer is no longer among yours; nothing was filed.")
+        return customer
+    lookup = await look_up(session, partner_id=partner.id, text=customer_query)
+    if isinstance(lookup, Choices | NoMatch):
+        return lookup
+    if isinstance(lookup, TooLong):
+        return Refused(
+            f"That customer name is {lookup.length:,} characters long; names and domains "
+            f"are at most {MAX_QUERY_LENGTH}. Nothing was filed."
+        )
+    if not isinstance(lookup, Found):
+        return Refused("Which customer? Type part of its name or its domain.")
+    return lookup.customer
+
+
 async def file_order(
     session: AsyncSession,
     *,
@@ -83,24 +104,11 @@ async def file_order(
 ) -> Filing:
     """Files a pending order for one of the partner's own customers, found by what was typed or
     by id (from a list or the form); several matches or none file nothing."""
-    if customer_id is not None:
-        customer = await customers.get(
-            session=session, partner_id=partner.id, customer_id=customer_id
-        )
-        if customer is None:
-            return Refused("That customer is no longer among yours; nothing was filed.")
-    else:
-        lookup = await look_up(session, partner_id=partner.id, text=customer_query)
-        if isinstance(lookup, Choices | NoMatch):
-            return lookup
-        if isinstance(lookup, TooLong):
-            return Refused(
-                f"That customer name is {lookup.length:,} characters long; names and domains "
-                f"are at most {MAX_QUERY_LENGTH}. Nothing was filed."
-            )
-        if not isinstance(lookup, Found):
-            return Refused("Which customer? Type part of its name or its domain.")
-        customer = lookup.customer
+    customer = await ordering_customer(
+        session, partner=partner, customer_query=customer_query, customer_id=customer_id
+    )
+    if not isinstance(customer, Customer):
+        return customer
     existing = await order_rows.subscription_for_plan(
         session=session, customer_id=customer.id, plan_code=plan.code
     )
@@ -172,6 +180,16 @@ class Confirmer:
     user_agent: str = ""
     reason: str = ""
 
+    def audit(self) -> dict[str, str]:
+        """The order's audit columns, each cut to its column's length."""
+        return {
+            "confirmer_name": self.name[:200],
+            "confirmer_email": self.email[:254],
+            "confirmer_ip": self.ip[:64],
+            "confirmer_user_agent": self.user_agent[:500],
+            "decline_reason": self.reason[:1000],
+        }
+
 
 @dataclass(frozen=True)
 class Answered:
@@ -209,15 +227,8 @@ async def answer_link(
     await session.commit()
     if not transition.changes:
         return Answered(link, changed=False)
-    audit = {
-        "confirmer_name": confirmer.name[:200],
-        "confirmer_email": confirmer.email[:254],
-        "confirmer_ip": confirmer.ip[:64],
-        "confirmer_user_agent": confirmer.user_agent[:500],
-        "decline_reason": confirmer.reason[:1000],
-    }
     won = await order_rows.decide(
-        session=session, order_id=order.id, state=transition.state, now=now, **audit
+        session=session, order_id=order.id, state=transition.state, now=now, **confirmer.audit()
     )
     if not won:
         await session.commit()
@@ -321,140 +332,6 @@ async def queue_answer_notifications(
             ),
         ],
     )
-
-
-# Staff: list, cancel, resend.
-
-
-async def recent_orders(
-    session: AsyncSession, *, partner: Partner, now: datetime
-) -> list[tuple[Order, Customer]]:
-    """The partner's pending orders and those of the last 30 days, newest first."""
-    since = now - timedelta(days=RECENT_DAYS)
-    return await order_rows.recent(
-        session=session, partner_id=partner.id, since=since, limit=MAX_LISTED
-    )
-
-
-@dataclass(frozen=True)
-class StaffChange:
-    """What cancel or resend came to."""
-
-    order: Order | None  # None: no such order of this partner
-    customer: Customer | None = None
-    changed: bool = False
-    state: OrderState | None = None
-    token: str = ""  # the new link's token, after a resend
-
-
-async def changeable(
-    session: AsyncSession, *, partner: Partner, order_id: int, now: datetime
-) -> tuple[Order, Customer | None] | StaffChange:
-    """Finds a partner's order that staff may still change, or says why they may not (ending
-    the read, so the change that follows starts its own transaction)."""
-    order = await order_rows.get(session=session, partner_id=partner.id, order_id=order_id)
-    if order is None:
-        return StaffChange(None)
-    customer = await customers.get(
-        session=session, partner_id=partner.id, customer_id=order.customer_id
-    )
-    state = effective_state(order.state, order.expires_at, now)
-    await session.commit()
-    if not staff_can_change(order.state, order.expires_at, now):
-        return StaffChange(order, customer, changed=False, state=state)
-    return order, customer
-
-
-async def cancel_order(
-    session: AsyncSession, *, partner: Partner, order_id: int, by: str, now: datetime
-) -> StaffChange:
-    """Cancels a pending order of the partner; its link stops working at once."""
-    found = await changeable(session, partner=partner, order_id=order_id, now=now)
-    if isinstance(found, StaffChange):
-        return found
-    order, customer = found
-    won = await order_rows.decide(
-        session=session, order_id=order.id, state=OrderState.CANCELLED, now=now, decided_by=by
-    )
-    await session.commit()
-    if not won:
-        await session.refresh(order)
-        return StaffChange(order, customer, False, OrderState(order.state))
-    await session.refresh(order)
-    return StaffChange(order, customer, True, OrderState.CANCELLED)
-
-
-async def resend_order(
-    session: AsyncSession, *, partner: Partner, order_id: int, now: datetime, ttl_days: int
-) -> StaffChange:
-    """Issues a fresh link for a pending order, with a fresh expiry; the old link stops working."""
-    found = await changeable(session, partner=partner, order_id=order_id, now=now)
-    if isinstance(found, StaffChange):
-        return found
-    order, customer = found
-    token, stored_hash = new_token()
-    won = await order_rows.replace_token(
-        session=session,
-        order_id=order.id,
-        token_hash=stored_hash,
-        expires_at=expiry(now, ttl_days),
-        now=now,
-    )
-    await session.commit()
-    await session.refresh(order)
-    if not won:
-        return StaffChange(order, customer, False, OrderState(order.state))
-    return StaffChange(order, customer, True, OrderState.PENDING, token=token)
-
-
-# The scheduler's sweeps.
-
-
-async def expire_orders(session: AsyncSession, *, now: datetime, catalogue: Catalogue) -> int:
-    """Expires pending orders past their expiry and tells each filer, once."""
-    expired = await order_rows.expire_due(session=session, now=now)
-    await queue_filer_notices(
-        session, order_ids=expired, now=now, catalogue=catalogue, kind="expired"
-    )
-    await session.commit()
-    return len(expired)
-
-
-async def remind_filers(
-    session: AsyncSession, *, now: datetime, catalogue: Catalogue, ttl_days: int = 14
-) -> int:
-    """Reminds the filer of each order whose link has waited 3 days (counted from a resend, if
-    any), once."""
-    due = await order_rows.mark_reminders_due(
-        session=session, now=now, expiring_by=reminders_due_if_expiring_by(now, ttl_days)
-    )
-    await queue_filer_notices(session, order_ids=due, now=now, catalogue=catalogue, kind="reminder")
-    await session.commit()
-    return len(due)
-
-
-async def queue_filer_notices(
-    session: AsyncSession, *, order_ids: list[int], now: datetime, catalogue: Catalogue, kind: str
-) -> None:
-    rows = []
-    for order, customer in await order_rows.with_customers(session=session, order_ids=order_ids):
-        partner = await partner_rows.get_by_id(session=session, partner_id=order.partner_id)
-        if partner is None:
-            continue
-        build = order_messages.expired if kind == "expired" else order_messages.reminder
-        message = build(order, customer=customer, partner=partner, catalogue=catalogue)
-        # A reminder is keyed by the order's current expiry: a resent order may get one again.
-        suffix = order.expires_at.isoformat() if kind == "reminder" else ""
-        rows.append(
-            post_message(
-                key=f"order:{order.id}:{kind}:{suffix}",
-                channel=order.filed_by,
-                message=message,
-                partner_id=partner.id,
-                now=now,
-            )
-        )
-    await outbox.add(session=session, rows=rows)
 
 
 async def customers_matching(

@@ -3,6 +3,7 @@ notifications about the customer's answer, expiry and reminders."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -52,6 +53,12 @@ class OrderAction(StrEnum):
     PLAN = "order_plan"
     SEATS = "order_seats"
     NOTE = "order_note"
+
+
+# Every action id of a customer pick: the numbered buttons and the menu.
+PICK_CUSTOMER_ACTIONS = re.compile(
+    rf"^({OrderAction.PICK_CUSTOMER}(:\d+)?|{OrderAction.PICK_CUSTOMER_SELECT})$"
+)
 
 
 STATE_WORDS = {

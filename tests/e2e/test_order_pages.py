@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.orders import flows
+from bot.orders import flows, staff
 from bot.zones import today_in
 from storage.models import Order, OutboxMessage, Subscription
 from tests.utils.factories import make_customer, make_partner, make_subscription
@@ -101,7 +101,7 @@ async def test_unknown_tampered_and_cancelled_links_all_get_the_same_404(bot, se
     partner, customer = await partner_and_customer(sessions)
     cancelled, cancelled_token = await file(bot, sessions, partner, customer)
     async with sessions() as session:
-        await flows.cancel_order(
+        await staff.cancel_order(
             session, partner=partner, order_id=cancelled.id, by="U1", now=bot.services.clock()
         )
     _, token = await file(bot, sessions, partner, customer, plan="EXO")

@@ -1,20 +1,17 @@
-"""Order rules and order messages without Slack or a database: link and CSRF tokens, expiry and
-answers, the /order arguments, and what the filer and the customer read."""
+"""Order rules without Slack or a database: link and CSRF tokens, expiry and answers, the /order
+arguments, and what an order says."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from slack_sdk.models.views import View
 
 from bot.catalogue import BUILT_IN
-from bot.orders.messages import OrderAction, email_text, filed, order_form
 from bot.orders.rules import (
     Answer,
     BadArguments,
@@ -25,7 +22,6 @@ from bot.orders.rules import (
     answer_order,
     csrf_token,
     csrf_valid,
-    describe,
     effective_state,
     expiry,
     new_token,
@@ -37,52 +33,11 @@ from bot.orders.rules import (
     well_formed,
 )
 from bot.zones import when_in
-from storage.models import Customer, Order, Partner
-from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
+from tests.utils.orders import EXPIRES, NOW, an_order, description
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday
-EXPIRES = NOW + timedelta(days=14)
 SECRET = "server-secret-for-tests"
-LINK = "https://partnerbot.example.com/orders/" + "T" * 43
 EVERY_PLAN_CODE = ("BPOS-S", "EXO", "SPO", "OCO", "OLM")
 URL_SAFE_43 = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-def an_order(**changes) -> Order:
-    """25 seats of BPOS-S at the list price, filed now, for two weeks."""
-    values = {
-        "id": 42,
-        "partner_id": 1,
-        "customer_id": 1,
-        "plan_code": "BPOS-S",
-        "seats": 25,
-        "unit_price": Decimal("15.00"),
-        "billing_owner": "vendor",
-        "token_hash": "0" * 64,
-        "filed_by": "U0FILER",
-        "filed_at": NOW,
-        "expires_at": EXPIRES,
-    }
-    return Order(**(values | changes))
-
-
-def a_customer(name: str = "Contoso Dental", domain: str = "contosodental.com") -> Customer:
-    return Customer(id=1, partner_id=1, name=name, name_key=name.lower(), domain=domain)
-
-
-def a_partner(name: str = "Northwind Cloud") -> Partner:
-    return Partner(
-        id=1, team_id="T0ORDERS", name=name, alert_channel="C0ALERT", manager_channel="C0MGR",
-        timezone="Europe/Berlin",
-    )  # fmt: skip
-
-
-def description(order: Order | None = None, *, customer=None, partner=None):
-    return describe(
-        order or an_order(), customer=customer or a_customer(), partner=partner or a_partner(),
-        catalogue=BUILT_IN, time_zone="Europe/Berlin",
-    )  # fmt: skip
-
 
 # Link tokens
 
@@ -475,99 +430,3 @@ def test_a_moment_late_in_the_utc_day_is_shown_on_the_readers_next_day():
     moment = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
     assert when_in(moment, "Europe/Berlin") == "Mon 23 Nov 2026, 00:30 Europe/Berlin"
     assert when_in(moment, "UTC") == "Sun 22 Nov 2026, 23:30 UTC"
-
-
-# The email text for the customer
-
-
-def test_the_email_text_has_the_link_the_partner_and_the_price():
-    text = email_text(description(), LINK)
-    assert LINK in text.splitlines()
-    assert text.splitlines()[-1] == "Northwind Cloud"
-    assert "Hello Contoso Dental," in text
-    assert "Business Productivity Online Standard Suite" in text
-    assert "a new BPOS-S subscription of 25 seats" in text
-    # 25 seats × $15.00 = $375.00 a month, $4,500.00 a year.
-    assert "$15.00 per seat per month" in text
-    assert "$375.00 a month" in text
-    assert "$4,500.00 a year" in text
-    assert "Sun 6 Dec 2026, 13:00 Europe/Berlin" in text
-
-
-def test_the_email_text_is_plain_text_not_slack_markup():
-    described = description(customer=a_customer(name="Smith & Jones <Dental>"))
-    text = email_text(replace(described, note="bring coffee"), LINK)
-    assert "Hello Smith & Jones <Dental>," in text
-    assert "&amp;" not in text and "&lt;" not in text
-    assert "*" not in text and "`" not in text
-
-
-# The answer to the filer
-
-
-def test_the_filed_answer_carries_the_link_and_the_figures():
-    answer = filed(description(), LINK)
-    assert len(answer) == 1
-    texts = mrkdwn_texts(answer[0].blocks)
-    assert any(LINK in text and "Confirmation link" in text for text in texts)
-    joined = "\n".join(texts)
-    assert "$375.00 a month" in joined and "$4,500.00 a year" in joined
-    assert "`/order cancel 42`" in joined and "`/order resend 42`" in joined
-    assert "previous link no longer works" not in joined
-    assert_slack_accepts(answer[0])
-
-
-def test_a_resent_link_says_the_previous_one_no_longer_works():
-    answer = filed(description(), LINK, resent=True)
-    assert "previous link no longer works" in "\n".join(mrkdwn_texts(answer[0].blocks))
-    assert answer[0].blocks[0]["text"]["text"].startswith("Order #42 — new link")
-
-
-def test_the_filed_answer_escapes_every_stored_text():
-    described = replace(
-        description(
-            customer=a_customer(name="<!channel>", domain="x.com"),
-            partner=a_partner(name="<!here> & Sons"),
-        ),
-        note="call <@U0BOSS>",
-    )
-    answer = filed(described, LINK)[0]
-    texts = mrkdwn_texts(answer.blocks) + [answer.text]
-    for text in texts:
-        assert "<!channel>" not in text
-        assert "<!here>" not in text
-        assert "<@U0BOSS>" not in text
-    joined = "\n".join(texts)
-    assert "&lt;!channel&gt;" in joined
-    assert "&lt;!here&gt; &amp; Sons" in joined
-    assert "call &lt;@U0BOSS&gt;" in joined
-    assert_slack_accepts(answer)
-
-
-# The order form
-
-
-def test_the_order_form_asks_for_customer_plan_seats_and_a_note():
-    form = order_form(BUILT_IN, private_metadata="C0CHANNEL")
-    assert form["type"] == "modal"
-    assert form["callback_id"] == OrderAction.FORM
-    assert form["private_metadata"] == "C0CHANNEL"
-    inputs = [block for block in form["blocks"] if block["type"] == "input"]
-    assert [block["element"]["action_id"] for block in inputs] == [
-        OrderAction.CUSTOMER, OrderAction.PLAN, OrderAction.SEATS, OrderAction.NOTE,
-    ]  # fmt: skip
-    assert [block["block_id"] for block in inputs] == [
-        "order_customer", "order_plan", "order_seats", "order_note",
-    ]  # fmt: skip
-    note = inputs[3]
-    assert note["optional"] is True
-    View(**form).validate_json()
-
-
-def test_the_order_form_offers_every_plan_of_the_catalogue():
-    form = order_form(BUILT_IN)
-    plan = next(block for block in form["blocks"] if block["block_id"] == OrderAction.PLAN)
-    options = plan["element"]["options"]
-    assert [option["value"] for option in options] == list(EVERY_PLAN_CODE)
-    assert options[1]["text"]["text"] == "EXO — Exchange Online"
-    assert all(len(option["text"]["text"]) <= 75 for option in options)

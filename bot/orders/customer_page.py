@@ -1,0 +1,183 @@
+"""The customer's order page: which page a link shows, with what values and status, and what a
+confirm or decline posted from it comes to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from bot.orders import flows
+from bot.orders.rules import Answer, csrf_token, csrf_valid, describe
+from bot.services import Services
+from bot.settings import secret_value
+from bot.zones import when_in
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page to render: its template, its HTTP status and the template's values."""
+
+    template: str
+    status: int = 200
+    values: dict = field(default_factory=dict)
+    forget_receipt: bool = False  # the receipt of an answer was shown: it is not shown again
+
+
+NOT_FOUND = Page("not_found.html", status=404)
+FORBIDDEN = Page("forbidden.html", status=403)
+
+
+def unavailable(reference: str) -> Page:
+    """The page for a database outage, with the failure's reference for the customer to quote."""
+    return Page("unavailable.html", status=503, values={"reference": reference})
+
+
+@dataclass(frozen=True)
+class BackToOrder:
+    """After an answer: back to the order's page (post, redirect, get)."""
+
+    token: str
+    receipt_for: int | None = None  # the order the answer changed: its page thanks the customer
+
+    @property
+    def location(self) -> str:
+        return f"/orders/{self.token}"
+
+
+@dataclass(frozen=True)
+class PostedAnswer:
+    """What the browser sent with a confirm or decline."""
+
+    csrf: str = ""
+    name: str = ""
+    email: str = ""
+    reason: str = ""
+    forwarded_for: str = ""  # the X-Forwarded-For header
+    remote: str = ""  # the address the request came from
+    user_agent: str = ""
+
+
+def order_page(
+    link: flows.LinkOrder,
+    *,
+    services: Services,
+    token: str,
+    status: int = 200,
+    just_answered: bool = False,
+    errors: tuple[str, ...] = (),
+    name: str = "",
+    email: str = "",
+) -> Page:
+    """The order's page, in the customer's time zone (else the partner's)."""
+    order = link.order
+    time_zone = link.customer.timezone or link.partner.timezone
+    values = {
+        "order": describe(
+            order,
+            customer=link.customer,
+            partner=link.partner,
+            catalogue=services.catalogue,
+            time_zone=time_zone,
+        ),
+        "state": link.state.value,
+        "token": token,
+        "just_answered": just_answered,
+        "decided": when_in(order.decided_at, time_zone) if order.decided_at else "",
+        "confirmer": order.confirmer_name,
+        "errors": errors,
+        "name": name,
+        "email": email,
+        "csrf": csrf_token(
+            secret_value(services.settings.secret_key),
+            order_id=order.id,
+            stored_hash=order.token_hash,
+        ),
+    }
+    return Page("order.html", status=status, values=values)
+
+
+async def page_for_link(services: Services, *, token: str, receipt: str) -> Page:
+    """What opening a link shows (reading only); `receipt` is the receipt cookie's value."""
+    async with services.sessions() as session:
+        link = await flows.open_link(session, token=token, now=services.clock())
+    if link is None:
+        return NOT_FOUND
+    just_answered = receipt == str(link.order.id)
+    page = order_page(link, services=services, token=token, just_answered=just_answered)
+    return replace(page, forget_receipt=just_answered)
+
+
+def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
+    """Who answered, as typed, and where from (the proxy's client, if a proxy passed it on)."""
+    forwarded = posted.forwarded_for.split(",")[0].strip()
+    remote = posted.remote
+    ip = f"{forwarded} via {remote}" if forwarded and forwarded != remote else remote
+    return flows.Confirmer(
+        name=" ".join(posted.name.split()),
+        email=posted.email.strip(),
+        ip=ip,
+        user_agent=posted.user_agent,
+        reason=posted.reason.strip(),
+    )
+
+
+def problems(answer: Answer, confirmer: flows.Confirmer) -> tuple[str, ...]:
+    """What is missing from a confirmation (a decline needs nothing)."""
+    if answer is Answer.DECLINE:
+        return ()
+    found = []
+    if not confirmer.name:
+        found.append("Type your name.")
+    if not EMAIL.match(confirmer.email):
+        found.append("Type your email address, such as name@example.com.")
+    return tuple(found)
+
+
+async def answer_from_page(
+    services: Services, *, token: str, answer: Answer, posted: PostedAnswer
+) -> Page | BackToOrder:
+    """Applies a confirm or decline posted from the order's page: the page again with what is
+    missing, a refusal, or back to the order once the answer is applied."""
+    secret_key = secret_value(services.settings.secret_key)
+    confirmer = confirmer_of(posted)
+    async with services.sessions() as session:
+        missing = problems(answer, confirmer)
+        if missing:
+            link = await flows.open_link(session, token=token, now=services.clock())
+            if link is None:
+                return NOT_FOUND
+            order = link.order
+            if not csrf_valid(
+                secret_key, posted.csrf, order_id=order.id, stored_hash=order.token_hash
+            ):
+                return FORBIDDEN
+            return order_page(
+                link,
+                services=services,
+                token=token,
+                status=400,
+                errors=missing,
+                name=confirmer.name,
+                email=confirmer.email,
+            )
+        try:
+            answered = await flows.answer_link(
+                session,
+                token=token,
+                answer=answer,
+                csrf=posted.csrf,
+                confirmer=confirmer,
+                secret_key=secret_key,
+                now=services.clock(),
+                catalogue=services.catalogue,
+            )
+        except flows.Forbidden:
+            return FORBIDDEN
+    if answered is None:
+        return NOT_FOUND
+    if not answered.changed:
+        return BackToOrder(token)
+    services.wake_outbox()
+    return BackToOrder(token, receipt_for=answered.link.order.id)

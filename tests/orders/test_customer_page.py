@@ -1,0 +1,41 @@
+"""The customer page's decisions without a browser: who answered, and what a confirmation lacks."""
+
+from __future__ import annotations
+
+from bot.orders.customer_page import BackToOrder, PostedAnswer, confirmer_of, problems
+from bot.orders.rules import Answer
+
+
+def test_the_confirmer_is_recorded_as_typed_with_spaces_tidied():
+    confirmer = confirmer_of(
+        PostedAnswer(
+            name="  Jane \n Doe ", email=" jane@x.com ", reason=" too dear ",
+            remote="198.51.100.2", user_agent="Mozilla/5.0 (Test)",
+        )
+    )  # fmt: skip
+    assert confirmer.name == "Jane Doe"
+    assert confirmer.email == "jane@x.com"
+    assert confirmer.reason == "too dear"
+    assert confirmer.ip == "198.51.100.2"
+    assert confirmer.user_agent == "Mozilla/5.0 (Test)"
+
+
+def test_behind_a_proxy_the_first_forwarded_address_is_recorded_with_the_proxys():
+    posted = PostedAnswer(forwarded_for="203.0.113.7, 10.0.0.1", remote="10.0.0.9")
+    assert confirmer_of(posted).ip == "203.0.113.7 via 10.0.0.9"
+    assert confirmer_of(PostedAnswer(forwarded_for="10.0.0.9", remote="10.0.0.9")).ip == "10.0.0.9"
+
+
+def test_a_confirmation_needs_a_name_and_an_email_address_a_decline_nothing():
+    empty = confirmer_of(PostedAnswer(email="jane@x"))
+    assert problems(Answer.CONFIRM, empty) == (
+        "Type your name.",
+        "Type your email address, such as name@example.com.",
+    )
+    assert problems(Answer.DECLINE, empty) == ()
+    complete = confirmer_of(PostedAnswer(name="Jane", email="jane@x.com"))
+    assert problems(Answer.CONFIRM, complete) == ()
+
+
+def test_after_an_answer_the_browser_goes_back_to_the_orders_page():
+    assert BackToOrder("T" * 43, receipt_for=7).location == "/orders/" + "T" * 43
