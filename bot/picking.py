@@ -3,6 +3,7 @@ and /outage share."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.blocks import MAX_BUTTON_TEXT, MAX_OPTION_TEXT, MAX_OPTIONS, plain, shorten
@@ -89,3 +90,8 @@ def pick_block(
             choices, button_action=button_action, select_action=select_action, suffix=suffix
         ),
     }
+
+
+def pick_action_ids(*, button_action: str, select_action: str) -> re.Pattern:
+    """Matches every action id of a pick: the numbered buttons and the menu."""
+    return re.compile(rf"^({re.escape(button_action)}(:\d+)?|{re.escape(select_action)})$")

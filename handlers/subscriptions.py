@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from bot.subscriptions import commands
-from bot.subscriptions.messages import SubscriptionAction
+from bot.subscriptions.messages import PICK_CUSTOMER_ACTIONS
 from handlers.errors import answering_failures
 from handlers.replies import send
-
-PICK_CUSTOMER = re.compile(
-    rf"^({SubscriptionAction.PICK_CUSTOMER}(:\d+)?|{SubscriptionAction.PICK_CUSTOMER_SELECT})$"
-)
 
 
 async def subscription_command(ack, command, respond, context) -> None:
@@ -45,4 +40,4 @@ async def pick_customer(ack, action, respond, context) -> None:
 
 def register(app: AsyncApp) -> None:
     app.command("/subscription")(answering_failures(subscription_command))
-    app.action(PICK_CUSTOMER)(answering_failures(pick_customer))
+    app.action(PICK_CUSTOMER_ACTIONS)(answering_failures(pick_customer))

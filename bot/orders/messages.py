@@ -3,7 +3,6 @@ notifications about the customer's answer, expiry and reminders."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -29,7 +28,7 @@ from bot.orders.rules import (
     describe,
     effective_state,
 )
-from bot.picking import CustomerChoice, pick_elements
+from bot.picking import CustomerChoice, pick_action_ids, pick_block
 from bot.zones import when_in
 from storage.models import Customer, Order, Partner
 
@@ -55,10 +54,12 @@ class OrderAction(StrEnum):
     NOTE = "order_note"
 
 
+PICK_ACTIONS = {
+    "button_action": OrderAction.PICK_CUSTOMER,
+    "select_action": OrderAction.PICK_CUSTOMER_SELECT,
+}
 # Every action id of a customer pick: the numbered buttons and the menu.
-PICK_CUSTOMER_ACTIONS = re.compile(
-    rf"^({OrderAction.PICK_CUSTOMER}(:\d+)?|{OrderAction.PICK_CUSTOMER_SELECT})$"
-)
+PICK_CUSTOMER_ACTIONS = pick_action_ids(**PICK_ACTIONS)
 
 
 STATE_WORDS = {
@@ -139,16 +140,7 @@ def choices(
             f"*{plural(total, 'customer')} match “{escape(query)}”* — pick the one to order "
             f"{seats:,} seats of {escape(plan_code)} for:"
         ),
-        {
-            "type": "actions",
-            "block_id": "order_pick",
-            "elements": pick_elements(
-                found,
-                button_action=OrderAction.PICK_CUSTOMER,
-                select_action=OrderAction.PICK_CUSTOMER_SELECT,
-                suffix=f":{plan_code}:{seats}",
-            ),
-        },
+        pick_block("order_pick", found, **PICK_ACTIONS, suffix=f":{plan_code}:{seats}"),
     ]
     if total > len(found):
         blocks.append(
@@ -168,16 +160,9 @@ def no_match(
     if suggestions:
         blocks.append(section("*Did you mean…* (a click files the order for that customer)"))
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": "order_suggestions",
-                "elements": pick_elements(
-                    suggestions,
-                    button_action=OrderAction.PICK_CUSTOMER,
-                    select_action=OrderAction.PICK_CUSTOMER_SELECT,
-                    suffix=f":{plan_code}:{seats}",
-                ),
-            }
+            pick_block(
+                "order_suggestions", suggestions, **PICK_ACTIONS, suffix=f":{plan_code}:{seats}"
+            )
         )
     blocks.append(context(USAGE))
     return messages(f"No customer matches {escape(query)}", blocks)

@@ -23,7 +23,7 @@ from bot.blocks import (
 )
 from bot.catalogue import Catalogue
 from bot.money import annual_value, format_money, format_percent, monthly_value
-from bot.picking import CustomerChoice, choice, pick_block
+from bot.picking import CustomerChoice, choice, pick_action_ids, pick_block
 from bot.subscriptions.flows import Choices, Found, Lookup, NoMatch, TooLong, Usage
 from bot.subscriptions.rules import (
     ACTIVE,
@@ -59,6 +59,8 @@ PICK_ACTIONS = {
     "button_action": SubscriptionAction.PICK_CUSTOMER,
     "select_action": SubscriptionAction.PICK_CUSTOMER_SELECT,
 }
+# Every action id of a customer pick: the numbered buttons and the menu.
+PICK_CUSTOMER_ACTIONS = pick_action_ids(**PICK_ACTIONS)
 
 
 @dataclass(frozen=True)
