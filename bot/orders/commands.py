@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.arguments import whole_number
 from bot.blocks import Message
 from bot.catalogue import Plan
+from bot.customers import Choices, NoMatch
 from bot.orders import flows, staff
 from bot.orders import messages as order_messages
 from bot.orders.messages import OrderAction
@@ -24,7 +25,6 @@ from bot.orders.rules import (
 )
 from bot.picking import choice, customer_options
 from bot.services import Services
-from bot.subscriptions.flows import Choices, NoMatch
 from storage.models import Partner
 
 # A pick button's or menu option's value: "<customer id>:<plan code>:<seats>".

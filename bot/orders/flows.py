@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.arguments import MAX_QUERY_LENGTH, clean_query, fold, like_pattern
 from bot.blocks import escape
 from bot.catalogue import Catalogue, Plan
+from bot.customers import Choices, Found, NoMatch, TooLong, look_up
 from bot.orders import messages as order_messages
 from bot.orders.rules import (
     Answer,
@@ -25,7 +26,6 @@ from bot.orders.rules import (
     well_formed,
 )
 from bot.outbox.rows import post_message
-from bot.subscriptions.flows import Choices, Found, NoMatch, TooLong, look_up
 from bot.subscriptions.rules import ACTIVE, CANCELLED
 from bot.zones import add_years, today_in
 from storage import customers, outbox

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import customers
 from bot.arguments import whole_number
 from bot.blocks import Message, section
 from bot.catalogue import Catalogue
-from bot.subscriptions import flows
 from bot.subscriptions.messages import lookup_messages
 from bot.subscriptions.rules import CommissionRule
 from bot.zones import today_in
@@ -36,7 +36,7 @@ async def subscription_answer(
     now: datetime,
 ) -> list[Message]:
     """Answers `/subscription <text>` for the caller's partner."""
-    lookup = await flows.look_up(session, partner_id=partner.id, text=text)
+    lookup = await customers.look_up(session, partner_id=partner.id, text=text)
     return lookup_messages(
         lookup,
         partner=partner,
@@ -59,7 +59,9 @@ async def picked_customer_answer(
     customer's id): its subscriptions, or that it is no longer among the partner's."""
     found = None
     if whole_number(value):
-        found = await flows.look_up_customer(session, partner_id=partner.id, customer_id=int(value))
+        found = await customers.look_up_customer(
+            session, partner_id=partner.id, customer_id=int(value)
+        )
     if found is None:
         return [GONE]
     return lookup_messages(

@@ -22,9 +22,9 @@ from bot.blocks import (
     shorten,
 )
 from bot.catalogue import Catalogue
+from bot.customers import Choices, Found, Lookup, NoMatch, TooLong, Usage
 from bot.money import annual_value, format_money, format_percent, monthly_value
 from bot.picking import CustomerChoice, choice, pick_action_ids, pick_block
-from bot.subscriptions.flows import Choices, Found, Lookup, NoMatch, TooLong, Usage
 from bot.subscriptions.rules import (
     ACTIVE,
     CANCELLED,

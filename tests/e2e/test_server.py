@@ -136,7 +136,7 @@ async def test_an_unexpected_failure_gets_a_reference_not_a_traceback(
         raise RuntimeError("boom: internal detail")
 
     # Fault injection: the flow fails in a way no input can trigger today.
-    monkeypatch.setattr("bot.subscriptions.flows.look_up", broken_look_up)
+    monkeypatch.setattr("bot.customers.look_up", broken_look_up)
     answer = await bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
 
     [message] = answer.messages

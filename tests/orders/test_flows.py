@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from bot.customers import Choices, NoMatch
 from bot.orders import flows
 from bot.orders.rules import Answer, OrderState, csrf_token, new_token
-from bot.subscriptions.flows import Choices, NoMatch
 from storage.models import Order, OutboxMessage, Subscription
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.orders import (

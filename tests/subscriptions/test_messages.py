@@ -14,8 +14,8 @@ from bot.blocks import (
     messages,
 )
 from bot.catalogue import BUILT_IN
+from bot.customers import Choices, Found, NoMatch
 from bot.picking import CustomerChoice
-from bot.subscriptions.flows import Choices, Found, NoMatch
 from bot.subscriptions.messages import (
     CustomerView,
     SubscriptionView,

@@ -1,8 +1,8 @@
-"""Finding a customer despite a typo: the suggestions /subscription offers."""
+"""Finding a customer despite a typo: the suggestions a look-up offers."""
 
 from __future__ import annotations
 
-from bot.subscriptions.flows import suggest
+from bot.customers import suggest
 
 CANDIDATES = [  # as stored: names folded
     (11, "contoso ltd", "contoso.onmicrosoft.com"),

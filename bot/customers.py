@@ -1,5 +1,5 @@
-"""What /subscription finds: a customer of the caller's partner by name or domain, with its
-subscriptions, or choices and suggestions when the text is not enough."""
+"""Finding one of a partner's customers from what staff typed (/subscription, /order): by domain
+or name, with its subscriptions, or choices and suggestions when the text is not enough."""
 
 from __future__ import annotations
 
