@@ -1,4 +1,5 @@
-"""Apology texts from Jinja2 templates: the ones shipped with the bot, or a partner's own.
+"""Apology texts from Jinja2 templates: the ones shipped with the bot, or a partner's own, and
+the context an incident and a customer give them.
 
 Templates are sandboxed (a partner's template cannot reach Python internals) and every value is
 escaped for Slack mrkdwn as it is written into the text, so a customer named `<!channel>` stays
@@ -7,17 +8,27 @@ text. The template's own words are the partner's and are kept as written."""
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import escape
+from bot.catalogue import Catalogue
+from bot.outages.credits import credits_for_partner
+from bot.outages.messages import IncidentView, incident_view
+from storage import outages as incident_rows
+from storage.models import Customer, Incident, Partner
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("apology", "closing")
 MAX_TEMPLATE = 3000
+GENERIC_CUSTOMER = {"name": "[customer]", "contact_name": "", "domain": ""}
 
 
 def slack_safe(value: object) -> object:
@@ -102,3 +113,89 @@ def check_template(source: str) -> str:
         if rendered.problem:
             return rendered.problem
     return ""
+
+
+def apology_context(
+    partner: Partner, view: IncidentView, customer: dict, services: str, credit: dict | None
+) -> dict:
+    return {
+        "partner": {"name": partner.name},
+        "customer": customer,
+        "services": services,
+        "incident": {
+            "title": view.title,
+            "status": view.status,
+            "started": view.started,
+            "ended": view.ended,
+            "duration": view.duration,
+            "impact": view.impact,
+            "latest": view.latest,
+            "services_count": services.count(",") + 1,
+            "next_update": "as soon as we know more" if view.resolved else "within the hour",
+        },
+        "credit": credit,
+    }
+
+
+async def apology_text(
+    session: AsyncSession,
+    partner: Partner,
+    view: IncidentView,
+    kind: str,
+    customer: dict,
+    credit: dict | None,
+) -> str:
+    """Renders a partner's apology (its own template, else the shipped one)."""
+    own = await incident_rows.template_of(session=session, partner_id=partner.id, kind=kind)
+    return render_apology(own, partner, view, kind, customer, credit)
+
+
+def render_apology(
+    own: str | None,
+    partner: Partner,
+    view: IncidentView,
+    kind: str,
+    customer: dict,
+    credit: dict | None,
+) -> str:
+    """Renders an apology from the partner's own template, or the shipped one when it has none
+    or its own fails."""
+    context = apology_context(partner, view, customer, view.service, credit)
+    if own:
+        rendered = render(own, context)
+        if rendered.text:
+            return rendered.text
+        logger.warning(
+            "partner %s's %s template fails (%s); using the shipped one",
+            partner.id,
+            kind,
+            rendered.problem,
+        )
+    return render(shipped(kind), context).text
+
+
+def customer_context(customer: Customer) -> dict:
+    return {"name": customer.name, "contact_name": customer.contact_name, "domain": customer.domain}
+
+
+async def apology_for_customer(
+    session: AsyncSession,
+    incident: Incident,
+    partner: Partner,
+    customer: Customer,
+    catalogue: Catalogue,
+    now: datetime,
+) -> str:
+    """One affected customer's text: the apology while the incident is open, the closing text
+    with its credit once resolved; times in the customer's time zone."""
+    time_zone = customer.timezone or partner.timezone
+    view = incident_view(incident, time_zone, now)
+    if not incident.is_resolved:
+        return await apology_text(
+            session, partner, view, "apology", customer_context(customer), None
+        )
+    credit = None
+    for other, _, context in await credits_for_partner(session, incident, partner, catalogue, now):
+        if other.id == customer.id:
+            credit = context
+    return await apology_text(session, partner, view, "closing", customer_context(customer), credit)

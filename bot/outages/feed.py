@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 
 import aiohttp
 
@@ -65,7 +64,7 @@ async def poll_feed(services: Services) -> int:
         )
         return 0
     changed = 0
-    collapse = timedelta(seconds=settings.outage_update_collapse_seconds)
+    collapse = flows.update_collapse(services)
     for index, issue in enumerate(issues):
         try:
             incoming = parse_incident(json.dumps(issue).encode(), services.catalogue)

@@ -51,6 +51,40 @@ class BadIncident(ValueError):
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why the hook does not take a delivery: an HTTP status and what to tell the sender."""
+
+    status: int
+    message: str
+
+
+def refusal_before_reading(secret: str, content_length: int | None) -> Refusal | None:
+    """Refuses a delivery the hook cannot take whatever its body: the hook is off, or the body
+    is announced too large."""
+    if not secret:
+        return Refusal(404, "the incident hook is disabled: INCIDENT_WEBHOOK_SECRET is not set")
+    if (content_length or 0) > MAX_BODY_BYTES:
+        return Refusal(413, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
+    return None
+
+
+def delivered_incident(
+    secret: str, raw: bytes, signature: str, catalogue: Catalogue
+) -> Incoming | Refusal:
+    """Reads a signed delivery's body, or says why it is refused."""
+    if not signature_valid(secret, raw, signature):
+        return Refusal(401, "missing or wrong X-Signature (sha256=<hex HMAC-SHA256 of the body>)")
+    try:
+        return parse_incident(raw, catalogue)
+    except BadIncident as problem:
+        return Refusal(400, str(problem))
+
+
+def database_down(reference: str) -> Refusal:
+    return Refusal(503, f"the database is not answering; nothing was stored (ref {reference})")
+
+
+@dataclass(frozen=True)
 class Incoming:
     external_id: str
     service: str

@@ -4,6 +4,7 @@ message with credits, follower DMs, and the /outage answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -20,6 +21,10 @@ from bot.blocks import (
     shorten,
 )
 from bot.money import format_money
+from bot.outages.intake import status_words
+from bot.outages.rules import duration_words, regions_of
+from bot.zones import when_in
+from storage.models import Incident
 
 TOP_CUSTOMERS = 5
 
@@ -56,6 +61,29 @@ class IncidentView:
     latest: str
     resolved: bool
     declared_by_partner: bool
+
+
+def incident_view(incident: Incident, time_zone: str, now: datetime) -> IncidentView:
+    """An incident in words for a reader in a time zone."""
+    regions = regions_of(incident)
+    end = incident.end_at or (now if incident.is_resolved else None)
+    return IncidentView(
+        number=incident.id,
+        external_id=incident.external_id,
+        title=incident.title,
+        service=incident.service,
+        feature=incident.feature,
+        status=status_words(incident.status),
+        advisory=incident.classification == "advisory",
+        regions=", ".join(regions) if regions else "all regions",
+        started=when_in(incident.start_at, time_zone),
+        ended=when_in(end, time_zone) if incident.is_resolved and end else "",
+        duration=duration_words(incident.start_at, end) if incident.is_resolved and end else "",
+        impact=incident.impact_description,
+        latest=incident.latest_post,
+        resolved=incident.is_resolved,
+        declared_by_partner=incident.partner_id is not None,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ the service credits it earns customers."""
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from decimal import Decimal
 from bot.catalogue import Catalogue, Plan
 from bot.money import cents
 from bot.zones import zone
+from storage.models import Incident
 
 SLA_TARGET = Decimal("0.999")
 # (availability below, share of the service's monthly fee credited), strictest first.
@@ -24,6 +26,11 @@ CREDIT_STEPS = (
 def plans_with(service: str, catalogue: Catalogue) -> list[str]:
     """The codes of the plans that include a service."""
     return [plan.code for plan in catalogue.plans.values() if service in plan.services]
+
+
+def regions_of(incident: Incident) -> list[str]:
+    """The regions an incident touches; none means every region."""
+    return json.loads(incident.regions) if incident.regions else []
 
 
 def service_share(plan: Plan, service: str, catalogue: Catalogue) -> Decimal:

@@ -8,6 +8,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,12 +16,14 @@ from bot.arguments import clean_query, fold
 from bot.blocks import escape
 from bot.catalogue import Catalogue
 from bot.outages import apology, flows
-from bot.outages.commands import Declare
 from bot.outages.intake import Incoming
-from bot.outages.rules import plans_with
+from bot.outages.rules import plans_with, regions_of
 from storage import outages as incident_rows
 from storage import outbox
 from storage.models import ApologyTemplate, Customer, Incident, Partner
+
+if TYPE_CHECKING:  # commands routes to these flows; at run time only it imports the other way
+    from bot.outages.commands import Declare
 
 RECENT = timedelta(days=30)
 MAX_LISTED = 20
@@ -93,7 +96,7 @@ def incoming_from(incident: Incident, **changes) -> Incoming:
         "classification": incident.classification,
         "status": incident.status,
         "impact_description": incident.impact_description,
-        "regions": tuple(flows.regions_of(incident)),
+        "regions": tuple(regions_of(incident)),
         "start_at": incident.start_at,
         "end_at": incident.end_at,
         "is_resolved": incident.is_resolved,
@@ -171,7 +174,7 @@ async def affected_matching(
         session=session,
         partner_id=partner.id,
         plan_codes=plans_with(incident.service, catalogue),
-        regions=flows.regions_of(incident),
+        regions=regions_of(incident),
     )
     wanted = fold(clean_query(text))
     found = [
@@ -226,7 +229,7 @@ async def apology_for(
             "the name or the whole domain."
         )
     customer = candidates[0]
-    text = await flows.apology_for_customer(session, incident, partner, customer, catalogue, now)
+    text = await apology.apology_for_customer(session, incident, partner, customer, catalogue, now)
     return ApologyResult(text=text, customer=customer)
 
 
@@ -244,7 +247,7 @@ async def all_apologies(
     )
     parts = []
     for customer in customers:
-        text = await flows.apology_for_customer(
+        text = await apology.apology_for_customer(
             session, incident, partner, customer, catalogue, now
         )
         contact = f" <{customer.contact_email}>" if customer.contact_email else ""

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.outages.flows import credits_owed_between, regions_of
-from bot.outages.rules import plans_with
+from bot.outages.credits import credits_owed_between
+from bot.outages.rules import plans_with, regions_of
 from bot.outbox.rows import post_message
 from bot.subscriptions.rules import CommissionRule
 from bot.summaries import chart

@@ -1,0 +1,269 @@
+"""Fan-out of an incident's news: the outbox rows every partner concerned gets (its alert, the
+apology, edits, thread replies collapsed into one, follower DMs and the closing message with
+credits), queued in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.blocks import Message
+from bot.catalogue import Catalogue
+from bot.outages import messages as outage_messages
+from bot.outages.apology import GENERIC_CUSTOMER, render_apology
+from bot.outages.credits import credits_for_partner
+from bot.outages.messages import ImpactView, IncidentView, incident_view
+from bot.outages.rules import plans_with, regions_of
+from bot.outbox.rows import post_message
+from storage import outages as incident_rows
+from storage import outbox
+from storage.models import Incident, IncidentAlert, OutboxMessage, Partner
+
+COLLAPSE = timedelta(seconds=5)  # updates this close together become one thread reply
+UPDATE_MARKER = ":update:"  # in the keys of the thread replies that report an update
+
+
+@dataclass(frozen=True)
+class FanOutData:
+    """What a fan-out needs to know about every partner concerned, loaded with a few queries
+    (not a few per partner: a vendor incident can concern thousands)."""
+
+    impacts: dict[int, incident_rows.PartnerImpact]
+    alerts: dict[int, IncidentAlert]
+    partners: dict[int, Partner]
+    top: dict[int, list[tuple[str, int]]]
+    apologies: dict[int, str]  # partners' own apology templates
+    closings: dict[int, str]  # … and closing ones
+    followers: dict[int, list[str]]
+    waiting_updates: dict[str, OutboxMessage]  # update replies not yet sent, by root key
+
+
+async def fan_out_data(
+    session: AsyncSession, incident: Incident, *, catalogue: Catalogue, became_resolved: bool
+) -> FanOutData:
+    plan_codes = plans_with(incident.service, catalogue)
+    regions = regions_of(incident)
+    impacts = {
+        impact.partner_id: impact
+        for impact in await incident_rows.impact_by_partner(
+            session=session, plan_codes=plan_codes, regions=regions, partner_id=incident.partner_id
+        )
+    }
+    alerts = {
+        a.partner_id: a
+        for a in await incident_rows.alerts_of(session=session, incident_id=incident.id)
+    }
+    partner_ids = sorted(set(impacts) | set(alerts))
+    top = await incident_rows.top_affected_by_partner(
+        session=session,
+        plan_codes=plan_codes,
+        regions=regions,
+        limit=outage_messages.TOP_CUSTOMERS,
+        partner_id=incident.partner_id,
+    )
+    return FanOutData(
+        impacts=impacts,
+        alerts=alerts,
+        partners=await incident_rows.partners_by_id(session=session, partner_ids=partner_ids),
+        top=top,
+        apologies=await incident_rows.templates_by_partner(
+            session=session, partner_ids=partner_ids, kind="apology"
+        ),
+        closings=await incident_rows.templates_by_partner(
+            session=session, partner_ids=partner_ids, kind="closing"
+        )
+        if became_resolved
+        else {},
+        followers=await incident_rows.followers_by_partner(session=session, incident_id=incident.id)
+        if alerts
+        else {},
+        waiting_updates=await outbox.waiting_replies(
+            session=session, prefix=f"incident:{incident.id}:partner:", marker=UPDATE_MARKER
+        )
+        if alerts
+        else {},
+    )
+
+
+async def fan_out(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    catalogue: Catalogue,
+    now: datetime,
+    changes: list[str],
+    became_resolved: bool,
+    collapse: timedelta = COLLAPSE,
+) -> int:
+    """Queues the messages an incident's news means for every partner concerned: a root and an
+    apology for a partner newly affected; an edit of the root and a thread reply for one already
+    alerted; the closing message with credits on resolution; DMs for followers. Returns how many
+    partners get a message."""
+    data = await fan_out_data(
+        session, incident, catalogue=catalogue, became_resolved=became_resolved
+    )
+    rows: list[dict] = []
+    new_alerts: list[IncidentAlert] = []
+    for partner_id, partner in sorted(data.partners.items()):
+        view = incident_view(incident, partner.timezone, now)
+        root = outage_messages.root_message(view, impact_view(data, partner_id))
+        alert = data.alerts.get(partner_id)
+        if alert is None:
+            alert = new_alert(incident, partner, now)
+            new_alerts.append(alert)
+            rows += first_alert_rows(
+                alert, root, view, partner, data.apologies.get(partner_id), now
+            )
+        else:
+            rows += await news_rows(
+                session, incident, alert, root, view, changes, data, now, collapse
+            )
+        if became_resolved and not view.advisory:
+            closing = await closing_messages(
+                session, incident, partner, view, catalogue, now, data.closings.get(partner_id)
+            )
+            rows += [
+                thread_reply(alert, f"{alert.root_key}:closing:{number}", message, now + collapse)
+                for number, message in enumerate(closing)
+            ]
+    await incident_rows.add_alerts(session=session, alerts=new_alerts)
+    await outbox.add(session=session, rows=rows)
+    return len(data.partners)
+
+
+def impact_view(data: FanOutData, partner_id: int) -> ImpactView:
+    impact = data.impacts.get(partner_id)
+    return ImpactView(
+        customers=impact.customers if impact else 0,
+        seats=impact.seats if impact else 0,
+        monthly=impact.monthly if impact else Decimal(0),
+        top=data.top.get(partner_id, []),
+    )
+
+
+def new_alert(incident: Incident, partner: Partner, now: datetime) -> IncidentAlert:
+    return IncidentAlert(
+        incident_id=incident.id,
+        partner_id=partner.id,
+        channel=partner.alert_channel,
+        root_key=f"incident:{incident.id}:partner:{partner.id}:root",
+        created_at=now,
+    )
+
+
+def first_alert_rows(
+    alert: IncidentAlert,
+    root: Message,
+    view: IncidentView,
+    partner: Partner,
+    own_apology: str | None,
+    now: datetime,
+) -> list[dict]:
+    """A partner's first news of an incident: the alert, and the apology in its thread (none for
+    an advisory)."""
+    rows = [
+        post_message(
+            key=alert.root_key, channel=alert.channel, message=root, partner_id=partner.id, now=now
+        )
+    ]
+    if not view.advisory:
+        text = render_apology(own_apology, partner, view, "apology", GENERIC_CUSTOMER, None)
+        message = outage_messages.apology_message(text)
+        rows.append(thread_reply(alert, f"{alert.root_key}:apology", message, now))
+    return rows
+
+
+async def news_rows(
+    session: AsyncSession,
+    incident: Incident,
+    alert: IncidentAlert,
+    root: Message,
+    view: IncidentView,
+    changes: list[str],
+    data: FanOutData,
+    now: datetime,
+    collapse: timedelta,
+) -> list[dict]:
+    """News of an incident a partner was alerted about: the alert edited, the changes in its
+    thread (or folded into the reply still waiting), and a DM per follower."""
+    rows = [edit_of(alert, f"{alert.root_key}:edit:{incident.version}", root, now)]
+    update = await collapse_or_add(
+        session, alert, view, changes, now, collapse, data.waiting_updates
+    )
+    if update is not None:
+        rows.append(update)
+    for user_id in data.followers.get(alert.partner_id, []):
+        rows.append(
+            post_message(
+                key=f"incident:{incident.id}:follower:{alert.partner_id}:{user_id}:"
+                f"{incident.version}",
+                channel=user_id,
+                message=outage_messages.follower_message(view, changes),
+                partner_id=alert.partner_id,
+                now=now,
+            )
+        )
+    return rows
+
+
+def thread_reply(alert: IncidentAlert, key: str, message: Message, due: datetime) -> dict:
+    row = post_message(
+        key=key, channel=alert.channel, message=message, partner_id=alert.partner_id, now=due
+    )
+    return {**row, "parent_key": alert.root_key}
+
+
+def edit_of(alert: IncidentAlert, key: str, message: Message, now: datetime) -> dict:
+    row = post_message(
+        key=key, channel=alert.channel, message=message, partner_id=alert.partner_id, now=now
+    )
+    return {**row, "method": "chat.update", "parent_key": alert.root_key}
+
+
+async def collapse_or_add(
+    session: AsyncSession,
+    alert: IncidentAlert,
+    view: IncidentView,
+    changes: list[str],
+    now: datetime,
+    collapse: timedelta,
+    waiting: dict[str, OutboxMessage],
+) -> dict | None:
+    """Folds an update's changes into its thread's reply still waiting to go out, so a burst of
+    updates becomes one reply; else returns the new reply to queue."""
+    latest = waiting.get(alert.root_key)
+    if latest is not None:
+        earlier = json.loads(latest.payload).get("_changes", [])
+        merged = earlier + changes
+        message = outage_messages.update_message(merged, view)
+        payload = {"text": message.text, "blocks": message.blocks, "_changes": merged}
+        if await outbox.replace_waiting_payload(
+            session=session, message_id=latest.id, payload=json.dumps(payload)
+        ):
+            return None
+    message = outage_messages.update_message(changes, view)
+    key = f"{alert.root_key}{UPDATE_MARKER}{view.number}:{now.isoformat()}"
+    row = thread_reply(alert, key, message, now + collapse)
+    payload = json.loads(row["payload"])
+    row["payload"] = json.dumps({**payload, "_changes": changes})
+    return row
+
+
+async def closing_messages(
+    session: AsyncSession,
+    incident: Incident,
+    partner: Partner,
+    view: IncidentView,
+    catalogue: Catalogue,
+    now: datetime,
+    own_template: str | None,
+) -> list[Message]:
+    """The resolution's replies: the credits of the partner's affected customers and the closing
+    text."""
+    credits = await credits_for_partner(session, incident, partner, catalogue, now)
+    text = render_apology(own_template, partner, view, "closing", GENERIC_CUSTOMER, None)
+    return outage_messages.closing_message(view, [line for _, line, _ in credits], text)

@@ -1,0 +1,48 @@
+"""What the outage flow tests share: the outbox rows and alerts an incident wrote, read back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from bot.app import build_services
+from bot.settings import load_settings
+from storage.models import IncidentAlert, OutboxMessage
+
+
+@pytest.fixture
+def services(engine, database_url):
+    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
+    return build_services(settings, engine=engine)
+
+
+class Written:
+    """The outbox rows and alerts in the database, by key and partner."""
+
+    def __init__(self, rows: list[OutboxMessage], alerts: list[IncidentAlert]) -> None:
+        self.rows = {row.idempotency_key: row for row in rows}
+        self.alerts = {alert.partner_id: alert for alert in alerts}
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(key for key in self.rows if key.startswith(prefix))
+
+    def text(self, key: str) -> str:
+        """What a person would read of a row: its text and its blocks."""
+        payload = json.loads(self.rows[key].payload)
+        return payload["text"] + json.dumps(payload["blocks"], ensure_ascii=False)
+
+    def changes(self, key: str) -> list[str]:
+        return json.loads(self.rows[key].payload).get("_changes", [])
+
+
+@pytest.fixture
+def written(sessions):
+    async def read() -> Written:
+        async with sessions() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            alerts = (await session.exec(select(IncidentAlert))).all()
+        return Written(list(rows), list(alerts))
+
+    return read

@@ -1,0 +1,58 @@
+"""SLA availability and credits on the real test database: per customer for the closing message,
+and the credits that became owed within a period, for the weekly summaries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.catalogue import BUILT_IN, EXCHANGE, SHAREPOINT
+from bot.outages import flows
+from bot.outages.credits import credits_for_partner, credits_owed_between
+from bot.outages.intake import parse_incident
+from tests.utils.incidents import END, incident, two_partners
+
+OPENED = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
+
+
+async def resolved_incident(sessions):
+    for fields in ({}, {"status": "serviceRestored", "isResolved": True, "endDateTime": END}):
+        incoming = parse_incident(json.dumps(incident(**fields)).encode(), BUILT_IN)
+        async with sessions() as session:
+            ingested = await flows.ingest(session, incoming, catalogue=BUILT_IN, now=OPENED)
+    return ingested.incident
+
+
+async def test_each_affected_customer_gets_its_availability_and_credit(sessions):
+    a, _, _ = await two_partners(sessions)
+    resolved = await resolved_incident(sessions)
+    async with sessions() as session:
+        credits = await credits_for_partner(session, resolved, a, BUILT_IN, OPENED)
+    lines = sorted(
+        (line.customer, line.availability, line.credit, line.rate) for _, line, _ in credits
+    )
+    assert lines == [
+        ("Large AG", "99.597%", "$22.39", "25%"),
+        ("Small GmbH", "99.597%", "$12.50", "25%"),
+    ]
+    contexts = {customer.name: context for customer, _, context in credits}
+    assert contexts["Small GmbH"] == {"availability": "99.597%", "amount": "$12.50", "rate": "25%"}
+
+
+async def test_credits_owed_within_a_period_count_each_month_once(sessions):
+    a, b, _ = await two_partners(sessions)
+    await resolved_incident(sessions)
+
+    async def owed(partner, service, start, end) -> Decimal:
+        async with sessions() as session:
+            return await credits_owed_between(
+                session, partner=partner, service=service, start=start, end=end, catalogue=BUILT_IN
+            )
+
+    week = (datetime(2026, 10, 5, tzinfo=UTC), datetime(2026, 10, 12, tzinfo=UTC))
+    after = (datetime(2026, 10, 12, tzinfo=UTC), datetime(2026, 10, 19, tzinfo=UTC))
+    assert await owed(a, EXCHANGE, *week) == Decimal("34.89")  # $12.50 + $22.39
+    assert await owed(a, EXCHANGE, *after) == Decimal("0.00")
+    assert await owed(b, EXCHANGE, *week) == Decimal("5.00")
+    assert await owed(a, SHAREPOINT, *week) == Decimal("0")

@@ -1,0 +1,211 @@
+"""The outage flows on the real test database: an incident ingested, fanned out to the partners
+whose customers it hits, its updates collapsed into one thread reply, and its resolution with the
+SLA credits; checked by the incident, alerts and outbox rows they write."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from bot.catalogue import BUILT_IN
+from bot.outages import flows
+from bot.outages.fan_out import COLLAPSE
+from bot.outages.intake import parse_incident
+from storage import outages as incident_rows
+from storage import outbox
+from storage.models import Incident
+from tests.utils.incidents import END, count, incident, two_partners
+
+OPENED = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
+FIX = [
+    {"description": {"content": "We are investigating."}},
+    {"description": {"content": "A fix is being deployed."}},
+]
+
+
+async def ingest(sessions, now: datetime, **fields) -> flows.Ingested:
+    incoming = parse_incident(json.dumps(incident(**fields)).encode(), BUILT_IN)
+    async with sessions() as session:
+        return await flows.ingest(session, incoming, catalogue=BUILT_IN, now=now)
+
+
+def root_key(number: int, partner) -> str:
+    return f"incident:{number}:partner:{partner.id}:root"
+
+
+async def test_a_new_incident_alerts_each_partner_hit_with_a_root_and_an_apology(sessions, written):
+    a, b, c = await two_partners(sessions)
+    ingested = await ingest(sessions, OPENED)
+    assert ingested.outcome == "created" and ingested.partners == 2
+    number = ingested.incident.id
+    async with sessions() as session:
+        stored = await session.get(Incident, number)
+    assert stored.external_id == "EX100200" and stored.version == 1 and not stored.is_resolved
+    assert (
+        json.loads(stored.regions) == ["Europe"] and stored.latest_post == "We are investigating."
+    )
+
+    seen = await written()
+    assert seen.keys() == sorted(
+        [root_key(number, a), root_key(number, a) + ":apology"]
+        + [root_key(number, b), root_key(number, b) + ":apology"]
+    )
+    assert set(seen.alerts) == {a.id, b.id}  # Gamma Sites sells no Exchange: no alert
+    assert seen.alerts[a.id].channel == a.alert_channel
+    assert seen.alerts[a.id].root_key == root_key(number, a)
+
+    root = seen.rows[root_key(number, a)]
+    assert root.method == "chat.postMessage" and root.parent_key is None
+    assert root.channel == a.alert_channel and root.partner_id == a.id
+    assert root.next_attempt_at == OPENED
+    shown = seen.text(root_key(number, a))
+    assert f"Outage #{number}" in shown and "Mail delayed for some users" in shown
+    assert "Sat 10 Oct 2026, 10:00 Europe/Berlin" in shown
+    assert "2 customers · 30 seats · $350.00 monthly revenue at risk" in shown
+    assert "Large AG (20 seats), Small GmbH (10 seats)" in shown and "Faraway" not in shown
+
+    apology = seen.rows[root_key(number, a) + ":apology"]
+    assert apology.parent_key == root_key(number, a) and apology.channel == a.alert_channel
+    words = seen.text(root_key(number, a) + ":apology")
+    assert "Dear [customer]" in words and "We are sorry" in words and "Alpha IT" in words
+    assert "We are investigating." in words
+
+    assert "1 customer · 4 seats · $20.00 monthly revenue at risk" in seen.text(root_key(number, b))
+    assert c.id not in {row.partner_id for row in seen.rows.values()}
+
+
+async def test_the_same_body_again_changes_nothing(sessions, written):
+    await two_partners(sessions)
+    await ingest(sessions, OPENED)
+    again = await ingest(sessions, OPENED + timedelta(minutes=1))
+    assert again.outcome == "unchanged" and again.partners == 0
+    assert again.incident.version == 1
+    assert len((await written()).rows) == 4
+    assert await count(sessions, Incident) == 1
+
+
+async def test_updates_edit_the_root_and_quick_ones_collapse_into_one_reply(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    root = root_key(number, a)
+    first = OPENED + timedelta(minutes=10)
+    updated = await ingest(sessions, first, status="restoringService", posts=FIX)
+    assert updated.outcome == "updated" and updated.partners == 2
+    assert updated.incident.version == 2
+    await ingest(
+        sessions,
+        first + timedelta(seconds=2),
+        status="restoringService",
+        posts=FIX,
+        regions=["Europe", "Asia Pacific"],
+    )
+
+    seen = await written()
+    edits = seen.keys(root + ":edit:")
+    assert edits == [root + ":edit:2", root + ":edit:3"]
+    for key in edits:
+        assert seen.rows[key].method == "chat.update" and seen.rows[key].parent_key == root
+    assert "Restoring service" in seen.text(root + ":edit:3")
+    (reply,) = seen.keys(root + ":update:")  # two quick updates, one reply
+    assert reply == f"{root}:update:{number}:{first.isoformat()}"
+    assert seen.rows[reply].parent_key == root and seen.rows[reply].channel == a.alert_channel
+    assert seen.rows[reply].next_attempt_at == first + COLLAPSE
+    assert seen.changes(reply) == [
+        "Status: degraded → *restoring service*",
+        "Vendor update: A fix is being deployed.",
+        "Regions: Europe, Asia Pacific",
+    ]
+    text = seen.text(reply)
+    assert "Status: degraded → *restoring service*" in text and "Asia Pacific" in text
+
+
+async def test_an_update_after_the_reply_went_out_gets_a_reply_of_its_own(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    root = root_key(number, a)
+    first = OPENED + timedelta(minutes=10)
+    await ingest(sessions, first, status="restoringService", posts=FIX)
+    async with sessions() as session:
+        for row in await outbox.by_key_prefix(session=session, prefix=f"{root}:update:"):
+            row.state = "sent"
+            session.add(row)
+        await session.commit()
+    later = first + timedelta(minutes=5)
+    await ingest(sessions, later, status="restoringService", posts=FIX, title="Mail stuck")
+
+    seen = await written()
+    replies = seen.keys(root + ":update:")
+    assert replies == [f"{root}:update:{number}:{first.isoformat()}",
+                       f"{root}:update:{number}:{later.isoformat()}"]  # fmt: skip
+    assert seen.changes(replies[1]) == ["Title: Mail stuck"]
+
+
+async def test_followers_get_each_update_by_dm(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    async with sessions() as session:
+        await incident_rows.set_following(
+            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
+        )
+        await session.commit()
+    await ingest(sessions, OPENED + timedelta(minutes=10), status="restoringService", posts=FIX)
+
+    seen = await written()
+    key = f"incident:{number}:follower:{a.id}:U0FOLLOW:2"
+    assert seen.keys(f"incident:{number}:follower:") == [key]
+    assert seen.rows[key].channel == "U0FOLLOW" and seen.rows[key].parent_key is None
+    dm = seen.text(key)
+    assert f"Outage #{number}" in dm and "now restoring service" in dm
+    assert "A fix is being deployed." in dm and "You follow this outage" in dm
+
+
+async def test_resolution_closes_each_thread_with_the_credits_owed(sessions, written):
+    a, b, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    closed = OPENED + timedelta(hours=2, minutes=5)
+    resolved = await ingest(
+        sessions, closed, status="serviceRestored", isResolved=True, endDateTime=END
+    )
+    assert resolved.outcome == "updated" and resolved.incident.is_resolved
+    assert resolved.incident.end_at == datetime(2026, 10, 10, 11, 0, tzinfo=UTC)
+
+    seen = await written()
+    root = root_key(number, a)
+    assert seen.keys(root + ":closing:") == [root + ":closing:0", root + ":closing:1"]
+    for key in seen.keys(root + ":closing:"):
+        assert seen.rows[key].parent_key == root
+        assert seen.rows[key].next_attempt_at == closed + COLLAPSE
+    credits = seen.text(root + ":closing:0")
+    assert "Resolved* after 3 h 00 min" in credits
+    # October 2026 in Berlin has 745 hours; 3 down leave 99.597%: a 25% credit of the service's
+    # monthly fee (Small GmbH: $50.00; Large AG: Exchange's share of $300.00, $89.55…).
+    assert "Small GmbH: availability 99.597% — *credit $12.50*" in credits
+    assert "Large AG: availability 99.597% — *credit $22.39*" in credits
+    assert "2 customers owed a credit" in credits
+    closing = seen.text(root + ":closing:1")
+    assert "Good news" in closing and "after 3 h 00 min" in closing and "Alpha IT" in closing
+    assert "Resolved* after 3 h 00 min" in seen.text(root + ":edit:2")
+    assert "Beta Customer Ltd: availability 99.597% — *credit $5.00*" in seen.text(
+        root_key(number, b) + ":closing:0"
+    )
+
+
+async def test_an_advisory_gets_its_notice_and_neither_apology_nor_credits(sessions, written):
+    a, b, _ = await two_partners(sessions)
+    opened = await ingest(sessions, OPENED, id="EX300", classification="advisory")
+    number = opened.incident.id
+    assert (await written()).keys() == sorted([root_key(number, a), root_key(number, b)])
+    await ingest(
+        sessions,
+        OPENED + timedelta(hours=3),
+        id="EX300",
+        classification="advisory",
+        status="serviceRestored",
+        isResolved=True,
+        endDateTime=END,
+    )
+    seen = await written()
+    assert "Advisory #" in seen.text(root_key(number, a))
+    assert seen.keys(root_key(number, a) + ":closing:") == []
+    assert seen.keys(root_key(number, a) + ":apology") == []
+    assert seen.keys(root_key(number, a) + ":edit:") == [root_key(number, a) + ":edit:2"]

@@ -1,0 +1,101 @@
+"""Outage rules without Slack or a database: plans hit, availability and credits, durations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.catalogue import BUILT_IN, EXCHANGE, SHAREPOINT
+from bot.outages.rules import (
+    availability,
+    credit_for,
+    credit_rate,
+    downtime,
+    duration_words,
+    format_availability,
+    month_of,
+    plans_with,
+    service_share,
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_plans_with_a_service_are_the_suite_and_the_single_service_plan():
+    assert plans_with(EXCHANGE, BUILT_IN) == ["BPOS-S", "EXO"]
+    assert plans_with(SHAREPOINT, BUILT_IN) == ["BPOS-S", "SPO"]
+
+
+def test_a_suites_fee_is_split_by_the_services_own_list_prices():
+    suite = BUILT_IN.get("BPOS-S")
+    # EXO 5.00, SPO 5.25, OCO 2.00, OLM 4.50: 16.75 in all.
+    assert service_share(suite, EXCHANGE, BUILT_IN) == Decimal("5.00") / Decimal("16.75")
+    assert service_share(BUILT_IN.get("EXO"), EXCHANGE, BUILT_IN) == 1
+    assert service_share(BUILT_IN.get("EXO"), SHAREPOINT, BUILT_IN) == 0
+    shares = sum(service_share(suite, s, BUILT_IN) for s in suite.services)
+    assert abs(shares - 1) < Decimal("1e-20")
+
+
+def test_overlapping_incidents_count_once_and_are_clipped_to_the_month():
+    month = (at("2026-11-01T00:00:00"), at("2026-12-01T00:00:00"))
+    intervals = [
+        (at("2026-11-10T08:00:00"), at("2026-11-10T10:00:00")),
+        (at("2026-11-10T09:00:00"), at("2026-11-10T11:00:00")),  # overlaps: 08:00-11:00 = 3 h
+        (at("2026-11-20T00:00:00"), at("2026-11-20T00:30:00")),  # 30 min
+        (at("2026-10-31T23:00:00"), at("2026-11-01T01:00:00")),  # 1 h inside November
+        (at("2026-12-01T00:00:00"), at("2026-12-01T05:00:00")),  # December: none
+    ]
+    assert downtime(intervals, *month) == timedelta(hours=4, minutes=30)
+    assert downtime([], *month) == timedelta(0)
+
+
+def test_credit_steps_at_their_boundaries():
+    assert credit_rate(Decimal("1")) == 0
+    assert credit_rate(Decimal("0.999")) == 0  # exactly the SLA: no credit
+    assert credit_rate(Decimal("0.99899")) == Decimal("0.25")
+    assert credit_rate(Decimal("0.99")) == Decimal("0.25")
+    assert credit_rate(Decimal("0.98999")) == Decimal("0.50")
+    assert credit_rate(Decimal("0.95")) == Decimal("0.50")
+    assert credit_rate(Decimal("0.9499")) == Decimal("1.00")
+
+
+def test_a_30_day_month_with_44_minutes_down_keeps_the_sla_and_45_do_not():
+    month = (at("2026-11-01T00:00:00"), at("2026-12-01T00:00:00"))  # 43,200 minutes
+    start = at("2026-11-05T00:00:00")
+    ok = credit_for(
+        intervals=[(start, start + timedelta(minutes=43))], month=month, fee=Decimal("100")
+    )
+    # 43.2 minutes is exactly 0.1% of the month: 43 minutes down keeps 99.9%.
+    assert ok.amount == 0 and ok.available > Decimal("0.999")
+    hit = credit_for(
+        intervals=[(start, start + timedelta(minutes=44))], month=month, fee=Decimal("100")
+    )
+    assert hit.rate == Decimal("0.25") and hit.amount == Decimal("25.00")
+
+
+def test_the_month_is_the_readers_calendar_month_across_dst():
+    # 31 Oct 2026 23:30 UTC is already 1 Nov 00:30 in Berlin.
+    start, end = month_of(at("2026-10-31T23:30:00"), "Europe/Berlin")
+    assert (start, end) == (at("2026-10-31T23:00:00"), at("2026-11-30T23:00:00"))
+    # October 2026 in Berlin lasts 745 hours: summer time ends on the 25th.
+    october = month_of(at("2026-10-10T08:00:00"), "Europe/Berlin")
+    assert october[1] - october[0] == timedelta(hours=745)
+    assert month_of(at("2026-10-10T08:00:00"), "UTC")[1] - month_of(
+        at("2026-10-10T08:00:00"), "UTC"
+    )[0] == timedelta(days=31)
+
+
+def test_availability_is_shown_rounded_down():
+    month = (at("2026-11-01T00:00:00"), at("2026-12-01T00:00:00"))
+    available = availability(timedelta(minutes=44), *month)
+    # 1 - 44/43200 = 0.998981…: shown as 99.898%, never rounded up to 99.899% or 99.9%.
+    assert format_availability(available) == "99.898%"
+
+
+def test_durations_in_words():
+    start = at("2026-11-01T08:00:00")
+    assert duration_words(start, start + timedelta(minutes=45)) == "45 min"
+    assert duration_words(start, start + timedelta(hours=2, minutes=5)) == "2 h 05 min"
+    assert duration_words(start, start + timedelta(days=3, hours=4)) == "3 d 4 h"
