@@ -16,6 +16,7 @@ from bot.outages import staff
 from bot.outages.flows import update_collapse
 from bot.outages.intake import REGION_BY_KEY, known_services
 from bot.outages.messages import incident_view
+from bot.outages.staff import Declare
 from bot.services import Services
 from storage.models import Partner
 
@@ -26,13 +27,6 @@ USAGE = (
 )
 DASHES = re.compile(r"\s+(?:—|–|--|-)\s+")
 MAX_TITLE = 300
-
-
-@dataclass(frozen=True)
-class Declare:
-    service: str
-    region: str | None
-    title: str
 
 
 @dataclass(frozen=True)

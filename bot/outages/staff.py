@@ -8,7 +8,6 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,10 +21,18 @@ from storage import outages as incident_rows
 from storage import outbox
 from storage.models import ApologyTemplate, Customer, Incident, Partner
 
-if TYPE_CHECKING:  # commands routes to these flows; at run time only it imports the other way
-    from bot.outages.commands import Declare
-
 RECENT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Declare:
+    """An outage as staff declare it with `/outage declare`."""
+
+    service: str
+    region: str | None
+    title: str
+
+
 MAX_LISTED = 20
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.catalogue import BUILT_IN, EXCHANGE
 from bot.outages import flows, staff
-from bot.outages.commands import Declare
 from bot.outages.intake import parse_incident
+from bot.outages.staff import Declare
 from storage.models import IncidentFollower
 from tests.utils.incidents import END, count, incident, two_partners
 
