@@ -3,15 +3,10 @@ non-managers, and the App Home tab."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.blocks import Message, context, divider, escape, header, messages, section
 from bot.money import format_money
 from bot.partners.help import COMMANDS
-from bot.summaries.rules import change_words
-
-if TYPE_CHECKING:
-    from bot.summaries.flows import Summary
+from bot.summaries.rules import Summary, change_words
 
 
 def percent(value) -> str:
