@@ -1,92 +1,35 @@
 """The outbox: Slack messages are written as rows in the transaction that decides to send them,
 and this worker delivers them afterwards.
 
-A row is claimed with a lease, posted, and marked sent with its Slack `ts` at once. A crash
-before the post loses nothing: the row is claimed again when its lease runs out. A crash between
-Slack accepting the post and that mark would repeat it, so every post carries its row's key as
-message metadata and a second attempt first looks for it in the channel (conversations.history)
-and records the message found instead of posting again."""
+A row is claimed with a lease (claiming.py), posted (delivering.py), and marked sent with its
+Slack `ts` at once (recording.py). A crash before the post loses nothing: the row is claimed
+again when its lease runs out. A crash between Slack accepting the post and that mark would
+repeat it, so every post carries its row's key as message metadata and a second attempt first
+looks for it in the channel and records the message found instead of posting again."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.workspaces import WorkspaceClients, WorkspaceUnavailable
+from bot.outbox import claiming, delivering, recording
+from bot.outbox.delivering import Delivery
+from bot.workspaces import WorkspaceClients
 from bot.zones import utc_now
-from storage import outbox
 from storage.db import Sessions
 from storage.models import OutboxMessage
 
 LEASE = timedelta(seconds=60)
-LOOKBACK = timedelta(minutes=5)  # how far before a row was written its message could be
-METADATA_EVENT = "partnerbot_outbox"
 POLL_SECONDS = 2.0
 BATCH = 20
 CONCURRENCY = 8
-MAX_ATTEMPTS = 8
-MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is taken as this
-# Errors that another attempt cannot fix: the message is marked failed at once.
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "invalid_auth",
-    "account_inactive",
-    "token_revoked",
-    "no_permission",
-    "missing_scope",
-    "user_not_found",
-    "invalid_blocks",
-    "msg_too_long",
-    "cannot_dm_bot",
-    "user_disabled",
-    "invalid_arguments",
-}
 
 logger = logging.getLogger(__name__)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Waits longer after each failed attempt: 2 s, 4 s, 8 s … at most 5 minutes."""
-    return timedelta(seconds=min(2**attempts, 300))
-
-
-@dataclass
-class Delivery:
-    """What one attempt came to."""
-
-    ts: str = ""
-    error: str = ""
-    permanent: bool = False
-    # Slack said 429: the call left no trace, so it is tried again after this many seconds
-    # without counting as an attempt (and without looking for an earlier post first).
-    retry_after: float | None = None
-
-
-def failure(error: SlackApiError) -> Delivery:
-    """What a Slack error answer means for the row: wait out a 429, give up on what another
-    attempt cannot fix, try the rest again later."""
-    code = str(error.response.get("error", "error"))
-    if error.response.status_code == 429:
-        retry_after = error.response.headers.get("Retry-After") or error.response.headers.get(
-            "retry-after"
-        )
-        try:
-            seconds = max(float(retry_after), 1.0)
-        except (TypeError, ValueError):
-            seconds = 1.0
-        return Delivery(error="ratelimited", retry_after=min(seconds, MAX_RETRY_AFTER))
-    return Delivery(error=code, permanent=code in PERMANENT_ERRORS)
 
 
 class OutboxWorker:
@@ -201,8 +144,7 @@ class OutboxWorker:
     async def _idle_seconds(self) -> float:
         """How long to wait for news: until the next row falls due, at most one poll."""
         try:
-            async with self.sessions() as session:
-                due = await outbox.next_due_after(session=session, now=self.clock())
+            due = await claiming.next_due(self.sessions, now=self.clock())
         except Exception:  # noqa: BLE001 - then the poll finds it
             return self.poll_seconds
         if due is None:
@@ -218,15 +160,12 @@ class OutboxWorker:
     async def claim(self, limit: int) -> list[tuple[OutboxMessage, OutboxMessage | None]]:
         """Claims up to `limit` due rows, each with the message it belongs to (if any); they are
         held, and their leases renewed, until their outcomes are written."""
-        async with self.sessions() as session:
-            rows = await outbox.claim(
-                session=session, now=self.clock(), lease=self.lease, limit=limit
-            )
-            await session.commit()
-            parents = await outbox.parents_of(session=session, messages=rows)
-        for row in rows:
+        claimed = await claiming.claim_due(
+            self.sessions, now=self.clock(), lease=self.lease, limit=limit
+        )
+        for row, _ in claimed:
             self._held[row.id] = row
-        return [(row, parents.get(row.parent_key or "")) for row in rows]
+        return claimed
 
     async def _sender(self, queue: asyncio.Queue) -> None:
         while True:
@@ -255,13 +194,9 @@ class OutboxWorker:
             if not self._held:
                 continue
             with contextlib.suppress(Exception):
-                async with self.sessions() as session:
-                    await outbox.extend_leases(
-                        session=session,
-                        message_ids=list(self._held),
-                        until=self.clock() + self.lease,
-                    )
-                    await session.commit()
+                await claiming.extend_leases(
+                    self.sessions, list(self._held), until=self.clock() + self.lease
+                )
 
     async def deliver_due(self) -> int:
         """Claims one batch of due rows, delivers them and writes their outcomes; returns how
@@ -280,16 +215,7 @@ class OutboxWorker:
 
     async def outcome(self, row: OutboxMessage, parent: OutboxMessage | None) -> Delivery:
         """Delivers one row (or finds it cannot be) and says how it went."""
-        if parent is not None and not parent.ts:
-            return Delivery(
-                error=f"the message it belongs to ({parent.idempotency_key}) was never posted",
-                permanent=True,
-            )
-        try:
-            return await self.attempt(row, parent)
-        except Exception as error:  # noqa: BLE001 - whatever it was, the row is tried again
-            logger.exception("outbox message %s could not be attempted", row.id)
-            return Delivery(error=f"{type(error).__name__}: {error}")
+        return await delivering.outcome(self.clients, row, parent)
 
     async def _write_outcomes(self) -> None:
         """Writes back every outcome waiting: the sent rows with one statement, then failures."""
@@ -298,123 +224,10 @@ class OutboxWorker:
         outcomes, self._outcomes = self._outcomes, []
         now = self.clock()
         try:
-            async with self.sessions() as session:
-                sent = [(row.id, result.ts) for row, result in outcomes if not result.error]
-                await outbox.mark_sent_many(session=session, sent=sent, now=now)
-                for row, result in outcomes:
-                    if result.error:
-                        await self._record_failure(session, row, result, now)
-                await session.commit()
+            await recording.record_outcomes(self.sessions, outcomes, now=now)
         except BaseException:
             self._outcomes[:0] = outcomes  # not written: kept for the next try
             raise
         for row, _ in outcomes:
             self._held.pop(row.id, None)
         self._written.set()
-
-    async def _record_failure(
-        self, session, row: OutboxMessage, result: Delivery, now: datetime
-    ) -> None:
-        if result.retry_after is not None:
-            await outbox.mark_rate_limited(
-                session=session,
-                message_id=row.id,
-                retry_at=now + timedelta(seconds=result.retry_after),
-            )
-            return
-        give_up = result.permanent or row.attempts >= MAX_ATTEMPTS
-        retry_at = None if give_up else now + retry_delay(row.attempts)
-        logger.log(
-            logging.ERROR if give_up else logging.WARNING,
-            "outbox message %s (%s) to %s failed: %s%s",
-            row.id,
-            row.idempotency_key,
-            row.channel,
-            result.error,
-            " - giving up" if give_up else "",
-        )
-        await outbox.mark_failed(
-            session=session, message_id=row.id, error=result.error, retry_at=retry_at
-        )
-
-    def arguments(self, row: OutboxMessage, parent: OutboxMessage | None) -> dict:
-        """The Web API arguments: the stored payload without our own notes (keys starting with
-        `_`), the thread or message it belongs to, and the row's key as message metadata."""
-        payload = {k: v for k, v in json.loads(row.payload).items() if not k.startswith("_")}
-        arguments = {"channel": row.channel, **payload}
-        if parent is not None and row.method == "chat.update":
-            arguments.update(channel=parent.channel, ts=parent.ts)
-        elif parent is not None:
-            arguments["thread_ts"] = parent.ts
-        if row.method == "chat.postMessage":
-            arguments["metadata"] = {
-                "event_type": METADATA_EVENT,
-                "event_payload": {"key": row.idempotency_key},
-            }
-        return arguments
-
-    async def attempt(self, row: OutboxMessage, parent: OutboxMessage | None = None) -> Delivery:
-        try:
-            client = await self.client_for(row)
-        except WorkspaceUnavailable as error:
-            # No retry brings a token back; reinstalling does, and the message is stale by then.
-            return Delivery(error=f"workspace unavailable: {error}", permanent=True)
-        try:
-            if row.method == "files.upload_v2":
-                return await self.upload(client, row, parent)
-            arguments = self.arguments(row, parent)
-            if row.method == "chat.postMessage" and row.attempts > 1:
-                # An earlier attempt may have been posted just before a crash: look first.
-                ts = await self.already_posted(client, row, arguments)
-                if ts:
-                    return Delivery(ts=ts)
-            response = await client.api_call(row.method, json=arguments)
-        except SlackApiError as error:
-            return failure(error)
-        except Exception as error:  # noqa: BLE001 - network trouble of any kind: try again later
-            return Delivery(error=f"{type(error).__name__}: {error}")
-        return Delivery(ts=str(response.get("ts", "")))
-
-    async def upload(
-        self, client: AsyncWebClient, row: OutboxMessage, parent: OutboxMessage | None
-    ) -> Delivery:
-        """Uploads a file (a chart), in the thread of the message it belongs to. Files carry no
-        metadata, so a crash between Slack storing it and the mark could upload it twice."""
-        payload = json.loads(row.payload)
-        arguments = {
-            "channel": row.channel,
-            "file": base64.b64decode(payload["content_b64"]),
-            "filename": payload["filename"],
-            "title": payload["title"],
-        }
-        if parent is not None:
-            arguments["thread_ts"] = parent.ts
-        response = await client.files_upload_v2(**arguments)
-        files = response.get("files") or [{}]
-        return Delivery(ts=str(files[0].get("id", "uploaded")))
-
-    async def already_posted(
-        self, client: AsyncWebClient, row: OutboxMessage, arguments: dict
-    ) -> str:
-        """Finds the message an earlier attempt posted, by the key in its metadata; "" if none.
-
-        chat.postMessage has no idempotency key, so this is what makes a retry after a crash
-        safe: the message is looked up in the channel (or thread) before it is posted again."""
-        channel = arguments["channel"]
-        if channel.startswith(("U", "W")):  # a DM: find the conversation's id
-            opened = await client.api_call("conversations.open", json={"users": channel})
-            channel = opened["channel"]["id"]
-        oldest = str((row.created_at - LOOKBACK).timestamp())
-        method = "conversations.replies" if "thread_ts" in arguments else "conversations.history"
-        params = {"channel": channel, "oldest": oldest, "limit": 200, "include_all_metadata": True}
-        if "thread_ts" in arguments:
-            params["ts"] = arguments["thread_ts"]
-        found = await client.api_call(method, http_verb="GET", params=params)
-        for message in found.get("messages", []):
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == METADATA_EVENT
-                and metadata.get("event_payload", {}).get("key") == row.idempotency_key
-            ):
-                return str(message.get("ts", ""))
-        return ""

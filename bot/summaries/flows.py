@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -23,62 +22,26 @@ from bot.subscriptions.rules import CommissionRule
 from bot.summaries import chart
 from bot.summaries import messages as summary_messages
 from bot.summaries.rules import (
-    DEFAULT_SCHEDULE,
-    Schedule,
+    Summary,
     Week,
+    WeekFigures,
     conversion,
     due_week,
     median_hours,
+    schedule_from,
 )
 from storage import outages as incident_rows
 from storage import outbox
-from storage import summaries as figures
+from storage import summaries as runs
+from storage import summary_figures as figures
 from storage.db import Sessions
-from storage.models import Partner, SummarySchedule
+from storage.models import Partner
 
 RENEWALS_SHOWN = 10
 CHART_WEEKS = 8
 # Partners whose scheduled summaries are built at once: the database works on one while Python
 # draws another's chart; more would only queue for the pool's connections.
 SUMMARY_CONCURRENCY = 4
-
-
-@dataclass(frozen=True)
-class WeekFigures:
-    orders: figures.OrderFigures
-    conversion: Decimal | None
-    median_hours: Decimal | None
-    mrr: Decimal
-    commission: figures.CommissionFigures
-    incidents: int
-    customer_minutes: int
-    credits_owed: Decimal
-
-
-@dataclass(frozen=True)
-class Summary:
-    partner: Partner
-    week: Week
-    current: WeekFigures
-    previous: WeekFigures
-    mrr_before: Decimal  # at the start of the week
-    renewals: list[figures.Renewal]
-    renewals_total: int
-    at_risk: list[tuple[str, str]]  # (customer, why)
-
-    @property
-    def quiet(self) -> bool:
-        """Nothing happened: no orders, no seat changes, no outages."""
-        o = self.current.orders
-        return not (
-            o.filed
-            or o.confirmed
-            or o.declined
-            or o.expired
-            or o.seats_added
-            or o.seats_removed
-            or self.current.incidents
-        )
 
 
 async def week_figures(
@@ -241,12 +204,6 @@ async def chart_history(
     ]
 
 
-def schedule_from(row: SummarySchedule | None) -> Schedule:
-    if row is None:
-        return DEFAULT_SCHEDULE
-    return Schedule(row.weekday, row.at_minutes, row.enabled)
-
-
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -268,7 +225,7 @@ async def post_due_summaries(
     async with sessions() as session:
         due = [
             (partner, week)
-            for partner, row in await figures.scheduled_partners(session=session)
+            for partner, row in await runs.scheduled_partners(session=session)
             if (week := due_week(schedule_from(row), partner.timezone, now)) is not None
         ]
     slots = asyncio.Semaphore(concurrency)
@@ -298,7 +255,7 @@ async def post_summary(
 ) -> bool:
     """Builds one partner's summary and chart, then claims its (partner, week) run and queues
     them; False when another process or an earlier run has it."""
-    if await figures.run_claimed(session=session, partner_id=partner.id, week_start=week.monday):
+    if await runs.run_claimed(session=session, partner_id=partner.id, week_start=week.monday):
         return False
     # Built before the claim, so the write transaction that claims and queues stays short.
     summary = await build_summary(
@@ -332,7 +289,7 @@ async def post_summary(
         )
     )
     await session.commit()  # ends the reads
-    if not await figures.claim_run(
+    if not await runs.claim_run(
         session=session,
         partner_id=partner.id,
         week_start=week.monday,

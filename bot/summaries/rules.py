@@ -1,5 +1,6 @@
-"""Summary rules: the week (Monday to Sunday in the partner's time zone), the schedule and its
-next run, comparisons with the previous week, and what a figure looks like in words."""
+"""Summary rules: the week (Monday to Sunday in the partner's time zone), what a summary holds,
+the schedule and its next run, comparisons with the previous week, and what a figure looks like
+in words."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.blocks import escape
 from bot.money import format_money
 from bot.zones import zone
+
+if TYPE_CHECKING:
+    from storage.models import Partner, SummarySchedule
+    from storage.summary_figures import CommissionFigures, OrderFigures, Renewal
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -50,6 +56,44 @@ def week_of(moment: datetime, time_zone: str) -> Week:
 
 
 @dataclass(frozen=True)
+class WeekFigures:
+    orders: OrderFigures
+    conversion: Decimal | None
+    median_hours: Decimal | None
+    mrr: Decimal
+    commission: CommissionFigures
+    incidents: int
+    customer_minutes: int
+    credits_owed: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    partner: Partner
+    week: Week
+    current: WeekFigures
+    previous: WeekFigures
+    mrr_before: Decimal  # at the start of the week
+    renewals: list[Renewal]
+    renewals_total: int
+    at_risk: list[tuple[str, str]]  # (customer, why)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened: no orders, no seat changes, no outages."""
+        o = self.current.orders
+        return not (
+            o.filed
+            or o.confirmed
+            or o.declined
+            or o.expired
+            or o.seats_added
+            or o.seats_removed
+            or self.current.incidents
+        )
+
+
+@dataclass(frozen=True)
 class Schedule:
     weekday: int  # Monday is 0
     at_minutes: int
@@ -61,6 +105,13 @@ class Schedule:
 
 
 DEFAULT_SCHEDULE = Schedule(0, 9 * 60)
+
+
+def schedule_from(row: SummarySchedule | None) -> Schedule:
+    """A partner's stored schedule; none stored is the default, Mondays at 09:00."""
+    if row is None:
+        return DEFAULT_SCHEDULE
+    return Schedule(row.weekday, row.at_minutes, row.enabled)
 
 
 @dataclass(frozen=True)

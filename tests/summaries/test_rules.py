@@ -1,5 +1,5 @@
-"""Summary rules and figures: week windows in several zones and across DST, the schedule and
-when it is due, comparisons, and the SQL commission figures in and after the first year."""
+"""Summary rules: week windows in several zones and across DST, the schedule and when it is due,
+and comparisons in words."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from bot.summaries.rules import (
     median_hours,
     next_run,
     parse_schedule,
+    schedule_from,
     week_of,
     week_starting,
     when_words,
 )
-from storage import summaries as figures
-from tests.utils.factories import make_customer, make_partner, make_subscription
+from storage.models import SummarySchedule
 
 MONDAY_9 = Schedule(0, 9 * 60)
 
@@ -119,38 +119,8 @@ def test_comparisons_in_words():
     assert median_hours([]) is None
 
 
-async def test_commission_accrues_by_the_day_at_the_rate_of_its_year(sessions):
-    partner = await make_partner(sessions)
-    young = await make_customer(sessions, partner, name="Young")
-    old = await make_customer(sessions, partner, name="Old")
-    # 10 seats × $5.00 = $600.00 a year each.
-    await make_subscription(
-        sessions,
-        young,
-        seats=10,
-        unit_price="5.00",
-        start_date=date(2026, 8, 10),
-        renewal_date=date(2027, 8, 10),
-    )
-    await make_subscription(
-        sessions,
-        old,
-        seats=10,
-        unit_price="5.00",
-        start_date=date(2024, 1, 1),
-        renewal_date=date(2027, 1, 1),
-    )
-    async with sessions() as session:
-        result = await figures.commission_figures(
-            session=session,
-            partner_id=partner.id,
-            week_start=date(2026, 11, 9),
-            week_end=date(2026, 11, 16),
-            rates=(Decimal("0.12"), Decimal("0.06")),
-        )
-    # This week, 7 days each: young in its first year 600 × 7/365 × 12% = $1.3808; old after it
-    # 600 × 7/365 × 6% = $0.6904; together $2.07.
-    assert result.earned_this_week == Decimal("2.07")
-    # Next 365 days from 16 Nov: young is 98 days old, so 267 first-year days at 12% and 98 at
-    # 6%: 600 × (267 × 0.12 + 98 × 0.06)/365 = $62.33; old all at 6%: $36.00. Together $98.33.
-    assert result.expected_next_12_months == Decimal("98.33")
+def test_a_partner_without_a_stored_schedule_gets_mondays_at_nine():
+    assert schedule_from(None) == Schedule(0, 540, enabled=True)
+    assert schedule_from(None).words() == "Mondays at 09:00"
+    stored = SummarySchedule(partner_id=1, weekday=4, at_minutes=1050, enabled=False)
+    assert schedule_from(stored) == Schedule(4, 1050, enabled=False)
