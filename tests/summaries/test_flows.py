@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from bot.catalogue import load_catalogue
 from bot.orders import flows as order_flows
+from bot.orders import sweeps
 from bot.orders.rules import Answer, csrf_token
 from bot.subscriptions.rules import CommissionRule
 from bot.summaries import flows
@@ -80,7 +81,7 @@ async def a_busy_week(sessions) -> Partner:
     # Dandy's link runs out after a day, and the sweep expires it on Saturday.
     await order(sessions, partner, dandy, "EXO", 1, filed=at(9, 8), ttl_days=1)
     async with sessions() as session:
-        assert await order_flows.expire_orders(session, now=at(14, 10), catalogue=CATALOGUE) == 1
+        assert await sweeps.expire_orders(session, now=at(14, 10), catalogue=CATALOGUE) == 1
     return partner
 
 
