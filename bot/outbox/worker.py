@@ -26,6 +26,7 @@ from storage.models import OutboxMessage
 
 LEASE = timedelta(seconds=60)
 POLL_SECONDS = 2.0
+STOP_GRACE_SECONDS = 5.0  # how long a stop waits for statements and posts under way
 BATCH = 20
 CONCURRENCY = 8
 
@@ -69,6 +70,7 @@ class OutboxWorker:
         self._outcomes: list[tuple[OutboxMessage, Delivery]] = []
         self._written = asyncio.Event()  # some outcomes were written back: rows may be due
         self._flush = asyncio.Event()  # outcomes are waiting to be written back
+        self._stopping = asyncio.Event()
 
     async def client_for(self, row: OutboxMessage) -> AsyncWebClient:
         """The Web API client that speaks for the workspace a row goes to; raises
@@ -82,27 +84,48 @@ class OutboxWorker:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run(), name="outbox")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stops between statements: no new claim, the posts under way finish and are written
+        back. A statement cancelled half-way would leave its connection (and on SQLite the write
+        lock) to the garbage collector, so cancelling is the last resort, after `grace`."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        self.ready.set()
+        self._flush.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
     async def run(self) -> None:
         """Feeds claimed rows to `concurrency` senders until cancelled."""
         queue: asyncio.Queue[tuple[OutboxMessage, OutboxMessage | None]] = asyncio.Queue()
-        helpers = [
+        senders = [
             asyncio.create_task(self._sender(queue), name=f"outbox-sender-{n}")
             for n in range(self.concurrency)
         ]
-        helpers.append(asyncio.create_task(self._renew_leases(), name="outbox-leases"))
-        helpers.append(asyncio.create_task(self._writer(), name="outbox-writer"))
+        keepers = [
+            asyncio.create_task(self._renew_leases(), name="outbox-leases"),
+            asyncio.create_task(self._writer(), name="outbox-writer"),
+        ]
         try:
             await self._feed(queue)
+        except asyncio.CancelledError:
+            for task in (*senders, *keepers):
+                task.cancel()
+            raise
         finally:
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            # Rows not yet taken by a sender stay claimed until their lease runs out.
+            while not queue.empty():
+                queue.get_nowait()
+            for _ in senders:
+                queue.put_nowait(None)
+            # Senders end after the post under way, the keepers between statements.
+            self._stopping.set()
+            self._flush.set()
+            await asyncio.gather(*senders, *keepers, return_exceptions=True)
             # What was posted but not yet written back is recorded now if the database lets us;
             # otherwise the next claim finds the post by its metadata.
             with contextlib.suppress(Exception):
@@ -111,7 +134,7 @@ class OutboxWorker:
     async def _feed(self, queue: asyncio.Queue) -> None:
         # Up to two rows per sender are held, so a sender never waits for the next claim.
         capacity = 2 * self.concurrency
-        while True:
+        while not self._stopping.is_set():
             # Cleared before the claim, so news that comes while it runs still ends the wait.
             self._written.clear()
             self.ready.clear()
@@ -131,6 +154,7 @@ class OutboxWorker:
             waiters = [
                 asyncio.ensure_future(self.ready.wait()),
                 asyncio.ensure_future(self._written.wait()),
+                asyncio.ensure_future(self._stopping.wait()),
             ]
             # While rows are held, their outcomes end the wait soon; otherwise wait until the
             # next row falls due.
@@ -168,15 +192,15 @@ class OutboxWorker:
         return claimed
 
     async def _sender(self, queue: asyncio.Queue) -> None:
-        while True:
-            row, parent = await queue.get()
+        while (claimed := await queue.get()) is not None:
+            row, parent = claimed
             result = await self.outcome(row, parent)
             # Appended only now: the writer swaps the list while calls are in flight.
             self._outcomes.append((row, result))
             self._flush.set()
 
     async def _writer(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self._flush.wait()
             self._flush.clear()
             try:
@@ -189,8 +213,10 @@ class OutboxWorker:
     async def _renew_leases(self) -> None:
         """Keeps every held row claimed while it waits for a sender or is being delivered, so a
         slow delivery (a big upload, a slow Slack) is not taken for a dead worker's."""
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.lease.total_seconds() / 3)
+                return
             if not self._held:
                 continue
             with contextlib.suppress(Exception):

@@ -254,3 +254,46 @@ async def test_the_running_worker_survives_a_failed_pass(sessions, local_slack, 
             await worker.stop()
     assert posted_keys(local_slack) == ["after-hiccup"]
     assert any("outbox claim failed" in record.getMessage() for record in caplog.records)
+
+
+async def posting(worker: OutboxWorker) -> None:
+    """Waits until the worker holds a row, and a moment more: its post is on the way to Slack."""
+    for _ in range(500):
+        if worker._held:
+            await asyncio.sleep(0.05)
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the worker claimed nothing within 5 seconds")
+
+
+async def test_a_stop_lets_the_post_under_way_finish_and_writes_its_ts(sessions, local_slack):
+    local_slack.latency = 0.3
+    await queue(sessions, row("slow"))
+    worker = worker_for(sessions, local_slack, Clock(), poll_seconds=60)
+    worker.start()
+    try:
+        await posting(worker)
+    finally:
+        await worker.stop()  # Slack is still answering: the stop waits for it
+
+    sent = await only_row(sessions)
+    assert sent.state == outbox.SENT and sent.ts == local_slack.posted["C0OUTBOX"][0]["ts"]
+    assert sent.claimed_until is None
+
+
+async def test_a_stop_gives_up_waiting_after_its_grace_and_leaves_the_row_claimed(
+    sessions, local_slack
+):
+    local_slack.latency = 2
+    await queue(sessions, row("stuck"))
+    worker = worker_for(sessions, local_slack, Clock(), poll_seconds=60)
+    worker.start()
+    await posting(worker)
+
+    await worker.stop(grace=0.2)
+
+    assert worker._task.done()
+    assert local_slack.calls_to("chat.postMessage") == []  # Slack has not answered yet
+    stuck = await only_row(sessions)
+    # Not marked sent: the next claim after the lease looks for the post before posting again.
+    assert stuck.state == outbox.PENDING and stuck.claimed_until is not None
