@@ -84,6 +84,16 @@ class Changes:
     changed: list[dict[str, Any]] = field(default_factory=list)  # each with the stored row's id
     unchanged: int = 0
 
+    def add(self, existing: Any, values: dict[str, Any], *, identity: dict[str, Any]) -> None:
+        """Counts one row of the file: new (written with its identity), changed (by the stored
+        row's id) or unchanged."""
+        if existing is None:
+            self.new.append({**values, **identity})
+        elif any(getattr(existing, name) != value for name, value in values.items()):
+            self.changed.append({"id": existing.id, **values})
+        else:
+            self.unchanged += 1
+
 
 def parse_customers(text: str) -> Parsed[CustomerRow]:
     """Checks a customers file and returns its rows, or every problem found."""
@@ -274,14 +284,8 @@ def customer_changes(
     changes = Changes()
     for row in rows:
         values = {name: getattr(row, name) for name in fields}
-        existing = stored.get(row.domain)
-        if existing is None:
-            values.update(partner_id=partner_id, domain=row.domain, timezone=row.timezone)
-            changes.new.append(values)
-        elif any(getattr(existing, name) != value for name, value in values.items()):
-            changes.changed.append({"id": existing.id, **values})
-        else:
-            changes.unchanged += 1
+        identity = {"partner_id": partner_id, "domain": row.domain, "timezone": row.timezone}
+        changes.add(stored.get(row.domain), values, identity=identity)
     return changes
 
 
@@ -307,17 +311,13 @@ def subscription_changes(
             "billing_owner": row.billing_owner,
             "partner_of_record_id": partner_id if row.partner_of_record else None,
         }
-        existing = stored.get((customer_id, row.plan_code, row.start_date))
-        if existing is None:
-            values.update(
-                partner_id=partner_id,
-                customer_id=customer_id,
-                plan_code=row.plan_code,
-                start_date=row.start_date,
-            )
-            changes.new.append(values)
-        elif any(getattr(existing, name) != value for name, value in values.items()):
-            changes.changed.append({"id": existing.id, **values})
-        else:
-            changes.unchanged += 1
+        identity = {
+            "partner_id": partner_id,
+            "customer_id": customer_id,
+            "plan_code": row.plan_code,
+            "start_date": row.start_date,
+        }
+        changes.add(
+            stored.get((customer_id, row.plan_code, row.start_date)), values, identity=identity
+        )
     return changes

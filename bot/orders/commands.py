@@ -16,6 +16,7 @@ from bot.orders.messages import OrderAction
 from bot.orders.rules import (
     BadArguments,
     OpenModal,
+    OrderDescription,
     OrderRequest,
     OrderSubcommand,
     describe,
@@ -53,6 +54,20 @@ async def order_answer(
     return await file_from_text(parsed, partner=partner, services=services, user_id=user_id)
 
 
+def described_with_link(
+    outcome, *, partner: Partner, services: Services
+) -> tuple[OrderDescription, str]:
+    """An order filed or sent again, in words and figures, with the link for its customer."""
+    described = describe(
+        outcome.order,
+        customer=outcome.customer,
+        partner=partner,
+        catalogue=services.catalogue,
+        time_zone=partner.timezone,
+    )
+    return described, link_for(services.settings.base_url, outcome.token)
+
+
 def filing_answer(
     filing: flows.Filing,
     *,
@@ -64,14 +79,9 @@ def filing_answer(
 ) -> list[Message]:
     """Turns what filing came to into the answer for the filer."""
     if isinstance(filing, flows.Filed):
-        described = describe(
-            filing.order,
-            customer=filing.customer,
-            partner=partner,
-            catalogue=services.catalogue,
-            time_zone=partner.timezone,
+        return order_messages.filed(
+            *described_with_link(filing, partner=partner, services=services)
         )
-        return order_messages.filed(described, link_for(services.settings.base_url, filing.token))
     if isinstance(filing, Choices):
         return order_messages.choices(
             query,
@@ -153,14 +163,7 @@ def change_answer(
         return order_messages.cannot_change(parsed.order_id, change.customer, change.state, action)
     if parsed.name == "cancel":
         return order_messages.cancelled(parsed.order_id, change.customer)
-    described = describe(
-        change.order,
-        customer=change.customer,
-        partner=partner,
-        catalogue=services.catalogue,
-        time_zone=partner.timezone,
-    )
-    link = link_for(services.settings.base_url, change.token)
+    described, link = described_with_link(change, partner=partner, services=services)
     return order_messages.filed(described, link, resent=True)
 
 
