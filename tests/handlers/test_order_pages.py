@@ -14,21 +14,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.exc import OperationalError
 
 import handlers.order_pages
-from bot.app import build_services
 from bot.orders import flows
-from bot.settings import load_settings
 from handlers.pages import SERVICES
 from storage.models import Order
 from tests.utils.factories import make_customer, make_partner
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 TEST_SECURITY_HEADER = "Content-Security-Policy"
-
-
-@pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    return build_services(settings, engine=engine)
 
 
 async def page_client(services) -> TestClient:

@@ -10,19 +10,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from bot.app import build_services
 from bot.orders.messages import OrderAction
-from bot.settings import load_settings
 from handlers.orders import customer_search, order_command, order_form_submitted, pick_customer
 from storage.models import Order
 from tests.utils.factories import make_customer, make_partner
 from tests.utils.listeners import FakeAck, FakeClient, FakeRespond, listener_context
-
-
-@pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    return build_services(settings, engine=engine)
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.app import build_services
 from bot.catalogue import BUILT_IN
 from bot.outages import flows
 from bot.outages.intake import parse_incident
 from bot.outages.messages import OutageAction
-from bot.settings import load_settings
 from handlers import outages
 from storage.models import ApologyTemplate, IncidentFollower, OutboxMessage
 from tests.utils.incidents import incident, two_partners
@@ -24,9 +22,8 @@ NOW = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    services = build_services(settings, engine=engine)
+def services(services):
+    """The services with the clock stopped at NOW."""
     services.clock = lambda: NOW
     return services
 

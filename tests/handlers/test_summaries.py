@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import build_services
-from bot.settings import load_settings
 from handlers.summaries import home_opened, summary_command
 from tests.utils.factories import make_partner
 from tests.utils.listeners import FakeAck, FakeClient, FakeRespond, listener_context
@@ -17,11 +15,10 @@ NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday in the week of 16
 
 
 @pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    built = build_services(settings, engine=engine)
-    built.clock = lambda: NOW
-    return built
+def services(services):
+    """The services with the clock stopped at NOW."""
+    services.clock = lambda: NOW
+    return services
 
 
 async def command(services, partner, text: str, user_id: str) -> tuple[FakeAck, FakeRespond]:

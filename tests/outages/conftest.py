@@ -7,15 +7,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.app import build_services
-from bot.settings import load_settings
 from storage.models import IncidentAlert, OutboxMessage
-
-
-@pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    return build_services(settings, engine=engine)
 
 
 class Written:

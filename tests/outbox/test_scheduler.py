@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import build_services
 from bot.scheduler import JOBS, Job, build_scheduler, run_job
 from bot.settings import load_settings
-
-
-@pytest.fixture
-def services(engine, database_url):
-    settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    return build_services(settings, engine=engine)
 
 
 class Recorder:
