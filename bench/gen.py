@@ -129,7 +129,17 @@ class Rows:
             name = f"{self.rng.choice(NAME_STEMS)} {kind} {number}"
             channel = f"CB{number:07d}"
             rows.append(
-                (number, team_id(number), name, channel + "A", channel + "M", None, zone, self.now)
+                (
+                    number,
+                    team_id(number),
+                    name,
+                    channel + "A",
+                    channel + "M",
+                    None,
+                    zone,
+                    self.now,
+                    self.now,
+                )  # fmt: skip
             )
         return rows
 
@@ -272,7 +282,7 @@ class Rows:
 
 COLUMNS = {
     "partner": ("id", "team_id", "name", "alert_channel", "manager_channel", "orders_channel",
-                "timezone", "created_at"),
+                "timezone", "created_at", "approved_at"),
     "partner_manager": ("partner_id", "user_id"),
     "summary_schedule": ("partner_id", "weekday", "at_minutes", "enabled", "updated_by",
                          "updated_at"),

@@ -1,10 +1,17 @@
-"""What people type: search text made comparable, and whole numbers such as ids and seats."""
+"""What people type: search text made comparable, whole numbers such as ids and seats, Slack ids."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_QUERY_LENGTH = 200
+
+# Slack ids: a kind letter, then upper-case letters and digits, at least one digit (so a channel
+# *name* such as "general" is not taken for an id).
+TEAM_ID = re.compile(r"^[TE](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
+CHANNEL_ID = re.compile(r"^[CGD](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
+USER_ID = re.compile(r"^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
 
 
 def clean_query(text: str) -> str:

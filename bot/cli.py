@@ -73,6 +73,10 @@ def parser() -> argparse.ArgumentParser:
     partner_commands.add_parser(
         "list", help="list the partners and the workspaces that installed partnerbot"
     )
+    approve = partner_commands.add_parser(
+        "approve", help="approve a workspace that set itself up (PARTNER_SIGNUP=approval)"
+    )
+    approve.add_argument("--team-id", required=True, help="the workspace, e.g. T0123ABCD")
 
     imports = commands.add_parser("import", help="load customers or subscriptions from CSV")
     imports.add_argument("kind", choices=("customers", "subscriptions"))
@@ -212,6 +216,16 @@ async def partner_link(services: Services, args: argparse.Namespace) -> None:
         )  # fmt: skip
 
 
+async def partner_approve(services: Services, args: argparse.Namespace) -> None:
+    from bot.partners.flows import approve_partner
+
+    partner = await approve_partner(services.sessions, args.team_id, now=services.clock())
+    logger.info(
+        "partner %r (workspace %s) is approved; its managers' channel is told when `serve` runs",
+        partner.name, partner.team_id,
+    )  # fmt: skip
+
+
 async def partner_list(services: Services) -> None:
     from storage import installations
 
@@ -223,7 +237,15 @@ async def partner_list(services: Services) -> None:
                 session=session, client_id=services.workspaces.client_id
             )
     teams = {partner.team_id for partner in rows}
-    lines = [f"{p.id}\t{p.team_id}\t{p.name}" for p in rows]
+    lines = [
+        f"{p.id}\t{p.team_id}\t{p.name}"
+        + (
+            f" (waiting for approval: python -m bot partner approve --team-id {p.team_id})"
+            if p.approved_at is None
+            else ""
+        )
+        for p in rows
+    ]
     lines += [
         f"-\t{w.team_id}\t(installed {w.installed_at:%Y-%m-%d} as {w.team_name!r}, not linked: "
         f"python -m bot partner link --team-id {w.team_id} --partner-id …)"
@@ -276,6 +298,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
                         await partner_link(services, args)
                     case "list":
                         await partner_list(services)
+                    case "approve":
+                        await partner_approve(services, args)
             case "import":
                 await require_current_schema(services)
                 await import_file(services, args)

@@ -181,6 +181,7 @@ async def load_demo_data(
                 manager_channel=demo.channel("M"),
                 orders_channel=demo.channel("O"),
                 timezone=demo.timezone,
+                approved_at=utc_now(),
             )
             await stored_partners.add(session=session, partner=partner, managers=demo.manager_ids())
             assert partner.id is not None

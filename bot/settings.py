@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.arguments import TEAM_ID
 from bot.zones import is_time_zone
 
 # Values copied from examples and tutorials; starting with one of them is a misconfiguration.
@@ -66,6 +68,9 @@ class Settings(BaseSettings):
     plan_catalogue: Path | None = None
     commission_first_year_rate: Decimal = Decimal("0.12")
     commission_later_rate: Decimal = Decimal("0.06")
+    # Many workspaces: who may become a partner by setting a workspace up in Slack.
+    partner_signup: Literal["open", "approval", "allow-list"] = "approval"
+    partner_allow_list: str = Field(default="", validate_default=True)
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +125,22 @@ class Settings(BaseSettings):
         if not Decimal(0) <= rate <= Decimal(1):
             raise ValueError("must be a fraction between 0 and 1, such as 0.12 for 12%")
         return rate
+
+    @field_validator("partner_allow_list")
+    @classmethod
+    def _team_ids(cls, text: str, info: ValidationInfo) -> str:
+        team_ids = allow_listed(text)
+        for team_id in team_ids:
+            if not TEAM_ID.match(team_id):
+                raise ValueError(f"{team_id!r} is not a Slack workspace id such as T0123ABCD")
+        if not team_ids and info.data.get("partner_signup") == "allow-list":
+            raise ValueError("names no workspace, but PARTNER_SIGNUP is allow-list")
+        return text
+
+    @property
+    def allowed_workspaces(self) -> frozenset[str]:
+        """The workspaces that become partners at once under PARTNER_SIGNUP=allow-list."""
+        return frozenset(allow_listed(self.partner_allow_list))
 
     @field_validator("plan_catalogue")
     @classmethod
@@ -177,6 +198,11 @@ class Settings(BaseSettings):
         app_token = secret_value(self.slack_app_token)
         if app_token and not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+
+
+def allow_listed(text: str) -> list[str]:
+    """Reads PARTNER_ALLOW_LIST: workspace ids separated by commas or spaces."""
+    return [team_id.upper() for team_id in text.replace(",", " ").split()]
 
 
 def secret_value(secret: SecretStr | None) -> str:

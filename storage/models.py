@@ -65,6 +65,8 @@ class Partner(SQLModel, table=True):
     orders_channel: str | None = Field(default=None, max_length=32)
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # None while a workspace that set itself up waits for the operator's approval.
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # Database model: who may ask for a partner's summaries

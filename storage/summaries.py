@@ -19,10 +19,11 @@ async def schedule_of(*, session: AsyncSession, partner_id: int) -> SummarySched
 async def scheduled_partners(
     *, session: AsyncSession
 ) -> list[tuple[Partner, SummarySchedule | None]]:
-    """Every partner with its schedule (None: the default, Mondays at 09:00)."""
+    """Every approved partner with its schedule (None: the default, Mondays at 09:00)."""
     result = await session.exec(
         select(Partner, SummarySchedule)
         .join(SummarySchedule, col(SummarySchedule.partner_id) == Partner.id, isouter=True)
+        .where(col(Partner.approved_at).is_not(None))
         .order_by(Partner.id)
     )
     return list(result.all())

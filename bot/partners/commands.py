@@ -14,6 +14,7 @@ from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_pr
 from bot.partners.help import help_blocks
 from bot.partners.managers import change_managers, is_manager, parse_managers
 from bot.partners.messages import SetupAction
+from bot.partners.signup import signup_for
 from bot.services import Services
 from storage import installations, partners
 from storage.installations import InstalledWorkspace
@@ -186,8 +187,13 @@ async def submit_setup(
         return SetupOutcome(errors={SetupAction.NAME: setup_messages.not_allowed().text})
     try:
         partner, created = await set_up_workspace(
-            services.sessions, team_id=team_id, form=form, by=user_id
-        )
+            services.sessions, team_id=team_id, form=form, by=user_id,
+            signup=signup_for(
+                team_id, policy=services.settings.partner_signup,
+                allow_list=services.settings.allowed_workspaces,
+                many_workspaces=services.workspaces is not None,
+            ),
+        )  # fmt: skip
     except UserError as error:
         return SetupOutcome(errors={SetupAction.NAME: str(error)})
     async with services.sessions() as session:

@@ -4,25 +4,23 @@ workspace, and taking note of an install."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot.arguments import CHANNEL_ID, TEAM_ID, USER_ID
+from bot.blocks import Message, escape, section
 from bot.errors import UserError
+from bot.outbox.rows import post_message
+from bot.partners.signup import Signup, approved_text, refused_text
 from bot.services import Services
 from bot.zones import is_time_zone
-from storage import installations, partners
+from storage import installations, outbox, partners
 from storage.db import Sessions
 from storage.models import Partner
 
 logger = logging.getLogger(__name__)
-
-# Slack ids: a kind letter, then upper-case letters and digits, at least one digit (so a channel
-# *name* such as "general" is not taken for an id).
-TEAM_ID = re.compile(r"^[TE](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
-CHANNEL_ID = re.compile(r"^[CGD](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
-USER_ID = re.compile(r"^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{1,31}$")
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,11 @@ def registration(
     )
 
 
-async def add_partner(sessions: Sessions, request: Registration) -> Partner:
-    """Registers a partner workspace; a workspace belongs to one partner only."""
+async def add_partner(
+    sessions: Sessions, request: Registration, *, approved: bool = True
+) -> Partner:
+    """Registers a partner workspace (waiting for the operator's approval unless `approved`); a
+    workspace belongs to one partner only."""
     async with sessions() as session:
         existing = await partners.get_by_team_id(session=session, team_id=request.team_id)
         if existing is not None:
@@ -88,6 +89,7 @@ async def add_partner(sessions: Sessions, request: Registration) -> Partner:
             manager_channel=request.manager_channel,
             orders_channel=request.orders_channel,
             timezone=request.timezone,
+            approved_at=datetime.now(UTC) if approved else None,
         )
         try:
             await partners.add(session=session, partner=partner, managers=request.managers)
@@ -204,9 +206,10 @@ def setup_problems(form: SetupForm) -> dict[str, str]:
 
 
 async def set_up_workspace(
-    sessions: Sessions, *, team_id: str, form: SetupForm, by: str
+    sessions: Sessions, *, team_id: str, form: SetupForm, by: str, signup: Signup
 ) -> tuple[Partner, bool]:
-    """Registers the workspace as a partner (whoever sets it up becomes its first manager), or
+    """Registers the workspace as a partner (whoever sets it up becomes its first manager; it
+    waits for approval when `signup` says so, and a refused workspace raises UserError), or
     changes the settings of the partner it belongs to; returns the partner and whether it is
     new."""
     name = " ".join(form.name.split())
@@ -230,7 +233,9 @@ async def set_up_workspace(
         timezone=timezone,
         managers=by,
     )
-    return await add_partner(sessions, request), True
+    if signup is Signup.REFUSED:
+        raise UserError(refused_text(team_id))
+    return await add_partner(sessions, request, approved=signup is Signup.APPROVED), True
 
 
 async def workspace_installed(
@@ -261,3 +266,31 @@ async def partner_of_workspace(sessions: Sessions, team_id: str) -> Partner | No
     """Gets the partner a Slack workspace belongs to (None: not set up yet)."""
     async with sessions() as session:
         return await partners.get_by_team_id(session=session, team_id=team_id)
+
+
+async def approve_partner(sessions: Sessions, team_id: str, *, now: datetime) -> Partner:
+    """Approves a workspace that set itself up, and tells its managers' channel (through the
+    outbox); approving one approved already changes nothing."""
+    team_id = team_id_of(team_id)
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id=team_id)
+        if partner is None:
+            raise UserError(f"no partner is registered for workspace {team_id}")
+        if partner.approved_at is not None:
+            return partner
+        partner.approved_at = now
+        text = approved_text(partner.name)
+        await outbox.add(
+            session=session,
+            rows=[
+                post_message(
+                    key=f"partner:{partner.id}:approved",
+                    channel=partner.manager_channel,
+                    message=Message(escape(text), [section(escape(text))]),
+                    partner_id=partner.id,
+                    now=now,
+                )
+            ],
+        )
+        await session.commit()
+        return partner

@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.blocks import Message, context, escape, plain, section
+from bot.partners.signup import waiting_text
 from storage.models import Partner
 
 MAX_NAME = 200
@@ -147,6 +148,8 @@ def current_settings(partner: Partner, managers: list[str], *, may_change: bool)
         if may_change
         else "Only a workspace admin, or whoever installed partnerbot, can change them."
     )
+    if partner.approved_at is None:
+        note = escape(waiting_text(partner.name)) + " " + note
     return Message(text, [section(text), context(note)])
 
 
@@ -161,7 +164,9 @@ def not_allowed() -> Message:
 
 def done(partner: Partner, managers: list[str], *, created: bool, team_id: str) -> dict:
     """The form, replaced by what was saved and what comes next."""
-    if created:
+    if partner.approved_at is None:
+        next_steps = escape(waiting_text(partner.name))
+    elif created:
         next_steps = (
             "*Next:* whoever runs partnerbot imports your customers and their subscriptions "
             f"(`python -m bot import customers FILE.csv --team-id {escape(team_id)}`). Add "

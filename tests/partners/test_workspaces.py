@@ -17,6 +17,7 @@ from bot.oauth import SignedStateStore, authorize_url, redirect_url, sign_state,
 from bot.outbox.rows import post_message
 from bot.outbox.worker import OutboxWorker
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
+from bot.partners.signup import Signup
 from bot.settings import load_settings
 from bot.workspaces import WorkspaceClients, WorkspaceTokens, WorkspaceUnavailable
 from devtools.local_slack import LocalSlack
@@ -118,11 +119,13 @@ def test_a_complete_setup_form_has_no_problems():
 
 
 async def test_setting_up_registers_once_then_changes_the_settings(sessions):
-    partner, created = await set_up_workspace(sessions, team_id="T0SETUP", form=form(), by="U0ME")
+    partner, created = await set_up_workspace(
+        sessions, team_id="T0SETUP", form=form(), by="U0ME", signup=Signup.APPROVED
+    )
     assert created and partner.team_id == "T0SETUP"
     again, created = await set_up_workspace(
         sessions, team_id="T0SETUP", form=form(name=" Alpha  IT  GmbH ", alert_channel="C0NEW"),
-        by="U0SOMEONE",
+        by="U0SOMEONE", signup=Signup.APPROVED,
     )  # fmt: skip
     assert not created and again.id == partner.id
     async with sessions() as session:
@@ -139,7 +142,8 @@ def test_the_setup_views_and_answers_fit_slack_limits_and_escape_the_name():
     from storage.models import Partner
 
     partner = Partner(id=1, team_id="T0A", name="<!channel> & Co", alert_channel="C0A",
-                      manager_channel="C0M", timezone="Europe/Berlin")  # fmt: skip
+                      manager_channel="C0M", timezone="Europe/Berlin",
+                      approved_at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
     views = [
         setup_form(partner=None, name="Alpha", timezone="UTC"),
         setup_form(partner=partner),
