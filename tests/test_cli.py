@@ -453,3 +453,34 @@ async def test_serve_with_oauth_needs_no_bot_token_and_starts_installs(
         "serve", database_url, tmp_path, settings=OAUTH_SETTINGS, check=starts_an_install
     )
     assert "workspaces install partnerbot from http://localhost:" in log
+
+
+async def test_partner_approve_lets_a_waiting_workspace_in_and_says_so(
+    database_url, sessions, tmp_path
+):
+    from bot.partners.flows import SetupForm, set_up_workspace
+    from bot.partners.signup import Signup
+
+    form = SetupForm("Alpha IT", "C0ALERT", "C0MGR", None, "Europe/Berlin")
+    await set_up_workspace(sessions, team_id="T0WAITING", form=form, by="U0ME",
+                           signup=Signup.PENDING)  # fmt: skip
+
+    code, out, err = await run_bot("partner", "list", database_url=database_url, cwd=tmp_path)
+    assert code == 0, err
+    assert (
+        "Alpha IT (waiting for approval: python -m bot partner approve --team-id T0WAITING)" in out
+    )
+
+    code, _, err = await run_bot(
+        "partner", "approve", "--team-id", "t0waiting", database_url=database_url, cwd=tmp_path
+    )
+    assert code == 0, err
+    assert "partner 'Alpha IT' (workspace T0WAITING) is approved" in err
+    code, out, _ = await run_bot("partner", "list", database_url=database_url, cwd=tmp_path)
+    assert "\tT0WAITING\tAlpha IT\n" in out
+
+    code, _, err = await run_bot(
+        "partner", "approve", "--team-id", "T0NOBODY", database_url=database_url, cwd=tmp_path
+    )
+    assert code == 1
+    assert err.strip() == "error: no partner is registered for workspace T0NOBODY"
