@@ -76,8 +76,9 @@ def slack_length(text: str) -> int:
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
-def _prefix_within(text: str, limit: int) -> str:
-    """The longest start of text whose Slack length is at most `limit`."""
+def prefix_within(text: str, limit: int) -> str:
+    """The longest start of text whose Slack length is at most `limit` (e.g. an input's initial
+    value, where an ellipsis would be saved with it)."""
     units = 0
     for index, c in enumerate(text):
         units += 2 if ord(c) > 0xFFFF else 1
@@ -120,7 +121,7 @@ def _safe_point(window: str, point: int) -> int:
 def _break_point(text: str, room: int) -> int:
     """Where to cut text that is longer than `room` (Slack's count) so that the first part fits
     and reads well."""
-    fit = len(_prefix_within(text, room))
+    fit = len(prefix_within(text, room))
     # One character more: a boundary just after what fits (a space) is a clean cut too.
     window = text[: fit + 1]
     for boundary, side, keep in BOUNDARIES:
@@ -147,7 +148,7 @@ def split_where_it_reads_well(text: str, limit: int) -> list[str]:
     pieces: list[str] = []
     rest = text.strip()
     while slack_length(rest) > limit:
-        point = _break_point(rest, limit) or len(_prefix_within(rest, limit)) or 1
+        point = _break_point(rest, limit) or len(prefix_within(rest, limit)) or 1
         pieces.append(rest[:point].rstrip())
         rest = rest[point:].lstrip()
     if rest:

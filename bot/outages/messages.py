@@ -29,9 +29,10 @@ from bot.zones import when_in
 from storage.models import Incident
 
 TOP_CUSTOMERS = 5
-# A thread reply longer than this many messages (some 50,000 characters of vendor text) is cut:
-# no vendor writes that much, and a partner's thread should not be flooded by a broken feed.
-MAX_REPLY_MESSAGES = 5
+# An update longer than this many messages (some 120,000 characters, more than the intake keeps
+# of an update's title, impact and one post) is cut: a partner's thread is not to be flooded by
+# a broken feed.
+MAX_REPLY_MESSAGES = 10
 
 
 class OutageAction(StrEnum):

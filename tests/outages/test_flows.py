@@ -285,7 +285,7 @@ async def test_a_forty_thousand_character_update_goes_out_whole_in_several_repli
 
     seen = await written()
     root = root_key(number, a)
-    replies = [key for key in seen.keys(root + ":update:")]
+    replies = seen.keys(root + ":update:")
     assert len(replies) >= 4  # 40,000 characters do not fit in one message's blocks
     ordered = sorted(replies, key=lambda key: seen.rows[key].id)
     assert all(seen.rows[key].parent_key == root for key in ordered)
