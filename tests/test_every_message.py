@@ -291,8 +291,9 @@ def largest(messages: list[Message]) -> dict[str, int]:
     }
 
 
-def test_the_largest_of_each_kind_against_its_limit(capsys):
-    """The record for the closing note: the largest message each kind produces."""
+def test_the_largest_of_each_kind_against_its_limit():
+    """The record for the closing note: the largest message each kind produces (shown with
+    `pytest -s`)."""
     limits = {"blocks": 50, "block text": MAX_MESSAGE_BLOCKS_LENGTH, "section": MAX_SECTION_TEXT,
               "header": MAX_HEADER_TEXT, "text": MAX_FALLBACK_TEXT}  # fmt: skip
     lines = [f"{'kind':32} msgs  " + "  ".join(f"{k} /{v}" for k, v in limits.items())]
@@ -312,5 +313,4 @@ def test_the_largest_of_each_kind_against_its_limit(capsys):
             f"{kind:32} view  blocks {len(view['blocks'])}/100  longest text {longest}  "
             f"title {title}/24"
         )
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
+    print("\n" + "\n".join(lines))
