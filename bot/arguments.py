@@ -6,6 +6,23 @@ import re
 import unicodedata
 
 MAX_QUERY_LENGTH = 200
+# Slack sends what people type with `&`, `<` and `>` as these entities, and only these (its
+# "Formatting text" guide); `&amp;` last, so a typed `&lt;` (sent `&amp;lt;`) stays `&lt;`.
+SLACK_ENTITIES = re.compile("&(amp|lt|gt);")
+ENTITY_CHARACTERS = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape_slack(text: str) -> str:
+    """Undoes Slack's escaping of typed text (`O'Brien &amp; Sons` is `O'Brien & Sons`); any
+    other entity-like text is left as typed."""
+    return SLACK_ENTITIES.sub(lambda match: ENTITY_CHARACTERS[match.group(1)], text)
+
+
+def slash_text(text: str | None) -> str:
+    """What someone typed after a slash command, as they typed it: the one place each
+    command's text is read. Mentions (`<@U…>` with `should_escape`) come through unchanged."""
+    return unescape_slack(text or "")
+
 
 # Slack ids: a kind letter, then upper-case letters and digits, at least one digit (so a channel
 # *name* such as "general" is not taken for an id).

@@ -4,6 +4,7 @@ requests Slack would) and for tests and benchmarks."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from urllib.parse import urlencode
@@ -20,6 +21,21 @@ def signed_headers(signing_secret: str, body: str, *, timestamp: int | None = No
         "X-Slack-Signature": signature,
         "Content-Type": "application/x-www-form-urlencoded",
     }
+
+
+# Slack's own sequences in a command's text (a mention with `should_escape`): sent as they are.
+CONTROL_SEQUENCE = re.compile(r"(<[@#!][^<>]*>)")
+
+
+def typed_as_slack_sends_it(text: str) -> str:
+    """A command's text as Slack sends it: `&`, `<` and `>` typed become entities, mentions
+    (`<@U…>`) stay Slack's sequences."""
+    return "".join(
+        part
+        if CONTROL_SEQUENCE.fullmatch(part)
+        else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for part in CONTROL_SEQUENCE.split(text)
+    )
 
 
 def slash_command_body(
@@ -43,7 +59,7 @@ def slash_command_body(
             "user_id": user_id,
             "user_name": user_name,
             "command": command,
-            "text": text,
+            "text": typed_as_slack_sends_it(text),
             "api_app_id": "A0LOCAL",
             "response_url": response_url,
             "trigger_id": f"{int(time.time())}.{secrets.randbelow(10**9)}.local",

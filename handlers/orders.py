@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.arguments import slash_text
 from bot.orders.commands import (
     OpenForm,
     customer_search_options,
@@ -26,7 +27,7 @@ from handlers.replies import (
 async def order_command(ack, command, respond, context, client) -> None:
     await ack()
     answer = await order_answer(
-        command.get("text") or "",
+        slash_text(command.get("text")),
         partner=context["partner"],
         services=context["services"],
         user_id=command.get("user_id", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.arguments import slash_text
 from bot.outages import actions
 from bot.outages.commands import outage_reply
 from bot.outages.messages import OutageAction
@@ -25,7 +26,7 @@ async def outage_command(ack, command, respond, context, client) -> None:
     services: Services = context["services"]
     reply = await outage_reply(
         services,
-        command.get("text") or "",
+        slash_text(command.get("text")),
         partner=context["partner"],
         user_id=command.get("user_id", ""),
     )

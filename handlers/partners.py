@@ -7,6 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.arguments import slash_text
 from bot.partners import commands
 from bot.partners.messages import SetupAction
 from bot.services import Services
@@ -40,7 +41,7 @@ async def partnerbot_command(ack, command, respond, context, client) -> None:
     await ack()
     reply = await commands.partnerbot_answer(
         context["services"],
-        text=command.get("text") or "",
+        text=slash_text(command.get("text")),
         team_id=command.get("team_id", ""),
         user_id=command.get("user_id", ""),
         partner=context.get("partner"),

@@ -6,6 +6,7 @@ import time
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.arguments import slash_text
 from bot.services import Services
 from bot.subscriptions import commands
 from bot.subscriptions.messages import PICK_CUSTOMER_ACTIONS
@@ -19,7 +20,7 @@ async def subscription_command(ack, command, respond, context) -> None:
     services: Services = context["services"]
     async with services.sessions() as session:
         answers = await commands.subscription_answer(
-            session, command.get("text") or "", partner=context["partner"],
+            session, slash_text(command.get("text")), partner=context["partner"],
             catalogue=services.catalogue, rule=services.rule, now=services.clock(),
         )  # fmt: skip
     await send(respond, answers, replace_original=False)

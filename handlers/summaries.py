@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.arguments import slash_text
 from bot.services import Services
 from bot.summaries.commands import home_view, summary_answer
 from handlers.errors import answering_failures
@@ -18,7 +19,7 @@ async def summary_command(ack, command, respond, context) -> None:
     async with services.sessions() as session:
         answers = await summary_answer(
             session,
-            command.get("text") or "",
+            slash_text(command.get("text")),
             partner=partner,
             user_id=command.get("user_id", ""),
             now=services.clock(),

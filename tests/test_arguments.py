@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.arguments import clean_query, fold, like_pattern
+from bot.arguments import clean_query, fold, like_pattern, slash_text, unescape_slack
 
 
 def test_fold_ignores_letter_case_and_extra_spaces():
@@ -35,3 +35,14 @@ def test_like_pattern_takes_percent_underscore_and_backslash_literally():
     assert like_pattern("a\\b") == "%a\\\\b%"
     # The backslash added before % must not be doubled again.
     assert like_pattern("\\%_") == "%\\\\\\%\\_%"
+
+
+def test_slash_text_is_read_as_typed_from_slacks_three_entities():
+    # Slack sends `O'Brien & Sons <HQ>` as `O'Brien &amp; Sons &lt;HQ&gt;`.
+    assert slash_text("O'Brien &amp; Sons &lt;HQ&gt;") == "O'Brien & Sons <HQ>"
+    # A typed `&lt;` arrives as `&amp;lt;` and stays `&lt;`; other entities are not Slack's.
+    assert unescape_slack("&amp;lt; &amp;amp;") == "&lt; &amp;"
+    assert unescape_slack("&quot;Q&quot; &#60; &nbsp;") == "&quot;Q&quot; &#60; &nbsp;"
+    # Slack's own sequences (a mention, with should_escape) come through as they are.
+    assert slash_text("managers add <@U123|jane>") == "managers add <@U123|jane>"
+    assert slash_text(None) == ""

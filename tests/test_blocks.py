@@ -7,14 +7,21 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import (
+    blocks_length,
+    button,
+    cut_where_it_reads_well,
     escape,
     header,
     messages,
     pack,
+    plain,
     plural,
     section,
+    sections,
     shorten,
+    slack_length,
     split_blocks,
+    split_where_it_reads_well,
 )
 from bot.subscriptions.rules import CommissionRule
 
@@ -25,8 +32,11 @@ DANGEROUS = "<!channel> & Co"
 
 def test_slack_sdk_validation_rejects_oversized_sections_and_headers():
     # The limit checks above lean on slack_sdk for sections and headers: make sure it bites.
+    # section() itself cuts to the limit now, so the oversized one is written out.
     with pytest.raises(SlackObjectFormationError):
-        Block.parse(section("x" * 3001)).validate_json()
+        Block.parse(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+        ).validate_json()
     with pytest.raises(SlackObjectFormationError):
         Block.parse(
             {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}
@@ -127,3 +137,86 @@ def test_plural_writes_one_and_many_with_thousands_separators():
     assert plural(2, "seat") == "2 seats"
     assert plural(1040, "customer") == "1,040 customers"
     assert plural(0, "match", "matches") == "0 matches"
+
+
+# Invisible characters, cutting where it reads well, Slack's count
+
+
+def test_escape_and_plain_text_drop_direction_and_zero_width_characters():
+    spoof = "Acme\u202eexe.fdp\u200b\u2066x\u2069\u200e\u200f\ufeff\u00ad\x00\x1b"
+    assert escape(spoof) == "Acmeexe.fdpx"
+    assert plain(spoof)["text"] == "Acmeexe.fdpx"
+    assert header(spoof)["text"]["text"] == "Acmeexe.fdpx"
+    assert button(spoof, "a", "1")["text"]["text"] == "Acmeexe.fdpx"
+    # Emoji sequences, line breaks and tabs stay; other line separators become line breaks.
+    assert escape("👩\u200d💻 a\tb\nc\r\nd\u2028e") == "👩\u200d💻 a\tb\nc\nd\ne"
+    # A name of invisible characters only is not an empty plain_text (Slack refuses those).
+    assert plain("\u202e\u200b")["text"] == "…"
+
+
+def test_the_invisible_characters_are_every_format_character_of_this_python():
+    import unicodedata
+
+    from bot.blocks import INVISIBLE
+
+    for code in range(0x110000):
+        c = chr(code)
+        if unicodedata.category(c) in ("Cf", "Cc", "Cs") and c not in "\t\n\u200c\u200d":
+            assert INVISIBLE.match(c), hex(code)
+    assert not INVISIBLE.search("\t\n\u200c\u200d abc é 😀")
+
+
+def test_slack_counts_an_emoji_outside_the_bmp_as_two():
+    assert slack_length("a😀") == 3
+    cut = shorten("😀" * 100, 11)
+    assert cut == "😀" * 5 + "…" and slack_length(cut) == 11
+
+
+def test_a_cut_falls_between_paragraphs_sentences_or_words_where_it_keeps_most():
+    text = "First part. " * 10 + "\n\n" + "Second part goes on. " * 10
+    assert cut_where_it_reads_well(text, 150) == ("First part. " * 10).strip() + "…"
+    assert cut_where_it_reads_well("One sentence. Another one here", 21) == "One sentence.…"
+    assert cut_where_it_reads_well("words and more words", 12) == "words and…"
+    # A boundary right after what fits is a clean cut too.
+    assert cut_where_it_reads_well("abcde fgh", 6) == "abcde…"
+
+
+def test_a_cut_never_splits_an_entity_or_a_link():
+    assert cut_where_it_reads_well(escape("&&&&&&"), 13) == "&amp;&amp;…"
+    assert cut_where_it_reads_well("abcdefgh<@U123456>xyz", 14) == "abcdefgh…"
+
+
+def test_split_keeps_every_character_in_pieces_that_fit():
+    text = "\n\n".join(
+        f"Paragraph {n}. " + "Words in a sentence. " * (n % 7 + 1) for n in range(300)
+    )
+    pieces = split_where_it_reads_well(text, 500)
+    assert all(slack_length(piece) <= 500 for piece in pieces)
+    assert " ".join(" ".join(pieces).split()) == " ".join(text.split())
+    # A paragraph break is preferred: most pieces end a paragraph's sentence.
+    assert all(piece.endswith(".") for piece in pieces)
+    # One long word is cut anywhere, still whole when joined.
+    assert "".join(split_where_it_reads_well("x" * 1001, 100)) == "x" * 1001
+
+
+def test_pack_whole_splits_a_long_text_instead_of_shortening_it():
+    long = "A sentence of vendor text. " * 400
+    chunks = pack(["short", long, "tail"], whole=True)
+    assert all(slack_length(chunk) <= 3000 for chunk in chunks)
+    assert " ".join(" ".join(chunks).split()) == " ".join(f"short {long} tail".split())
+    assert [block["text"]["text"] for block in sections("a\n\nb")] == ["a\n\nb"]
+
+
+def test_sections_are_cut_to_slacks_limit_where_they_read_well():
+    block = section("word " * 1000)
+    assert slack_length(block["text"]["text"]) <= 3000
+    assert block["text"]["text"].endswith("word…")
+
+
+def test_messages_split_where_the_blocks_text_would_be_too_long_for_slack():
+    blocks = [section("y" * 2900) for _ in range(10)]
+    result = messages("t", blocks)
+    # 12,000 characters of block text a message: four sections of 2,900 each.
+    assert [len(message.blocks) for message in result] == [4, 4, 2]
+    assert all(blocks_length(message.blocks) <= 12_000 for message in result)
+    assert [block for message in result for block in message.blocks] == blocks

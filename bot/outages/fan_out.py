@@ -172,8 +172,10 @@ def first_alert_rows(
     ]
     if not view.advisory:
         text = render_apology(own_apology, partner, view, "apology", GENERIC_CUSTOMER, None)
-        message = outage_messages.apology_message(text)
-        rows.append(thread_reply(alert, f"{alert.root_key}:apology", message, now))
+        for number, message in enumerate(outage_messages.apology_message(text)):
+            # A long apology goes on in more replies: ":apology", ":apology:1", …
+            key = f"{alert.root_key}:apology" + (f":{number}" if number else "")
+            rows.append(thread_reply(alert, key, message, now))
     return rows
 
 
@@ -191,18 +193,17 @@ async def news_rows(
     """News of an incident a partner was alerted about: the alert edited, the changes in its
     thread (or folded into the reply still waiting), and a DM per follower."""
     rows = [edit_of(alert, f"{alert.root_key}:edit:{incident.version}", root, now)]
-    update = await collapse_or_add(
+    rows += await collapse_or_add(
         session, alert, view, changes, now, collapse, data.waiting_updates
     )
-    if update is not None:
-        rows.append(update)
+    dm = outage_messages.follower_message(view, changes, alert.channel)
     for user_id in data.followers.get(alert.partner_id, []):
         rows.append(
             post_message(
                 key=f"incident:{incident.id}:follower:{alert.partner_id}:{user_id}:"
                 f"{incident.version}",
                 channel=user_id,
-                message=outage_messages.follower_message(view, changes),
+                message=dm,
                 partner_id=alert.partner_id,
                 now=now,
             )
@@ -232,25 +233,34 @@ async def collapse_or_add(
     now: datetime,
     collapse: timedelta,
     waiting: dict[str, OutboxMessage],
-) -> dict | None:
+) -> list[dict]:
     """Folds an update's changes into its thread's reply still waiting to go out, so a burst of
-    updates becomes one reply; else returns the new reply to queue."""
+    updates becomes one reply, while the two fit in one message; else returns the new replies
+    to queue (a long update takes several)."""
     latest = waiting.get(alert.root_key)
     if latest is not None:
-        earlier = json.loads(latest.payload).get("_changes", [])
-        merged = earlier + changes
-        message = outage_messages.update_message(merged, view)
-        payload = {"text": message.text, "blocks": message.blocks, "_changes": merged}
-        if await outbox.replace_waiting_payload(
-            session=session, message_id=latest.id, payload=json.dumps(payload)
-        ):
-            return None
-    message = outage_messages.update_message(changes, view)
+        payload = json.loads(latest.payload)
+        # Only a one-message update carries its changes; a part of a long one is left as it is.
+        if "_changes" in payload:
+            merged = payload["_changes"] + changes
+            replies = outage_messages.update_messages(merged, view)
+            if len(replies) == 1:
+                message = replies[0]
+                payload = {"text": message.text, "blocks": message.blocks, "_changes": merged}
+                if await outbox.replace_waiting_payload(
+                    session=session, message_id=latest.id, payload=json.dumps(payload)
+                ):
+                    return []
+    replies = outage_messages.update_messages(changes, view)
     key = f"{alert.root_key}{UPDATE_MARKER}{view.number}:{now.isoformat()}"
-    row = thread_reply(alert, key, message, now + collapse)
-    payload = json.loads(row["payload"])
-    row["payload"] = json.dumps({**payload, "_changes": changes})
-    return row
+    rows = [
+        thread_reply(alert, key + (f":part:{number}" if number else ""), message, now + collapse)
+        for number, message in enumerate(replies)
+    ]
+    if len(replies) == 1:
+        payload = json.loads(rows[0]["payload"])
+        rows[0]["payload"] = json.dumps({**payload, "_changes": changes})
+    return rows
 
 
 async def closing_messages(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.blocks import (
+    MAX_SECTION_TEXT,
     Message,
     context,
     escape,
@@ -18,6 +19,7 @@ from bot.blocks import (
     plain,
     plural,
     section,
+    sections,
     shorten,
 )
 from bot.money import format_money
@@ -27,6 +29,10 @@ from bot.zones import when_in
 from storage.models import Incident
 
 TOP_CUSTOMERS = 5
+# An update longer than this many messages (some 120,000 characters, more than the intake keeps
+# of an update's title, impact and one post) is cut: a partner's thread is not to be flooded by
+# a broken feed.
+MAX_REPLY_MESSAGES = 10
 
 
 class OutageAction(StrEnum):
@@ -168,23 +174,43 @@ def root_message(incident: IncidentView, impact: ImpactView) -> Message:
     return Message(shorten(text, 3000), root_blocks(incident, impact))
 
 
-def apology_message(text: str, *, closing: bool = False) -> Message:
-    """A ready-to-send text in the thread (already escaped by the template's autoescape)."""
+def apology_message(text: str, *, closing: bool = False) -> list[Message]:
+    """A ready-to-send text in the thread (already escaped by the template's autoescape); a long
+    one goes on in the next messages, so all of it can be copied."""
     title = "Closing note, ready to send" if closing else "Apology, ready to send"
     blocks = [
         section(
             f"*{title}* (copy it, replace [customer] or use the buttons for one customer's text):"
         )
     ]
-    blocks += [section(chunk) for chunk in pack(text.split("\n\n"))]
-    return Message(title, blocks)
+    return messages(title, blocks + sections(text))
+
+
+def change_lines(changes: list[str]) -> str:
+    """What changed, one bullet each; a change is vendor or staff text (the status words in it
+    are the bot's own), so it is escaped."""
+    return "\n".join(f"• {escape(change)}" for change in changes)
+
+
+def update_messages(changes: list[str], incident: IncidentView) -> list[Message]:
+    """A thread reply saying what changed (several quick changes collapse into one reply); a
+    long vendor text goes on in as many replies as it needs."""
+    lines = change_lines(changes) or "• details were updated"
+    text = f"*Update* — now {escape(incident.status)}\n{lines}"
+    fallback = f"Update: {escape(incident.title)}"
+    replies = messages(fallback, sections(text, separator="\n"))
+    if len(replies) <= MAX_REPLY_MESSAGES:
+        return replies
+    kept = replies[:MAX_REPLY_MESSAGES]
+    last = kept[-1]
+    note = context("✂️ The update is longer than partnerbot posts; the rest is left out.")
+    kept[-1] = Message(last.text, last.blocks[:-1] + [note])
+    return kept
 
 
 def update_message(changes: list[str], incident: IncidentView) -> Message:
-    """A thread reply saying what changed (several quick changes collapse into one reply)."""
-    lines = "\n".join(f"• {change}" for change in changes) or "• details were updated"
-    blocks = [section(f"*Update* — now {escape(incident.status)}\n{lines}")]
-    return Message(shorten(f"Update: {escape(incident.title)}", 3000), blocks)
+    """The update as one reply (what a burst of updates collapses into while it fits)."""
+    return update_messages(changes, incident)[0]
 
 
 @dataclass(frozen=True)
@@ -218,21 +244,21 @@ def closing_message(
     ]
     blocks += [section(chunk) for chunk in pack(lines, separator="\n")]
     result = messages(f"Resolved: {escape(incident.title)}", blocks)
-    result.append(apology_message(apology, closing=True))
-    return result
+    return result + apology_message(apology, closing=True)
 
 
-def follower_message(incident: IncidentView, changes: list[str]) -> Message:
-    lines = "\n".join(f"• {change}" for change in changes)
+def follower_message(incident: IncidentView, changes: list[str], thread_channel: str) -> Message:
+    """A follower's DM: the update, cut to one message where it reads well (all of it is in
+    the alert's thread)."""
+    head = f"*Outage #{incident.number}: {escape(incident.title)}* — now {escape(incident.status)}"
+    whole = f"{shorten(head, 600)}\n{change_lines(changes)}"
+    text = shorten(whole, MAX_SECTION_TEXT)
+    note = "You follow this outage. Press *Unfollow* on its alert to stop these."
+    if text != whole:
+        note = f"The whole update is in the alert's thread in <#{escape(thread_channel)}>. " + note
     return Message(
         shorten(f"Outage #{incident.number} update: {escape(incident.title)}", 3000),
-        [
-            section(
-                f"*Outage #{incident.number}: {escape(incident.title)}* — now "
-                f"{escape(incident.status)}\n{lines}"
-            ),
-            context("You follow this outage. Press *Unfollow* on its alert to stop these."),
-        ],
+        [section(text), context(note)],
     )
 
 
@@ -275,9 +301,9 @@ def outage_list(views: list[IncidentView]) -> list[Message]:
 
 
 def apology_answer(customer_name: str, text: str) -> list[Message]:
+    """One customer's text, all of it (in several messages when it is long)."""
     blocks = [section(f"*Apology for {escape(customer_name)}*, ready to send:")]
-    blocks += [section(chunk) for chunk in pack(text.split("\n\n"))]
-    return messages(f"Apology for {escape(customer_name)}", blocks)
+    return messages(f"Apology for {escape(customer_name)}", blocks + sections(text))
 
 
 def apology_form(incident_number: int) -> dict:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.arguments import clean_query, fold
+from bot.arguments import clean_query, fold, unescape_slack
 from bot.blocks import escape
 from bot.catalogue import Catalogue
 from bot.outages import apology, flows
@@ -258,15 +258,11 @@ async def all_apologies(
             session, incident, partner, customer, catalogue, now
         )
         contact = f" <{customer.contact_email}>" if customer.contact_email else ""
+        # A file is plain text, not mrkdwn: Slack's escaping is undone.
         parts.append(
             f"=== {customer.name} ({customer.domain}){contact} ===\n\n" + unescape_slack(text)
         )
     return "\n\n\n".join(parts) + "\n"
-
-
-def unescape_slack(text: str) -> str:
-    """A file is plain text, not mrkdwn: undo Slack's escaping."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 async def root_of(

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.blocks import Message, context, escape, plain, section
+from bot.blocks import (
+    MAX_FALLBACK_TEXT,
+    Message,
+    context,
+    escape,
+    plain,
+    prefix_within,
+    section,
+    shorten,
+    visible,
+)
 from bot.partners.signup import waiting_text
 from storage.models import Partner
 
@@ -57,6 +67,9 @@ def _text_input(
     element = {"type": "plain_text_input", "action_id": block_id, "max_length": max_length}
     if placeholder:
         element["placeholder"] = plain(placeholder)
+    # An initial value is not parsed, but shown as it is and saved again: no invisible
+    # characters, and within the input's length as Slack counts it (no ellipsis to be saved).
+    initial = prefix_within(visible(initial), max_length)
     if initial:
         element["initial_value"] = initial
     block = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
@@ -91,7 +104,7 @@ def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC"
             _text_input(
                 SetupAction.NAME,
                 "Partner name",
-                initial=name[:MAX_NAME],
+                initial=name,
                 max_length=MAX_NAME,
                 placeholder="Your company, as your customers know it",
             ),
@@ -150,7 +163,7 @@ def current_settings(partner: Partner, managers: list[str], *, may_change: bool)
     )
     if partner.approved_at is None:
         note = escape(waiting_text(partner.name)) + " " + note
-    return Message(text, [section(text), context(note)])
+    return Message(shorten(text, MAX_FALLBACK_TEXT), [section(text), context(note)])
 
 
 def not_allowed() -> Message:

@@ -162,3 +162,30 @@ async def test_a_partner_rewords_its_apology_and_a_broken_template_is_refused(bo
     assert status == 200 and saved == {}
     answer = await bot.slack.command("/outage", f"apology {number} small", team_id=a.team_id)
     assert "Hi Small GmbH, Exchange Online hiccup. Sorry! — Alpha IT" in answer.text
+
+
+async def test_a_staff_update_with_pings_and_ampersands_is_shown_as_typed_and_pings_nobody(
+    bot, sessions
+):
+    a, _, _ = await two_partners(sessions)
+    slack = bot.local_slack
+    declared = await bot.slack.command(
+        "/outage", "declare Exchange Online — Mail & calendar <down>", team_id=a.team_id
+    )
+    number = int(declared.text.split("Outage #")[1].split(" ")[0])
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
+
+    # Slack sends what was typed with &, < and > as entities; the bot reads it as typed and
+    # escapes it once for the thread.
+    await bot.slack.command(
+        "/outage",
+        f"update {number} <!channel> Tom & Jerry\u202e <@U0BOSS> fixed",
+        team_id=a.team_id,
+    )
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) >= 3)
+    reply = posts_to(slack, a.alert_channel)[2]
+    shown = text_of(reply)
+    assert "&lt;!channel&gt; Tom &amp; Jerry &lt;@U0BOSS&gt; fixed" in shown
+    assert "<!channel>" not in shown and "<@U0BOSS>" not in shown and "\u202e" not in shown
+    assert "&amp;amp;" not in shown and "&amp;lt;" not in shown
+    assert "Mail &amp; calendar &lt;down&gt;" in text_of(posts_to(slack, a.alert_channel)[0])

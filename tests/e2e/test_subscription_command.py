@@ -247,7 +247,10 @@ async def test_a_customer_with_80_subscriptions_gets_a_readable_answer_within_sl
             renewal_date=today + timedelta(days=number + 1),
         )  # fmt: skip
 
-    answer = await bot.slack.command("/subscription", "tailspin", team_id=partner.team_id)
+    # Some 30,000 characters: more than one message's blocks may hold (msg_blocks_too_long).
+    answer = await bot.slack.command(
+        "/subscription", "tailspin", team_id=partner.team_id, wait_for=3
+    )
 
     assert answer.messages
     for message in answer.messages:
@@ -266,3 +269,17 @@ async def test_web_api_calls_go_to_slack_api_url(bot, sessions):
     # bolt checks the bot token with auth.test before the first listener runs.
     [auth] = bot.local_slack.calls_to("auth.test")
     assert auth.params["token"] == "xoxb-e2e-token"
+
+
+async def test_a_name_with_an_ampersand_is_found_as_typed(bot, sessions):
+    # Slack sends `O'Brien & Sons` as `O'Brien &amp; Sons`; the search is for what was typed.
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="O'Brien & Sons", domain="obrien.example")
+    await make_customer(sessions, partner, name="O'Brien Bakery", domain="bakery.example")
+
+    answer = await bot.slack.command("/subscription", "O'Brien & Sons", team_id=partner.team_id)
+
+    [message] = answer.messages
+    assert_slack_accepts(message)
+    assert "O'Brien &amp; Sons" in message["text"] and "obrien.example" in answer.text
+    assert "match" not in message["text"]

@@ -15,6 +15,7 @@ from storage import outages as incident_rows
 from storage import outbox
 from storage.models import Incident
 from tests.utils.incidents import END, count, incident, two_partners
+from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
 OPENED = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
 FIX = [
@@ -209,3 +210,143 @@ async def test_an_advisory_gets_its_notice_and_neither_apology_nor_credits(sessi
     assert seen.keys(root_key(number, a) + ":closing:") == []
     assert seen.keys(root_key(number, a) + ":apology") == []
     assert seen.keys(root_key(number, a) + ":edit:") == [root_key(number, a) + ":edit:2"]
+
+
+HOSTILE = "<!channel> <!here> <@U0BOSS> Acme\u202eexe.fdp\u200b & Co"
+
+
+def payload_of(seen, key: str) -> dict:
+    return json.loads(seen.rows[key].payload)
+
+
+async def test_vendor_and_staff_text_in_updates_and_dms_pings_nobody(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    async with sessions() as session:
+        await incident_rows.set_following(
+            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
+        )
+        await session.commit()
+    hostile_posts = [*FIX, {"description": {"content": HOSTILE}}]
+    await ingest(
+        sessions, OPENED + timedelta(minutes=10), title=f"{HOSTILE} title", posts=hostile_posts
+    )
+
+    seen = await written()
+    root = root_key(number, a)
+    (reply,) = seen.keys(root + ":update:")
+    dm = f"incident:{number}:follower:{a.id}:U0FOLLOW:2"
+    for key in (reply, dm, root + ":edit:2"):
+        message = payload_of(seen, key)
+        assert_slack_accepts(message)
+        # Slack parses the notification text and mrkdwn (plain_text, e.g. a header, it does not).
+        parsed = " ".join([message["text"], *mrkdwn_texts(message["blocks"])])
+        assert "<!channel>" not in parsed and "<!here>" not in parsed and "<@U0BOSS>" not in parsed
+        assert "\u202e" not in seen.text(key) and "\u200b" not in seen.text(key)
+    assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U0BOSS&gt; Acmeexe.fdp &amp; Co" in seen.text(reply)
+    assert "&lt;!channel&gt;" in seen.text(dm)
+
+
+def sentences(count: int) -> str:
+    """Vendor prose: numbered sentences in paragraphs, so any loss shows."""
+    paragraphs = [
+        " ".join(f"Step {p}.{s} of the fix is rolling out to every region." for s in range(8))
+        for p in range(count)
+    ]
+    return "\n\n".join(paragraphs)
+
+
+def section_texts(message: dict) -> list[str]:
+    return [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
+
+
+async def test_a_forty_thousand_character_update_goes_out_whole_in_several_replies(
+    sessions, written
+):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    async with sessions() as session:
+        await incident_rows.set_following(
+            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
+        )
+        await session.commit()
+    # The intake keeps up to 20,000 characters a post: two such posts in one update.
+    first_post, second_post = sentences(44), sentences(44).replace("Step", "Phase")
+    assert len(first_post) + len(second_post) >= 37_000
+    await ingest(
+        sessions,
+        OPENED + timedelta(minutes=10),
+        posts=[
+            *FIX,
+            {"description": {"content": first_post}},
+            {"description": {"content": second_post}},
+        ],
+    )
+
+    seen = await written()
+    root = root_key(number, a)
+    replies = seen.keys(root + ":update:")
+    assert len(replies) >= 4  # 40,000 characters do not fit in one message's blocks
+    ordered = sorted(replies, key=lambda key: seen.rows[key].id)
+    assert all(seen.rows[key].parent_key == root for key in ordered)
+    shown = []
+    for key in ordered:
+        message = payload_of(seen, key)
+        assert_slack_accepts(message)
+        shown += section_texts(message)
+    whole = " ".join(" ".join(shown).split())
+    # Every sentence is there, in order, cut only between paragraphs or sentences.
+    expected = " ".join(f"• Vendor update: {first_post}\n• Vendor update: {second_post}".split())
+    assert whole.endswith(expected)
+    assert "…" not in whole
+    # The DM is one message, cut where it reads well, pointing to the thread for the rest.
+    dm = payload_of(seen, f"incident:{number}:follower:{a.id}:U0FOLLOW:2")
+    assert_slack_accepts(dm)
+    assert section_texts(dm)[0].endswith("region.…")
+    assert f"The whole update is in the alert's thread in <#{a.alert_channel}>" in seen.text(
+        f"incident:{number}:follower:{a.id}:U0FOLLOW:2"
+    )
+
+
+async def test_a_long_update_in_a_burst_is_not_folded_into_the_waiting_reply(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    root = root_key(number, a)
+    first = OPENED + timedelta(minutes=10)
+    await ingest(sessions, first, status="restoringService", posts=FIX)
+    long_post = {"description": {"content": sentences(40)}}
+    await ingest(
+        sessions, first + timedelta(seconds=2), status="restoringService", posts=[*FIX, long_post]
+    )
+
+    seen = await written()
+    replies = sorted(seen.keys(root + ":update:"), key=lambda key: seen.rows[key].id)
+    # The waiting reply keeps its own change; the long one follows in replies of its own.
+    assert seen.changes(replies[0]) == [
+        "Status: degraded → *restoring service*",
+        "Vendor update: A fix is being deployed.",
+    ]
+    assert len(replies) >= 3
+    for key in replies:
+        assert_slack_accepts(payload_of(seen, key))
+    assert "Step 39.7 of the fix" in seen.text(replies[-1])
+
+
+async def test_a_long_impact_text_makes_the_apology_go_on_in_more_replies(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    impact = sentences(40)  # the intake keeps up to 20,000 characters
+    number = (await ingest(sessions, OPENED, impactDescription=impact)).incident.id
+
+    seen = await written()
+    root = root_key(number, a)
+    assert_slack_accepts(payload_of(seen, root))
+    assert "…" in seen.text(root)  # the root shows the start of the impact, cut
+    apologies = seen.keys(root + ":apology")
+    assert apologies == [root + ":apology", root + ":apology:1"]
+    shown = []
+    for key in sorted(apologies, key=lambda key: seen.rows[key].id):
+        message = payload_of(seen, key)
+        assert_slack_accepts(message)
+        assert seen.rows[key].parent_key == root
+        shown += section_texts(message)
+    assert " ".join(impact.split()) in " ".join(" ".join(shown).split())
