@@ -12,7 +12,6 @@ import base64
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -94,7 +93,7 @@ def arguments(row: OutboxMessage, parent: OutboxMessage | None) -> dict:
 
 
 async def outcome(
-    clients: WorkspaceClients, row: OutboxMessage, parent: OutboxMessage | None, *, now: datetime
+    clients: WorkspaceClients, row: OutboxMessage, parent: OutboxMessage | None
 ) -> Delivery:
     """Delivers one row (or finds it cannot be) and says how it went."""
     if parent is not None and not parent.ts:
@@ -103,18 +102,14 @@ async def outcome(
             permanent=True,
         )
     try:
-        return await attempt(clients, row, parent, now=now)
+        return await attempt(clients, row, parent)
     except Exception as error:  # noqa: BLE001 - whatever it was, the row is tried again
         logger.exception("outbox message %s could not be attempted", row.id)
         return Delivery(error=f"{type(error).__name__}: {error}")
 
 
 async def attempt(
-    clients: WorkspaceClients,
-    row: OutboxMessage,
-    parent: OutboxMessage | None = None,
-    *,
-    now: datetime,
+    clients: WorkspaceClients, row: OutboxMessage, parent: OutboxMessage | None = None
 ) -> Delivery:
     """One call to Slack with the token of the row's workspace."""
     try:
@@ -132,7 +127,7 @@ async def attempt(
             # An earlier attempt may have been posted (a crash, a 500, an answer that never
             # came): look first, and post only when it is known that it was not.
             try:
-                ts = await lookup.earlier_post(clients, client, row, call, now=now)
+                ts = await lookup.earlier_post(clients, client, row, call)
             except lookup.NotKnown as error:
                 return Delivery(error=str(error), unknown=True, retry_after=error.retry_after)
             except lookup.Gone as error:

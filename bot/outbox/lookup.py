@@ -11,7 +11,7 @@ looks again; it is never posted blind and never given up for that."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -49,9 +49,11 @@ class Gone(Exception):
     """The look was refused for good (the token or the conversation is gone)."""
 
 
-def window(row: OutboxMessage, now: datetime) -> tuple[str, str]:
+def window(row: OutboxMessage) -> tuple[str, str]:
     """`oldest` and `latest` for the look: no attempt posted before the row was written, none
-    after now."""
+    after now. Slack's ts are wall-clock times, so the end is the wall clock's now (the worker's
+    own clock only schedules)."""
+    now = datetime.now(UTC)
     return (
         f"{(row.created_at - SKEW).timestamp():.6f}",
         f"{(now + SKEW).timestamp():.6f}",
@@ -63,13 +65,11 @@ async def earlier_post(
     client: AsyncWebClient,
     row: OutboxMessage,
     call: dict,
-    *,
-    now: datetime,
 ) -> str:
     """The ts of the message an earlier attempt posted; "" when it is known that none did.
     Raises NotKnown or Gone when that cannot be told."""
     try:
-        return await search(client, row, call, now=now)
+        return await search(client, row, call)
     except SlackApiError as error:
         code = error_code(error)
         if code in GONE_ERRORS:
@@ -84,12 +84,12 @@ async def earlier_post(
         raise NotKnown(f"{type(error).__name__}: {error}") from error
 
 
-async def search(client: AsyncWebClient, row: OutboxMessage, call: dict, *, now: datetime) -> str:
+async def search(client: AsyncWebClient, row: OutboxMessage, call: dict) -> str:
     channel = call["channel"]
     if channel.startswith(("U", "W")):  # a DM: find the conversation's id
         opened = await client.api_call("conversations.open", json={"users": channel})
         channel = opened["channel"]["id"]
-    oldest, latest = window(row, now)
+    oldest, latest = window(row)
     method = "conversations.replies" if "thread_ts" in call else "conversations.history"
     params = {
         "channel": channel,

@@ -241,7 +241,7 @@ class OutboxWorker:
 
     async def outcome(self, row: OutboxMessage, parent: OutboxMessage | None) -> Delivery:
         """Delivers one row (or finds it cannot be) and says how it went."""
-        return await delivering.outcome(self.clients, row, parent, now=self.clock())
+        return await delivering.outcome(self.clients, row, parent)
 
     async def _write_outcomes(self) -> None:
         """Writes back every outcome waiting: the sent rows with one statement, then failures."""
