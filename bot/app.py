@@ -10,11 +10,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers.errors
@@ -36,6 +32,7 @@ from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, secret_value
+from bot.slack_retries import safe_retries
 from bot.subscriptions.rules import CommissionRule
 from bot.workspaces import WorkspaceClients, WorkspaceTokens
 from handlers.context import partner_middleware
@@ -63,15 +60,13 @@ def build_services(settings: Settings, *, engine=None) -> Services:
 
 
 def slack_client(settings: Settings, token: str | None) -> AsyncWebClient:
-    """A Web API client that honours SLACK_API_URL and retries 429s, 5xx and dropped connections."""
+    """A Web API client that honours SLACK_API_URL and retries 429s; 5xx answers and dropped
+    connections only for calls that do nothing twice (bot/slack_retries.py): a post, a file or a
+    modal is never sent again by slack_sdk."""
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3), *safe_retries()],
     )
 
 
@@ -79,15 +74,14 @@ def outbox_client(
     settings: Settings, token: str, session: aiohttp.ClientSession | None = None
 ) -> AsyncWebClient:
     """The outbox worker's client: one connection pool for all its calls, and no waiting out a
-    429 inside the call (the worker puts the message back for later and uses the slot meanwhile)."""
+    429 inside the call (the worker puts the message back for later and uses the slot meanwhile).
+    Posts and uploads are never repeated by slack_sdk: the outbox repeats them, after looking for
+    the earlier attempt's message; reads are retried."""
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=safe_retries(),
     )
 
 

@@ -19,6 +19,7 @@ BOT_SCOPES = (
     "commands",
     "chat:write",
     "chat:write.public",
+    "channels:join",  # the outbox joins public channels it posts to, to read them back
     "im:write",
     "files:write",
     "channels:history",

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_TTL_SECONDS = 60.0
 MAX_CLIENTS = 4096  # clients kept per token; beyond this the oldest are dropped
+MAX_JOINED = 100_000  # (token, channel) pairs remembered as joined; beyond this, forgotten
 
 
 class WorkspaceUnavailable(Exception):
@@ -111,6 +112,20 @@ class WorkspaceClients:
         self.token = token
         self.tokens = tokens
         self._clients: dict[str, AsyncWebClient] = {}
+        # Channels each token joined (or need not join) in this process: joined once, not
+        # before every post.
+        self._joined: set[tuple[str, str]] = set()
+
+    def has_joined(self, token: str | None, channel: str) -> bool:
+        return (token or "", channel) in self._joined
+
+    def remember_joined(self, token: str | None, channel: str) -> None:
+        if len(self._joined) >= MAX_JOINED:
+            self._joined.clear()  # joining again costs one call and changes nothing
+        self._joined.add((token or "", channel))
+
+    def forget_joined(self, token: str | None, channel: str) -> None:
+        self._joined.discard((token or "", channel))
 
     def _client(self, token: str) -> AsyncWebClient:
         client = self._clients.get(token)

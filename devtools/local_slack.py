@@ -1,7 +1,15 @@
 """A local Slack-compatible Web API and response_url server on loopback.
 
 The shell points the bot at it instead of slack.com; the tests and benchmarks do too, and use its
-knobs (latency, 429 with Retry-After) to play a slow or busy Slack. It records every call."""
+knobs (latency, 429 with Retry-After, a post stored and then answered 500) to play a slow, busy or
+failing Slack. It records every call.
+
+It is strict by default, answering as Slack does where the bot could go wrong: every message and
+view is checked against slack_sdk's models and Slack's documented limits (slack_limits.py) and
+refused with Slack's error; the bot reads and shares files only in conversations it is a member
+of (posting to a public channel it has not joined needs `chat:write.public`, as on Slack); and,
+when `history_limited` is set, conversations.history/replies are limited as Slack limits apps
+distributed outside the Marketplace: one call a minute per method and workspace, 15 messages."""
 
 from __future__ import annotations
 
@@ -17,7 +25,17 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-BOT_USER_ID = "UBOTLOCAL"
+from devtools.local_conversations import (
+    GRANTED_SCOPES,
+    MARKETPLACE_OUTSIDE_MESSAGES,
+    MARKETPLACE_OUTSIDE_SECONDS,
+    Conversations,
+)
+from devtools.local_installs import BOT_USER_ID, Installs
+from devtools.slack_limits import Refusal, message_refusal, view_refusal
+
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
 
 
 @dataclass
@@ -30,7 +48,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class LocalSlack:
+class LocalSlack(Conversations, Installs):
     def __init__(
         self,
         *,
@@ -38,9 +56,25 @@ class LocalSlack:
         latency: float = 0.0,
         rate_limited_share: float = 0.0,
         seed: int = 0,
+        strict: bool = True,
     ) -> None:
         self.team_id = team_id
         self.latency = latency
+        # Messages and views checked as Slack checks them, membership enforced (see above).
+        self.strict = strict
+        self.refused: list[tuple[Call, Refusal]] = []  # messages and views it refused, and why
+        self.history_refused: list[Call] = []  # history/replies calls answered 429
+        self.members: set[str] = set()  # channels the bot is in (it is in every DM)
+        self.private_channels: set[str] = set()  # the rest are public
+        self.scopes: set[str] = set(GRANTED_SCOPES)
+        # conversations.history/replies as Slack limits apps outside the Marketplace.
+        self.history_limited = False
+        self.history_seconds = MARKETPLACE_OUTSIDE_SECONDS
+        self.history_messages = MARKETPLACE_OUTSIDE_MESSAGES
+        self.clock = time.monotonic  # the rate limit's clock; tests move their own
+        self._last_history: dict[tuple[str, str], float] = {}
+        # chat.postMessage stores the post, then answers 500 (fatal_error) this many times.
+        self.store_then_fail = 0
         self.rate_limited_calls = 0  # answer this many of the next calls with 429
         # … and this share of all Web API calls, drawn at random (seeded: the same run twice)
         self.rate_limited_share = rate_limited_share
@@ -113,9 +147,19 @@ class LocalSlack:
         ]
 
     async def wait_for(self, predicate, timeout: float = 10.0) -> None:
-        """Waits until predicate() is true about the recorded calls."""
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+        """Waits until predicate() is true about the recorded calls; a timeout names what was
+        refused meanwhile, since a refused message is the likely reason."""
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+        except TimeoutError as error:
+            if self.refused:
+                raise AssertionError(f"LocalSlack refused: {self.refusals()}") from error
+            raise
+
+    def refusals(self) -> list[str]:
+        """What was refused, one line each: the method, Slack's error and the reasons."""
+        return [f"{c.method}: {r.error} {r.reasons}" for c, r in self.refused]
 
     async def wait_for_responses(
         self, key: str, count: int = 1, timeout: float = 10.0
@@ -162,13 +206,36 @@ class LocalSlack:
             params.setdefault("token", authorization.removeprefix("Bearer "))
         if params.get("token") in self.revoked_tokens:
             answer = {"ok": False, "error": "token_revoked"}
+        elif (wait := self.history_wait(method, params)) is not None:
+            self.history_refused.append(Call(method, params))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
         else:
             answer = self.answer(method, params)  # first: what it stores is there when waiters look
-        await self._record(Call(method, params))
+        call = Call(method, params)
+        if self.strict and not answer.get("ok") and "errors" in answer:
+            self.refused.append((call, Refusal(answer["error"], answer["errors"])))
+        await self._record(call)
+        if method == "chat.postMessage" and answer.get("ok") and self.store_then_fail > 0:
+            # Slack's fatal_error: "some aspect of the operation succeeded" - here, the post.
+            self.store_then_fail -= 1
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
         return web.json_response(answer)
 
     def answer(self, method: str, params: dict) -> dict:
         """What Slack would answer; enough of it for the bot to go on."""
+        refusal = self.strict and self.refusal(method, params)
+        if refusal:
+            messages = [f"[ERROR] {reason}" for reason in refusal.reasons]
+            return {
+                "ok": False,
+                "error": refusal.error,
+                "errors": refusal.reasons,
+                "response_metadata": {"messages": messages},
+            }
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "oauth.v2.access":
             return self.access(params)
@@ -184,6 +251,8 @@ class LocalSlack:
             }
         if method == "chat.postMessage":
             return self.post_message(params, ts)
+        if method == "conversations.join":
+            return self.join_channel(params)
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             self.uploads[file_id] = b""
@@ -210,8 +279,19 @@ class LocalSlack:
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **params}}
         return {"ok": True}
 
+    def refusal(self, method: str, params: dict) -> Refusal | None:
+        """Slack's refusal of a message or view the bot built, or None when Slack takes it."""
+        if method in MESSAGE_METHODS:
+            return message_refusal(params)
+        if method in VIEW_METHODS:
+            return view_refusal(params.get("view"))
+        return None
+
     def post_message(self, params: dict, ts: str) -> dict:
         channel = self.conversation_of(str(params.get("channel", "")))
+        refused = self.refused_for_membership(channel, posting=True)
+        if refused:
+            return refused
         metadata = params.get("metadata")
         message = {
             "ts": ts,
@@ -223,6 +303,10 @@ class LocalSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": params}
 
     def complete_upload(self, params: dict) -> dict:
+        channel = params.get("channel_id")
+        refused = channel and self.refused_for_membership(str(channel), posting=False)
+        if refused:
+            return refused
         files = params.get("files")
         files = json.loads(files) if isinstance(files, str) else files or []
         for file in files:
@@ -238,40 +322,6 @@ class LocalSlack:
                 }
             )
         return {"ok": True, "files": [{"id": file["id"]} for file in files]}
-
-    def history(self, method: str, params: dict) -> dict:
-        channel = self.conversation_of(str(params.get("channel", "")))
-        oldest = float(params.get("oldest") or 0)
-        found = [m for m in self.posted.get(channel, []) if float(m["ts"]) >= oldest]
-        if method == "conversations.replies":
-            found = [m for m in found if m.get("thread_ts") == params.get("ts")]
-        return {"ok": True, "messages": list(reversed(found)), "has_more": False}
-
-    def access(self, params: dict) -> dict:
-        """oauth.v2.access: trades a code from the authorize page for its team's bot token,
-        once."""
-        installed = self.codes.pop(str(params.get("code", "")), None)
-        if installed is None:
-            return {"ok": False, "error": "invalid_code"}
-        team_id, user_id, team_name = installed
-        token = f"xoxb-{team_id}-{next(self._installs)}"
-        self.bot_tokens[token] = team_id
-        return {
-            "ok": True,
-            "app_id": "A0LOCAL",
-            "authed_user": {"id": user_id},
-            "scope": "commands,chat:write",
-            "token_type": "bot",
-            "access_token": token,
-            "bot_user_id": BOT_USER_ID,
-            "team": {"id": team_id, "name": team_name},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
-
-    def uninstall(self, team_id: str) -> None:
-        """Revokes every bot token of a team, as uninstalling the app does."""
-        self.revoked_tokens |= {t for t, team in self.bot_tokens.items() if team == team_id}
 
     async def _authorize(self, request: web.Request) -> web.StreamResponse:
         """Slack's authorize page, as if the person installing clicked "Allow" (or "Cancel" when
@@ -295,10 +345,19 @@ class LocalSlack:
         return f"D{channel[1:]}" if channel.startswith(("U", "W")) else channel
 
     async def _response_url(self, request: web.Request) -> web.Response:
+        """A post to a response_url; Slack refuses a bad message with HTTP 400 and its error
+        name as the body, as for incoming webhooks."""
         if self.latency:
             await asyncio.sleep(self.latency)
         params = await self._params(request)
-        await self._record(Call("response_url", params, key=request.match_info["key"]))
+        call = Call("response_url", params, key=request.match_info["key"])
+        refusal = self.strict and not params.get("delete_original") and message_refusal(params)
+        if refusal:
+            self.refused.append((call, refusal))
+            async with self._changed:
+                self._changed.notify_all()
+            return web.Response(status=400, text=refusal.error)
+        await self._record(call)
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -1,9 +1,10 @@
 """Delivering one outbox row to Slack: the Web API arguments, the post (or the upload), the look
 for an earlier post before a retry, and what Slack's answer means for the row.
 
-Every post carries its row's key as message metadata, so a second attempt after a crash first
-looks for it in the channel (conversations.history) and records the message found instead of
-posting again."""
+Every post carries its row's key as message metadata, so a second attempt (after a crash, or an
+answer that never came or was a 500) first looks for it in the channel (lookup.py) and records
+the message found instead of posting again. The bot joins a public channel before it posts there:
+with `chat:write.public` it could post without joining, but could not read the history to look."""
 
 from __future__ import annotations
 
@@ -11,17 +12,16 @@ import base64
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.outbox import lookup
+from bot.outbox.lookup import METADATA_EVENT
+from bot.outbox.slack_errors import error_code, retry_after_of, status_of
 from bot.workspaces import WorkspaceClients, WorkspaceUnavailable
 from storage.models import OutboxMessage
 
-LOOKBACK = timedelta(minutes=5)  # how far before a row was written its message could be
-METADATA_EVENT = "partnerbot_outbox"
-MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is taken as this
 # Errors that another attempt cannot fix: the message is marked failed at once.
 PERMANENT_ERRORS = {
     "channel_not_found",
@@ -34,11 +34,18 @@ PERMANENT_ERRORS = {
     "missing_scope",
     "user_not_found",
     "invalid_blocks",
+    "invalid_blocks_format",
     "msg_too_long",
+    "no_text",
     "cannot_dm_bot",
     "user_disabled",
     "invalid_arguments",
 }
+# conversations.join answers after which the post is made anyway: a private channel (the bot
+# posts there only if invited), an install older than the channels:join scope (it posts with
+# chat:write.public as before), or a channel that is gone (the post says so, for good).
+JOIN_NOT_NEEDED = {"method_not_supported_for_channel_type", "missing_scope"}
+JOIN_LEFT_TO_THE_POST = {"channel_not_found", "is_archived"}
 
 logger = logging.getLogger(__name__)
 
@@ -53,21 +60,18 @@ class Delivery:
     # Slack said 429: the call left no trace, so it is tried again after this many seconds
     # without counting as an attempt (and without looking for an earlier post first).
     retry_after: float | None = None
+    # The look for an earlier attempt's post could not be made (not in the channel, rate
+    # limited, Slack down): whether it was posted is not known, so nothing is posted; the row
+    # waits (`retry_after`, else its usual delay) and looks again, never given up for this.
+    unknown: bool = False
 
 
 def failure(error: SlackApiError) -> Delivery:
     """What a Slack error answer means for the row: wait out a 429, give up on what another
     attempt cannot fix, try the rest again later."""
-    code = str(error.response.get("error", "error"))
-    if error.response.status_code == 429:
-        retry_after = error.response.headers.get("Retry-After") or error.response.headers.get(
-            "retry-after"
-        )
-        try:
-            seconds = max(float(retry_after), 1.0)
-        except (TypeError, ValueError):
-            seconds = 1.0
-        return Delivery(error="ratelimited", retry_after=min(seconds, MAX_RETRY_AFTER))
+    code = error_code(error)
+    if status_of(error) == 429:
+        return Delivery(error="ratelimited", retry_after=retry_after_of(error))
     return Delivery(error=code, permanent=code in PERMANENT_ERRORS)
 
 
@@ -114,12 +118,20 @@ async def attempt(
         # No retry brings a token back; reinstalling does, and the message is stale by then.
         return Delivery(error=f"workspace unavailable: {error}", permanent=True)
     try:
+        if row.method in ("chat.postMessage", "files.upload_v2"):
+            await join(clients, client, row.channel)
         if row.method == "files.upload_v2":
             return await upload(client, row, parent)
         call = arguments(row, parent)
         if row.method == "chat.postMessage" and row.attempts > 1:
-            # An earlier attempt may have been posted just before a crash: look first.
-            ts = await already_posted(client, row, call)
+            # An earlier attempt may have been posted (a crash, a 500, an answer that never
+            # came): look first, and post only when it is known that it was not.
+            try:
+                ts = await lookup.earlier_post(clients, client, row, call)
+            except lookup.NotKnown as error:
+                return Delivery(error=str(error), unknown=True, retry_after=error.retry_after)
+            except lookup.Gone as error:
+                return Delivery(error=str(error), permanent=True)
             if ts:
                 return Delivery(ts=ts)
         response = await client.api_call(row.method, json=call)
@@ -149,26 +161,18 @@ async def upload(
     return Delivery(ts=str(files[0].get("id", "uploaded")))
 
 
-async def already_posted(client: AsyncWebClient, row: OutboxMessage, call: dict) -> str:
-    """Finds the message an earlier attempt posted, by the key in its metadata; "" if none.
-
-    chat.postMessage has no idempotency key, so this is what makes a retry after a crash safe:
-    the message is looked up in the channel (or thread) before it is posted again."""
-    channel = call["channel"]
-    if channel.startswith(("U", "W")):  # a DM: find the conversation's id
-        opened = await client.api_call("conversations.open", json={"users": channel})
-        channel = opened["channel"]["id"]
-    oldest = str((row.created_at - LOOKBACK).timestamp())
-    method = "conversations.replies" if "thread_ts" in call else "conversations.history"
-    params = {"channel": channel, "oldest": oldest, "limit": 200, "include_all_metadata": True}
-    if "thread_ts" in call:
-        params["ts"] = call["thread_ts"]
-    found = await client.api_call(method, http_verb="GET", params=params)
-    for message in found.get("messages", []):
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == METADATA_EVENT
-            and metadata.get("event_payload", {}).get("key") == row.idempotency_key
-        ):
-            return str(message.get("ts", ""))
-    return ""
+async def join(clients: WorkspaceClients, client: AsyncWebClient, channel: str) -> None:
+    """Joins a public channel before the first post there (once per process and token), so that
+    a later look for the post can read the channel's history; raises what the post should not
+    go ahead after (a 429, Slack down)."""
+    if not channel.startswith(("C", "G")) or clients.has_joined(client.token, channel):
+        return
+    try:
+        await client.api_call("conversations.join", json={"channel": channel})
+    except SlackApiError as error:
+        code = error_code(error)
+        if code in JOIN_LEFT_TO_THE_POST:
+            return
+        if code not in JOIN_NOT_NEEDED:
+            raise
+    clients.remember_joined(client.token, channel)

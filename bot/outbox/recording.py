@@ -40,8 +40,26 @@ async def record_outcomes(
 async def record_failure(
     session: AsyncSession, row: OutboxMessage, result: Delivery, now: datetime
 ) -> None:
-    """A 429 waits out its Retry-After without counting; other failures are tried again later,
-    or given up on when permanent or after MAX_ATTEMPTS."""
+    """A 429 waits out its Retry-After without counting; a look for an earlier post that could
+    not be made waits and looks again, never given up; other failures are tried again later, or
+    given up on when permanent or after MAX_ATTEMPTS."""
+    if result.unknown:
+        # Counted, so the next attempt looks again before it posts.
+        wait = timedelta(seconds=result.retry_after) if result.retry_after else None
+        logger.warning(
+            "outbox message %s (%s) to %s waits: %s",
+            row.id,
+            row.idempotency_key,
+            row.channel,
+            result.error,
+        )
+        await outbox.mark_failed(
+            session=session,
+            message_id=row.id,
+            error=result.error,
+            retry_at=now + (wait or retry_delay(row.attempts)),
+        )
+        return
     if result.retry_after is not None:
         await outbox.mark_rate_limited(
             session=session,

@@ -5,7 +5,7 @@ A row is claimed with a lease (claiming.py), posted (delivering.py), and marked 
 Slack `ts` at once (recording.py). A crash before the post loses nothing: the row is claimed
 again when its lease runs out. A crash between Slack accepting the post and that mark would
 repeat it, so every post carries its row's key as message metadata and a second attempt first
-looks for it in the channel and records the message found instead of posting again."""
+looks for it in the channel (lookup.py) and records the message found instead of posting again."""
 
 from __future__ import annotations
 

@@ -15,9 +15,13 @@ from tests.utils.e2e import Bot, SlackClient, e2e_settings, start_server
 
 @pytest.fixture
 async def local_slack() -> AsyncIterator[LocalSlack]:
+    """The strict LocalSlack: every message and view the bot sends is checked as Slack checks
+    it, and the bot is a member of no channel until it joins one (it joins the public channels
+    it posts to; partners' channels are public). A test fails if anything was refused."""
     slack = await LocalSlack().start()
     yield slack
     await slack.stop()
+    assert not slack.refused, slack.refusals()
 
 
 @pytest.fixture

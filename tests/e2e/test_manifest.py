@@ -31,6 +31,10 @@ def test_manifest_enables_interactivity_and_the_scopes_the_bot_uses():
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     assert {"commands", "chat:write"} <= set(data["oauth_config"]["scopes"]["bot"])
+    # The outbox joins the public channels it posts to and reads them back after a crash.
+    assert {"channels:join", "channels:history", "chat:write.public"} <= set(
+        data["oauth_config"]["scopes"]["bot"]
+    )
 
 
 def test_manifest_asks_for_the_scopes_the_oauth_install_asks_for_and_redirects_back():

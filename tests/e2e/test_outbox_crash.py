@@ -1,5 +1,7 @@
 """Kill -9 a real `serve` in the middle of an incident's fan-out against a slow Slack, start it
-again, and count: every channel ends up with every message exactly once."""
+again, and count: every channel ends up with every message exactly once. The local Slack is
+strict (the bot reads only channels it joined) and limits history as Slack limits apps outside
+the Marketplace (15 messages an answer, one call per period; the period is shortened here)."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
         )
         channels.append(partner.alert_channel)
     local_slack.latency = 0.03  # a slow Slack: the fan-out takes a while
+    local_slack.history_limited = True
+    local_slack.history_seconds = 0.5  # Slack's minute, shortened: Retry-After is then 1 s
     port = free_port()
     first = await start_serve(database_url, port, local_slack.api_url, tmp_path)
     body = json.dumps(incident(id="EXCRASH1")).encode()
@@ -63,6 +67,13 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
             return all(len(local_slack.posted.get(c, [])) >= 2 for c in channels)
 
         await local_slack.wait_for(delivered, timeout=60)
+        # Every row recorded: the ones posted before the kill were found by looking.
+        for _ in range(600):
+            async with sessions() as session:
+                states = {row.state for row in (await session.exec(select(OutboxMessage))).all()}
+            if states == {"sent"}:
+                break
+            await asyncio.sleep(0.1)
         await asyncio.sleep(2)  # past a lease: a duplicate would show up now
     finally:
         second.send_signal(signal.SIGTERM)
@@ -78,3 +89,9 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
     async with sessions() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
     assert len(rows) == 2 * PARTNERS and {row.state for row in rows} == {"sent"}
+    # The bot joined every alert channel before posting, so each look could read it.
+    assert set(channels) <= local_slack.members
+    looks = local_slack.calls_to("conversations.history") + local_slack.calls_to(
+        "conversations.replies"
+    )
+    assert looks and all(int(call.params["limit"]) <= 15 for call in looks)

@@ -172,3 +172,122 @@ async def test_replies_and_edits_wait_for_their_root_and_go_in_order(sessions, l
     (update,) = local_slack.calls_to("chat.update")
     assert update.params["ts"] == root_ts and update.params["channel"] == "C0OUTBOX"
     assert local_slack.calls.index(update) < local_slack.calls.index(replies[1])
+
+
+async def test_a_post_slack_stored_before_answering_500_is_posted_once(sessions, local_slack):
+    # Slack stored the message, then answered 500 (fatal_error): slack_sdk must not send it
+    # again; the outbox tries again later, finds it by its metadata and records it.
+    local_slack.store_then_fail = 1
+    clock = Clock()
+    await queue(sessions, row("root-alert", channel="C0ALERTS"))
+    worker = worker_for(sessions, local_slack, clock)
+
+    assert await worker.deliver_due() == 1
+    assert posted_keys(local_slack) == ["root-alert"]
+    waiting = await only_row(sessions)
+    assert waiting.state == outbox.PENDING and waiting.last_error == "fatal_error"
+
+    clock.now = waiting.next_attempt_at
+    assert await worker.deliver_due() == 1
+    assert posted_keys(local_slack) == ["root-alert"]
+    assert len(local_slack.posted["C0ALERTS"]) == 1
+    sent = await only_row(sessions)
+    assert sent.state == outbox.SENT and sent.ts == local_slack.posted["C0ALERTS"][0]["ts"]
+
+
+async def test_the_bot_joins_a_public_channel_before_posting_so_it_can_look_after_a_crash(
+    sessions, local_slack
+):
+    # The bot is in no channel: it could post with chat:write.public, but could not read.
+    assert local_slack.members == set()
+    await queue(sessions, row("joined-then-crash", channel="C0PUBLIC"))
+    lease = timedelta(seconds=60)
+    crashed = worker_for(sessions, local_slack, Clock(), lease=lease)
+    [(claimed, parent)] = await crashed.claim(10)
+    assert (await crashed.outcome(claimed, parent)).ts  # posted; the process dies before the mark
+    assert "C0PUBLIC" in local_slack.members
+
+    worker = worker_for(sessions, local_slack, Clock(START + lease), lease=lease)
+    assert await worker.deliver_due() == 1
+    assert posted_keys(local_slack) == ["joined-then-crash"]
+    sent = await only_row(sessions)
+    assert sent.state == outbox.SENT and sent.ts == local_slack.posted["C0PUBLIC"][0]["ts"]
+    assert [c.params["channel"] for c in local_slack.calls_to("conversations.join")] == [
+        "C0PUBLIC",
+        "C0PUBLIC",  # once per process
+    ]
+
+
+async def test_a_look_up_that_cannot_be_made_waits_and_never_posts_blind(sessions, local_slack):
+    # An install older than channels:join: the bot posts with chat:write.public and cannot read.
+    local_slack.scopes.discard("channels:join")
+    await queue(sessions, row("unreadable", channel="C0NOJOIN"))
+    lease = timedelta(seconds=60)
+    crashed = worker_for(sessions, local_slack, Clock(), lease=lease)
+    [(claimed, parent)] = await crashed.claim(10)
+    assert (await crashed.outcome(claimed, parent)).ts
+
+    clock = Clock(START + lease)
+    worker = worker_for(sessions, local_slack, clock, lease=lease)
+    for _ in range(12):  # more than MAX_ATTEMPTS: not knowing is never "failed for good"
+        assert await worker.deliver_due() == 1
+        waiting = await only_row(sessions)
+        assert waiting.state == outbox.PENDING
+        assert "not_in_channel" in waiting.last_error
+        clock.now = waiting.next_attempt_at
+    assert posted_keys(local_slack) == ["unreadable"]
+
+    local_slack.join("C0NOJOIN")  # someone invites the bot
+    assert await worker.deliver_due() == 1
+    assert posted_keys(local_slack) == ["unreadable"]
+    sent = await only_row(sessions)
+    assert sent.state == outbox.SENT and sent.ts == local_slack.posted["C0NOJOIN"][0]["ts"]
+
+
+class SlackClock:
+    """LocalSlack's rate-limit clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_look_up_fits_slacks_limits_outside_the_marketplace(sessions, local_slack):
+    local_slack.history_limited = True
+    local_slack.clock = slack_clock = SlackClock()
+    local_slack.join("C0BUSY")
+    # A busy channel: 40 messages from the hour before the rows were written.
+    hour_ago = START.timestamp() - 3600
+    local_slack.posted["C0BUSY"] = [
+        {"ts": f"{hour_ago + n:.6f}", "text": f"chatter {n}", "thread_ts": None, "metadata": None}
+        for n in range(40)
+    ]
+    await queue(sessions, row("first", channel="C0BUSY"), row("second", channel="C0BUSY"))
+    lease = timedelta(seconds=60)
+    crashed = worker_for(sessions, local_slack, Clock(), lease=lease)
+    for claimed, parent in await crashed.claim(10):
+        assert (await crashed.outcome(claimed, parent)).ts
+
+    clock = Clock(START + lease)
+    worker = worker_for(sessions, local_slack, clock, lease=lease)
+    assert await worker.deliver_due() == 2
+    # One look-up a minute: the first is answered, the second is refused and waits.
+    (look,) = local_slack.calls_to("conversations.history")
+    assert int(look.params["limit"]) <= 15
+    assert float(look.params["oldest"]) > hour_ago + 40  # the row's own window, not the chatter
+    assert float(look.params["latest"]) >= START.timestamp()
+    assert len(local_slack.history_refused) == 1
+    first, second = await stored(sessions)
+    assert first.state == outbox.SENT
+    assert second.state == outbox.PENDING and "ratelimited" in second.last_error
+    assert second.next_attempt_at == clock.now + timedelta(seconds=60)  # Slack's Retry-After
+
+    slack_clock.now += 60
+    clock.now = second.next_attempt_at
+    assert await worker.deliver_due() == 1
+    assert sorted(posted_keys(local_slack)) == ["first", "second"]
+    first, second = await stored(sessions)
+    assert second.state == outbox.SENT
+    assert {first.ts, second.ts} == {m["ts"] for m in local_slack.posted["C0BUSY"][40:]}
