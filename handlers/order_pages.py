@@ -15,13 +15,13 @@ from bot.orders.customer_page import (
     PostedAnswer,
     answer_from_page,
     page_for_link,
-    too_large_page,
+    refused_form_page,
     unavailable,
 )
 from bot.orders.rules import Answer
 from handlers.pages import SECURITY_HEADERS, SERVICES, templates
 from handlers.replies import DATABASE_ERRORS, failure_reference
-from handlers.request_bodies import TooLarge, form_within
+from handlers.request_bodies import TooLarge, Unreadable, form_within
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 STATIC = Path(bot.__file__).resolve().parent / "static"
@@ -72,7 +72,8 @@ def text_field(form, name: str) -> str:
 
 
 async def posted_answer(request: web.Request) -> PostedAnswer:
-    """What the browser sent; raises TooLarge for a body far bigger than the page's form."""
+    """What the browser sent; raises TooLarge for a body far bigger than the page's form, and
+    Unreadable for one that does not parse."""
     form = await form_within(request, LARGEST_FORM)
     return PostedAnswer(
         csrf=text_field(form, "csrf"),
@@ -90,8 +91,10 @@ async def answer_order(request: web.Request, answer: Answer) -> web.StreamRespon
     token = request.match_info["token"]
     try:
         posted = await posted_answer(request)
-    except TooLarge:
-        return render(request, await too_large_page(services, token=token))
+    except (TooLarge, Unreadable) as refused:
+        too_large = isinstance(refused, TooLarge)
+        page = await refused_form_page(services, token=token, too_large=too_large)
+        return render(request, page)
     outcome = await answer_from_page(services, token=token, answer=answer, posted=posted)
     if isinstance(outcome, Page):
         return render(request, outcome)

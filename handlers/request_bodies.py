@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 
 class TooLarge(Exception):
     """The body is over the route's limit."""
+
+
+class Unreadable(Exception):
+    """The body does not parse as the form its content type says (e.g. broken multipart)."""
 
 
 def limited(request: web.Request, limit: int) -> web.BaseRequest:
@@ -27,8 +32,16 @@ async def body_within(request: web.Request, limit: int) -> bytes:
 
 
 async def form_within(request: web.Request, limit: int) -> MultiDictProxy:
-    """The posted form (URL-encoded or multipart); raises TooLarge past `limit` bytes."""
+    """The posted form (URL-encoded or multipart); raises TooLarge past `limit` bytes, and
+    Unreadable for a form that does not parse. Files posted in it are closed at once (the app's
+    forms take text only)."""
     try:
-        return await limited(request, limit).post()
+        form = await limited(request, limit).post()
     except web.HTTPRequestEntityTooLarge:
         raise TooLarge from None
+    except (ValueError, HttpProcessingError):
+        raise Unreadable from None
+    for value in form.values():
+        if isinstance(value, web.FileField):
+            value.file.close()
+    return form

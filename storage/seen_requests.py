@@ -22,7 +22,8 @@ async def record_first_sight(*, session: AsyncSession, key: str, now: datetime) 
 
 async def forget_seen_before(*, session: AsyncSession, before: datetime) -> int:
     """Deletes the records of requests seen before `before`; returns how many went."""
-    result = await session.execute(
+    connection = await session.connection()
+    result = await connection.execute(
         delete(SeenSlackRequest).where(col(SeenSlackRequest.seen_at) < before)
     )
     return result.rowcount or 0

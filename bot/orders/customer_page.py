@@ -13,16 +13,17 @@ from bot.settings import secret_value
 from bot.zones import when_in
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# What the audit trail keeps of each (the order's columns, and the page's maxlength).
+# The most the audit trail keeps of each field the customer types (Confirmer.audit cuts to
+# these, and the page's inputs have them as maxlength): a longer one is refused in words, never
+# cut silently.
 LONGEST_NAME = 200
 LONGEST_EMAIL = 254
 LONGEST_REASON = 1000
-LONGEST_IP = 64
-LONGEST_USER_AGENT = 500
 # A form holds the CSRF token and those three fields; even in 4-byte characters, each sent as
 # 12 bytes (%XX four times), they stay under 20 kB, so a bigger body is not a browser's.
 LARGEST_FORM = 32 * 1024
 TOO_LONG = "What you sent is too long. Please shorten your name, email or reason and try again."
+UNREADABLE = "Your browser sent something we could not read. Please try again."
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,15 @@ async def page_for_link(services: Services, *, token: str, receipt: str) -> Page
     return replace(page, forget_receipt=just_answered)
 
 
-async def too_large_page(services: Services, *, token: str) -> Page:
-    """The answer to a form far bigger than the page's: the order again (reading only), saying
-    so; nothing of what was sent is shown or kept."""
+async def refused_form_page(services: Services, *, token: str, too_large: bool) -> Page:
+    """The answer to a form far bigger than the page's (413) or one that does not parse (400):
+    the order again (reading only), saying so; nothing of what was sent is shown or kept."""
     async with services.sessions() as session:
         link = await flows.open_link(session, token=token, now=services.clock())
     if link is None:
         return NOT_FOUND
-    return order_page(link, services=services, token=token, status=413, errors=(TOO_LONG,))
+    status, error = (413, TOO_LONG) if too_large else (400, UNREADABLE)
+    return order_page(link, services=services, token=token, status=status, errors=(error,))
 
 
 def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
@@ -137,9 +139,8 @@ def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
     return flows.Confirmer(
         name=" ".join(posted.name.split()),
         email=posted.email.strip(),
-        # Where from and which browser come from headers, not from the customer: kept cut short.
-        ip=ip[:LONGEST_IP],
-        user_agent=posted.user_agent[:LONGEST_USER_AGENT],
+        ip=ip,
+        user_agent=posted.user_agent,
         reason=posted.reason.strip(),
     )
 
