@@ -1,9 +1,10 @@
-"""Requests that are not Slack's, or are Slack's but malformed or sent again, against the real
-server: each is refused or acknowledged in a bounded answer and one bounded log line, none is a
-500 or a traceback, none makes the bot call out, and a signed request sent twice acts once.
+"""Requests that are not Slack's, or are Slack's but malformed, against the real server: each is
+refused in a bounded answer and one bounded log line, none is a 500 or a traceback, and none
+makes the bot call out. (Replays: test_hostile_replays.py; the order page's forms:
+test_hostile_order_forms.py.)
 
-The cases are counted: UNSIGNED, SIGNED_MALFORMED and the tests below them are the "requests
-tried"; every one of them must hold."""
+The cases are counted: unsigned_cases, signed_malformed_cases and the tests below them are the
+"requests tried"; every one of them must hold."""
 
 from __future__ import annotations
 
@@ -15,20 +16,12 @@ import logging
 import time
 from urllib.parse import urlencode
 
-import aiohttp
-from sqlmodel import func, select
-
-from bot.app import build_services, create_app
 from devtools.slack_requests import (
-    block_suggestion_body,
-    event_body,
     slash_command_body,
     view_submission_body,
 )
 from handlers.slack_events import LARGEST_SLACK_BODY
-from storage.models import Order, SeenSlackRequest
-from tests.e2e.test_order_pages import csrf_of, file, order_now
-from tests.utils.e2e import SIGNING_SECRET, e2e_settings, start_server
+from tests.utils.e2e import SIGNING_SECRET
 from tests.utils.factories import make_customer, make_partner
 
 FORM = "application/x-www-form-urlencoded"
@@ -63,11 +56,6 @@ def payload(value: object) -> bytes:
 
 async def post(bot, body: bytes, headers: dict, path: str = "/slack/events"):
     async with bot.http.post(bot.url + path, data=body, headers=headers) as response:
-        return response.status, await response.text(), dict(response.headers)
-
-
-async def post_form(bot, path: str, form) -> tuple[int, str, dict]:
-    async with bot.http.post(bot.url + path, data=form, allow_redirects=False) as response:
         return response.status, await response.text(), dict(response.headers)
 
 
@@ -223,71 +211,6 @@ async def test_no_answer_names_the_server_software_or_its_version(bot):
             assert server == "partnerbot", (path, server)
 
 
-async def a_link(bot, sessions) -> tuple[Order, str, str]:
-    """A pending order, its link's token and the page's CSRF token."""
-    partner = await make_partner(sessions)
-    customer = await make_customer(sessions, partner, name="Contoso Dental")
-    order, token = await file(bot, sessions, partner, customer)
-    return order, token, await csrf_of(bot, token)
-
-
-async def test_a_form_far_bigger_than_the_page_gets_413_and_is_not_echoed(bot, sessions):
-    order, token, csrf = await a_link(bot, sessions)
-    name = "Mallory" + "M" * 500_000
-    form = {"csrf": csrf, "name": name, "email": "x@example.com"}
-
-    for answer in ("confirm", "decline"):
-        status, html, headers = await post_form(bot, f"/orders/{token}/{answer}", form)
-        assert status == 413 and "too long" in html
-        assert "MMMMMMMMMM" not in html and len(html) < 20_000
-        assert headers["Referrer-Policy"] == "no-referrer"
-    assert (await order_now(sessions, order.id)).state == "pending"
-
-
-async def test_fields_longer_than_the_audit_trail_keeps_are_refused_and_not_echoed(bot, sessions):
-    order, token, csrf = await a_link(bot, sessions)
-    long_name = "Jane " + "D" * 5_000
-
-    form = {"csrf": csrf, "name": long_name, "email": "jane@example.com"}
-    status, html, _ = await post_form(bot, f"/orders/{token}/confirm", form)
-    assert status == 400 and "at most 200 characters" in html
-    assert "D" * 201 not in html
-    long_email = {"csrf": csrf, "name": "Jane", "email": "j" * 250 + "@example.com"}
-    status, html, _ = await post_form(bot, f"/orders/{token}/confirm", long_email)
-    assert status == 400 and "at most 254 characters" in html
-    reason = {"csrf": csrf, "reason": "too dear " * 200}
-    status, html, _ = await post_form(bot, f"/orders/{token}/decline", reason)
-    assert status == 400 and "at most 1,000 characters" in html
-    assert (await order_now(sessions, order.id)).state == "pending"
-
-
-async def test_a_file_posted_for_a_field_counts_as_nothing_typed(bot, sessions):
-    order, token, csrf = await a_link(bot, sessions)
-    form = aiohttp.FormData()
-    form.add_field("csrf", csrf)
-    form.add_field("name", b"Jane Doe", filename="name.txt")
-    form.add_field("email", "jane@example.com")
-
-    status, html, _ = await post_form(bot, f"/orders/{token}/confirm", form)
-
-    assert status == 400 and "Type your name." in html
-    assert (await order_now(sessions, order.id)).state == "pending"
-
-
-async def test_a_form_that_does_not_parse_gets_400_and_a_page_that_says_so(bot, sessions, caplog):
-    order, token, _ = await a_link(bot, sessions)
-    broken = [
-        ("multipart/form-data", b"name=Jane"),  # no boundary
-        ("multipart/form-data; boundary=zz", b"--zz\r\nnot a header\r\n\r\nJane\r\n--zz--"),
-    ]
-    for content_type, body in broken:
-        headers = {"Content-Type": content_type}
-        status, html, _ = await post(bot, body, headers, path=f"/orders/{token}/confirm")
-        assert status == 400 and "could not read" in html, content_type
-    assert_logged_briefly(caplog)
-    assert (await order_now(sessions, order.id)).state == "pending"
-
-
 # --- 3. Signed, but not a shape Slack sends.
 
 
@@ -396,115 +319,3 @@ async def test_slacks_own_shapes_still_pass(bot, sessions):
         bot, challenge.encode(), {**sign(challenge.encode()), "Content-Type": JSON}
     )
     assert status == 200 and "c-123" in text
-
-
-# --- 4. The same signed request twice does one thing.
-
-
-async def orders_filed(sessions) -> int:
-    async with sessions() as session:
-        return (await session.exec(select(func.count()).select_from(Order))).one()
-
-
-async def test_a_replayed_order_command_files_one_order(bot, sessions, caplog):
-    caplog.set_level(logging.INFO)
-    partner = await make_partner(sessions)
-    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
-    body = slash_command_body(
-        command="/order", text="contoso dental BPOS-S 25", team_id=partner.team_id,
-        user_id="U0FILER", response_url=bot.local_slack.response_url("order"),
-    ).encode()  # fmt: skip
-    headers = sign(body)
-
-    status, _, _ = await post(bot, body, headers)
-    assert status == 200
-    (answer,) = await bot.local_slack.wait_for_responses("order", 1)
-    assert "filed" in answer["text"]
-    replays = [await post(bot, body, headers) for _ in range(3)]
-
-    assert [(status, text) for status, text, _ in replays] == [(200, "")] * 3
-    later = await bot.slack.command("/order", "list", team_id=partner.team_id, user_id="U0FILER")
-    assert later.status == 200
-    assert await orders_filed(sessions) == 1
-    assert len(bot.local_slack.responses("order")) == 1
-    seen_again = [r for r in caplog.records if "seen before" in r.getMessage()]
-    assert len(seen_again) == 3
-
-
-async def test_a_replay_to_another_serve_process_is_acted_on_once(
-    bot, sessions, database_url, local_slack
-):
-    """Two processes share nothing but the database: the record of seen requests is there."""
-    partner = await make_partner(sessions)
-    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
-    settings = e2e_settings(database_url, local_slack)
-    other_services = build_services(settings)
-    runner, other_url = await start_server(await create_app(settings, services=other_services))
-    try:
-        body = slash_command_body(
-            command="/order", text="contoso dental BPOS-S 5", team_id=partner.team_id,
-            user_id="U0FILER", response_url=local_slack.response_url("two"),
-        ).encode()  # fmt: skip
-        headers = sign(body)
-        first, second = await asyncio.gather(
-            post(bot, body, headers),
-            bot.http.post(other_url + "/slack/events", data=body, headers=headers),
-        )
-        assert first[0] == 200 and second.status == 200
-        second.release()
-        await local_slack.wait_for_responses("two", 1)
-        later = await bot.slack.command("/order", "list", team_id=partner.team_id)
-        assert later.status == 200
-    finally:
-        await runner.cleanup()
-    assert await orders_filed(sessions) == 1
-    assert len(local_slack.responses("two")) == 1
-
-
-async def test_slacks_retry_of_an_event_is_acknowledged_and_not_acted_on_again(
-    bot, sessions, caplog
-):
-    caplog.set_level(logging.INFO)
-    partner = await make_partner(sessions, managers="U0BOSS")
-    event = {"type": "app_home_opened", "user": "U0BOSS", "tab": "home"}
-    body = event_body(event=event, team_id=partner.team_id).encode()
-
-    status, _, _ = await post(bot, body, {**sign(body), "Content-Type": JSON})
-    assert status == 200
-    slack = bot.local_slack
-    await slack.wait_for(lambda: len(slack.calls_to("views.publish")) == 1)
-    # Slack's retries carry the same body, newly signed, and say which retry they are.
-    for retry in (1, 2, 3):
-        headers = {**sign(body), "Content-Type": JSON, "X-Slack-Retry-Num": str(retry),
-                   "X-Slack-Retry-Reason": "http_timeout"}  # fmt: skip
-        status, _, _ = await post(bot, body, headers)
-        assert status == 200
-    other = event_body(event={**event, "user": "U0OTHER"}, team_id=partner.team_id).encode()
-    status, _, _ = await post(bot, other, {**sign(other), "Content-Type": JSON})
-    await slack.wait_for(
-        lambda: any(call.params["user_id"] == "U0OTHER" for call in slack.calls_to("views.publish"))
-    )
-
-    published_for = [call.params["user_id"] for call in slack.calls_to("views.publish")]
-    assert sorted(published_for) == ["U0BOSS", "U0OTHER"]
-    # Each retry was answered before bolt saw it (its listener would run in the background).
-    seen_again = [r for r in caplog.records if "seen before" in r.getMessage()]
-    assert len(seen_again) == 3
-
-
-async def test_an_options_load_asked_twice_alike_is_answered_twice(bot, sessions):
-    """An options load changes nothing, and two alike within a second sign alike: both are
-    answered, and neither is recorded."""
-    partner = await make_partner(sessions)
-    await make_customer(sessions, partner, name="Contoso Dental", domain="contosodental.com")
-    body = block_suggestion_body(
-        action_id="order_customer", block_id="order_customer", value="conto",
-        team_id=partner.team_id, user_id="U0STAFF",
-    ).encode()  # fmt: skip
-    headers = sign(body)
-    answers = [await post(bot, body, headers) for _ in range(2)]
-    assert [status for status, _, _ in answers] == [200, 200]
-    assert all("Contoso Dental" in text for _, text, _ in answers)
-
-    async with bot.services.sessions() as session:
-        assert (await session.exec(select(func.count()).select_from(SeenSlackRequest))).one() == 0
