@@ -39,6 +39,8 @@ from handlers.context import partner_middleware
 from storage.db import create_engine, session_factory
 from storage.installations import installation_store
 
+SERVER_NAME = "partnerbot"  # the Server header of every answer: no versions
+
 
 def build_services(settings: Settings, *, engine=None) -> Services:
     """Creates the engine, session factory, catalogue and commission rule for one process, and
@@ -146,12 +148,23 @@ async def http_metrics(request: web.Request, handler) -> web.StreamResponse:
         services.metrics.http_latency.labels(name).observe(time.perf_counter() - started)
 
 
+async def plain_server_header(_request: web.Request, response: web.StreamResponse) -> None:
+    # aiohttp's default names the Python and aiohttp versions, a map to known vulnerabilities.
+    response.headers["Server"] = SERVER_NAME
+
+
 def create_web_app(
-    services: Services, bolt_app: AsyncApp, *, app_token: str = ""
+    services: Services,
+    bolt_app: AsyncApp,
+    *,
+    app_token: str = "",
+    signing_secret: str | None = None,
 ) -> web.Application:
     """Builds the HTTP application: the Slack endpoint and the operators' routes; with an app
-    token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest)."""
+    token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest).
+    `/slack/events` verifies requests with `signing_secret` (default: the settings')."""
     web_app = web.Application(middlewares=[http_metrics])
+    web_app.on_response_prepare.append(plain_server_header)
     web_app[handlers.pages.SERVICES] = services
     web_app[handlers.slack_events.BOLT_APP] = bolt_app
 
@@ -198,7 +211,9 @@ def create_web_app(
     web_app.cleanup_ctx.append(background_work)
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)
-    handlers.slack_events.register(web_app)
+    if signing_secret is None:
+        signing_secret = secret_value(services.settings.slack_signing_secret)
+    handlers.slack_events.register(web_app, signing_secret=signing_secret)
     if bolt_app.oauth_flow is not None:
         handlers.install.register_routes(web_app)
     handlers.health.register(web_app)
@@ -210,10 +225,16 @@ def create_web_app(
 async def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
     """The app factory used by `serve` and by the tests."""
     services = services or build_services(settings)
+    signing_secret = secret_value(settings.slack_signing_secret)
     bolt_app = build_bolt_app(
         services,
         # With OAuth there is no one token: each workspace's comes from its installation.
         token="" if settings.oauth_enabled else secret_value(settings.slack_bot_token),
-        signing_secret=secret_value(settings.slack_signing_secret),
+        signing_secret=signing_secret,
     )
-    return create_web_app(services, bolt_app, app_token=secret_value(settings.slack_app_token))
+    return create_web_app(
+        services,
+        bolt_app,
+        app_token=secret_value(settings.slack_app_token),
+        signing_secret=signing_secret,
+    )

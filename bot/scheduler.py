@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.orders import sweeps as order_sweeps
 from bot.outages.feed import poll_feed
+from bot.replays import forget_old_requests
 from bot.services import Services
 from bot.summaries import flows as summary_flows
 from bot.zones import utc_now
@@ -63,6 +64,10 @@ async def forget_oauth_states(services: Services) -> int:
     return deleted
 
 
+async def forget_seen_requests(services: Services) -> int:
+    return await forget_old_requests(services.sessions, now=services.clock())
+
+
 JOBS = (
     Job(
         "expire-orders",
@@ -81,6 +86,12 @@ JOBS = (
         "reminds the filer of an order that has waited 3 days",
         IntervalTrigger(minutes=15),
         remind_filers,
+    ),
+    Job(
+        "forget-seen-requests",
+        "deletes the record of Slack requests too old to be replayed or retried",
+        IntervalTrigger(minutes=10),
+        forget_seen_requests,
     ),
 )
 

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 PARTNER_LOOKUP_TIMEOUT = 2.0  # seconds; Slack gives up after 3
 # Set in the context when the workspace's token could not be looked up (many workspaces).
 WORKSPACE_LOOKUP_FAILED = "workspace_lookup_failed"
+# Set in the context of an HTTP request whose signature handlers/slack_events.py verified; only
+# then may an answer go to the response_url its body names.
+VERIFIED_REQUEST = "verified_request"
 
 
 def is_setup_request(body: dict) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp
 
 from bot.errors import UserError
+from handlers.context import VERIFIED_REQUEST
 from handlers.replies import (
     DATABASE_ERRORS,
     database_down_text,
@@ -19,7 +20,17 @@ from handlers.replies import (
 logger = logging.getLogger(__name__)
 
 
-async def handle_error(error: Exception, body: dict, respond, context) -> None:
+def is_verified(request, context) -> bool:
+    """Tells whether a request is known to be Slack's: verified by its signature over HTTP, or
+    come over Socket Mode's authenticated connection."""
+    socket_mode = request is not None and getattr(request, "mode", "") == "socket_mode"
+    return socket_mode or bool(context.get(VERIFIED_REQUEST))
+
+
+async def handle_error(error: Exception, body: dict, respond, context, request=None) -> None:
+    """Logs a failure and answers the person who asked, at the response_url of their request;
+    never at the response_url of a body whose signature was not verified, which anyone can
+    write (the bot would post wherever it says)."""
     services = context.get("services")
     if isinstance(error, UserError):
         text = str(error)
@@ -32,7 +43,7 @@ async def handle_error(error: Exception, body: dict, respond, context) -> None:
             error=error,
         )
         text = database_down_text(reference) if database else something_went_wrong_text(reference)
-    if respond is not None and body.get("response_url"):
+    if respond is not None and body.get("response_url") and is_verified(request, context):
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
@@ -44,7 +55,9 @@ def answering_failures(listener: Callable[..., Awaitable[None]]) -> Callable[...
     registered through this wrapper; app.error still catches failures outside listeners."""
     wanted = set(inspect.signature(listener).parameters)
 
-    async def guarded(ack, body, respond, context, client, logger, command, action, view, payload):
+    async def guarded(
+        ack, body, respond, context, client, logger, command, action, view, payload, request
+    ):
         given = {
             "ack": ack, "body": body, "respond": respond, "context": context, "client": client,
             "logger": logger, "command": command, "action": action, "view": view,
@@ -55,7 +68,7 @@ def answering_failures(listener: Callable[..., Awaitable[None]]) -> Callable[...
         except Exception as error:  # noqa: BLE001 - every failure gets an answer, and is logged
             if ack.response is None:
                 await ack()
-            await handle_error(error, body, respond, context)
+            await handle_error(error, body, respond, context, request)
 
     guarded.__name__ = guarded.__qualname__ = listener.__name__
     return guarded

@@ -10,15 +10,18 @@ from aiohttp import web
 
 import bot
 from bot.orders.customer_page import (
+    LARGEST_FORM,
     Page,
     PostedAnswer,
     answer_from_page,
     page_for_link,
+    refused_form_page,
     unavailable,
 )
 from bot.orders.rules import Answer
 from handlers.pages import SECURITY_HEADERS, SERVICES, templates
 from handlers.replies import DATABASE_ERRORS, failure_reference
+from handlers.request_bodies import TooLarge, Unreadable, form_within
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 STATIC = Path(bot.__file__).resolve().parent / "static"
@@ -62,13 +65,21 @@ async def show_order(request: web.Request) -> web.Response:
     return response
 
 
+def text_field(form, name: str) -> str:
+    """A form field's text; a file sent in its place counts as nothing typed."""
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
 async def posted_answer(request: web.Request) -> PostedAnswer:
-    form = await request.post()
+    """What the browser sent; raises TooLarge for a body far bigger than the page's form, and
+    Unreadable for one that does not parse."""
+    form = await form_within(request, LARGEST_FORM)
     return PostedAnswer(
-        csrf=str(form.get("csrf", "")),
-        name=str(form.get("name", "")),
-        email=str(form.get("email", "")),
-        reason=str(form.get("reason", "")),
+        csrf=text_field(form, "csrf"),
+        name=text_field(form, "name"),
+        email=text_field(form, "email"),
+        reason=text_field(form, "reason"),
         forwarded_for=request.headers.get("X-Forwarded-For", ""),
         remote=request.remote or "",
         user_agent=request.headers.get("User-Agent", ""),
@@ -77,10 +88,14 @@ async def posted_answer(request: web.Request) -> PostedAnswer:
 
 async def answer_order(request: web.Request, answer: Answer) -> web.StreamResponse:
     services = request.app[SERVICES]
-    posted = await posted_answer(request)
-    outcome = await answer_from_page(
-        services, token=request.match_info["token"], answer=answer, posted=posted
-    )
+    token = request.match_info["token"]
+    try:
+        posted = await posted_answer(request)
+    except (TooLarge, Unreadable) as refused:
+        too_large = isinstance(refused, TooLarge)
+        page = await refused_form_page(services, token=token, too_large=too_large)
+        return render(request, page)
+    outcome = await answer_from_page(services, token=token, answer=answer, posted=posted)
     if isinstance(outcome, Page):
         return render(request, outcome)
     response = web.HTTPSeeOther(outcome.location)

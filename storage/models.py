@@ -294,3 +294,12 @@ slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
 # team, not its Enterprise Grid org), and a `state` coming back from Slack.
 Index("ix_slack_bots_team_installed", slack_bots.c.team_id, slack_bots.c.installed_at)
 Index("ix_slack_oauth_states_state", slack_oauth_states.c.state)
+
+
+# Database model: a Slack request already acted on (its signature, or an event's id), so that a
+# replay or Slack's own retry is acknowledged and not acted on again, by any `serve` process
+class SeenSlackRequest(SQLModel, table=True):
+    __tablename__ = "seen_slack_request"
+
+    key: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)

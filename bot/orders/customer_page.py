@@ -13,6 +13,17 @@ from bot.settings import secret_value
 from bot.zones import when_in
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The most the audit trail keeps of each field the customer types (Confirmer.audit cuts to
+# these, and the page's inputs have them as maxlength): a longer one is refused in words, never
+# cut silently.
+LONGEST_NAME = 200
+LONGEST_EMAIL = 254
+LONGEST_REASON = 1000
+# A form holds the CSRF token and those three fields; even in 4-byte characters, each sent as
+# 12 bytes (%XX four times), they stay under 20 kB, so a bigger body is not a browser's.
+LARGEST_FORM = 32 * 1024
+TOO_LONG = "What you sent is too long. Please shorten your name, email or reason and try again."
+UNREADABLE = "Your browser sent something we could not read. Please try again."
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,17 @@ async def page_for_link(services: Services, *, token: str, receipt: str) -> Page
     return replace(page, forget_receipt=just_answered)
 
 
+async def refused_form_page(services: Services, *, token: str, too_large: bool) -> Page:
+    """The answer to a form far bigger than the page's (413) or one that does not parse (400):
+    the order again (reading only), saying so; nothing of what was sent is shown or kept."""
+    async with services.sessions() as session:
+        link = await flows.open_link(session, token=token, now=services.clock())
+    if link is None:
+        return NOT_FOUND
+    status, error = (413, TOO_LONG) if too_large else (400, UNREADABLE)
+    return order_page(link, services=services, token=token, status=status, errors=(error,))
+
+
 def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
     """Who answered, as typed, and where from (the proxy's client, if a proxy passed it on)."""
     forwarded = posted.forwarded_for.split(",")[0].strip()
@@ -123,16 +145,28 @@ def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
     )
 
 
+def too_long(confirmer: flows.Confirmer) -> tuple[str, ...]:
+    """What is longer than the audit trail keeps (said, never cut silently)."""
+    found = []
+    if len(confirmer.name) > LONGEST_NAME:
+        found.append(f"Your name can be at most {LONGEST_NAME} characters.")
+    if len(confirmer.email) > LONGEST_EMAIL:
+        found.append(f"Your email address can be at most {LONGEST_EMAIL} characters.")
+    if len(confirmer.reason) > LONGEST_REASON:
+        found.append(f"The reason can be at most {LONGEST_REASON:,} characters.")
+    return tuple(found)
+
+
 def problems(answer: Answer, confirmer: flows.Confirmer) -> tuple[str, ...]:
-    """What is missing from a confirmation (a decline needs nothing)."""
+    """What is missing from a confirmation (a decline needs nothing), or too long in either."""
     if answer is Answer.DECLINE:
-        return ()
+        return too_long(confirmer)
     found = []
     if not confirmer.name:
         found.append("Type your name.")
     if not EMAIL.match(confirmer.email):
         found.append("Type your email address, such as name@example.com.")
-    return tuple(found)
+    return tuple(found) + too_long(confirmer)
 
 
 async def answer_from_page(
@@ -159,8 +193,9 @@ async def answer_from_page(
                 token=token,
                 status=400,
                 errors=missing,
-                name=confirmer.name,
-                email=confirmer.email,
+                # Shown again to correct, never longer than the field takes.
+                name=confirmer.name[:LONGEST_NAME],
+                email=confirmer.email[:LONGEST_EMAIL],
             )
         try:
             answered = await flows.answer_link(

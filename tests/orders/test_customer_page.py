@@ -39,3 +39,18 @@ def test_a_confirmation_needs_a_name_and_an_email_address_a_decline_nothing():
 
 def test_after_an_answer_the_browser_goes_back_to_the_orders_page():
     assert BackToOrder("T" * 43, receipt_for=7).location == "/orders/" + "T" * 43
+
+
+def test_fields_longer_than_the_audit_trail_keeps_are_refused_in_words_in_either_answer():
+    long = confirmer_of(PostedAnswer(name="J" * 201, email="j" * 250 + "@x.com", reason="r" * 1001))
+    expected = (
+        "Your name can be at most 200 characters.",
+        "Your email address can be at most 254 characters.",
+        "The reason can be at most 1,000 characters.",
+    )
+    assert problems(Answer.DECLINE, long) == expected
+    assert problems(Answer.CONFIRM, long)[-3:] == expected
+    at_most = confirmer_of(
+        PostedAnswer(name="J" * 200, email="j" * 248 + "@x.com", reason="r" * 1000)
+    )
+    assert problems(Answer.CONFIRM, at_most) == ()

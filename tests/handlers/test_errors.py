@@ -1,0 +1,48 @@
+"""The one failure handler: it answers at a response_url only when the request is known to be
+Slack's, since anyone can write a response_url into a body."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from handlers.context import VERIFIED_REQUEST
+from handlers.errors import answering_failures, handle_error
+from tests.utils.listeners import FakeAck, FakeRespond
+
+BODY = {"response_url": "https://attacker.example/collect", "command": "/order"}
+
+
+async def test_a_failure_on_an_unverified_request_is_not_answered_at_its_response_url():
+    respond = FakeRespond()
+    await handle_error(ValueError("bolt's check raised"), BODY, respond, {}, None)
+    await handle_error(ValueError("again"), BODY, respond, {VERIFIED_REQUEST: False}, None)
+    assert respond.calls == []
+
+
+async def test_a_failure_on_a_verified_request_is_answered_privately(services):
+    respond = FakeRespond()
+    context = {"services": services, VERIFIED_REQUEST: True}
+    await handle_error(RuntimeError("listener failed"), BODY, respond, context, None)
+    (answer,) = respond.calls
+    assert "Something went wrong" in answer["text"] and answer["response_type"] == "ephemeral"
+
+
+async def test_over_socket_mode_the_connection_is_the_proof(services):
+    respond = FakeRespond()
+    request = SimpleNamespace(mode="socket_mode")
+    await handle_error(RuntimeError("x"), BODY, respond, {"services": services}, request)
+    assert len(respond.calls) == 1
+
+
+async def test_a_wrapped_listener_passes_the_request_on(services):
+    async def failing(ack) -> None:
+        raise RuntimeError("listener failed")
+
+    respond, ack = FakeRespond(), FakeAck()
+    guarded = answering_failures(failing)
+    await guarded(
+        ack=ack, body=BODY, respond=respond, context={"services": services}, client=None,
+        logger=None, command=None, action=None, view=None, payload=None,
+        request=SimpleNamespace(mode="socket_mode"),
+    )  # fmt: skip
+    assert ack.calls == [{}] and len(respond.calls) == 1
