@@ -5,8 +5,8 @@
 registered before this revision was registered by the operator or under open signup: approved
 when it was created.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 20:40:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
