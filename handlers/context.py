@@ -1,8 +1,9 @@
 """The middleware every Slack request passes: services into the context, and the caller's partner.
 
-A workspace that is not registered, or a database that does not answer, gets its answer here, so
-no listener ever runs without a partner, except the two kinds made for a workspace without one:
-setting it up (`/partnerbot setup`), and Slack saying the app was uninstalled."""
+A workspace that is not registered or waits for approval, or a database that does not answer, gets
+its answer here, so no listener ever runs without an approved partner, except the two kinds made
+for a workspace without one: setting it up (`/partnerbot setup`), and Slack saying the app was
+uninstalled."""
 
 from __future__ import annotations
 
@@ -13,19 +14,35 @@ import logging
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.blocks import MAX_OPTION_TEXT, escape, shorten
 from bot.partners.flows import partner_of_workspace
 from bot.partners.messages import SetupAction, not_set_up_text
+from bot.partners.signup import waiting_text
 from bot.services import Services
 from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
 
 logger = logging.getLogger(__name__)
 
-PARTNER_LOOKUP_TIMEOUT = 2.0  # seconds; Slack gives up after 3
+# Slack waits 3 seconds for an answer; everything before a listener runs (recording the request,
+# finding the caller's partner) shares one deadline within them, so that a database that does not
+# answer still gets the person a "database down" answer in time.
+ANSWER_WITHIN_SECONDS = 2.5
+# The loop time by which that must be done, set when the request arrives.
+DEADLINE = "answer_deadline"
 # Set in the context when the workspace's token could not be looked up (many workspaces).
 WORKSPACE_LOOKUP_FAILED = "workspace_lookup_failed"
 # Set in the context of an HTTP request whose signature handlers/slack_events.py verified; only
 # then may an answer go to the response_url its body names.
 VERIFIED_REQUEST = "verified_request"
+
+
+def seconds_left(context) -> float:
+    """What is left of the request's deadline (the whole budget when it has none: Socket Mode,
+    the shell)."""
+    deadline = context.get(DEADLINE)
+    if deadline is None:
+        return ANSWER_WITHIN_SECONDS
+    return max(0.0, deadline - asyncio.get_running_loop().time())
 
 
 def is_setup_request(body: dict) -> bool:
@@ -43,6 +60,42 @@ def is_installation_event(body: dict) -> bool:
     return body.get("type") == "event_callback" and (body.get("event") or {}).get("type") in (
         "app_uninstalled",
         "tokens_revoked",
+    )
+
+
+def acknowledged() -> BoltResponse:
+    return BoltResponse(status=200, body="")
+
+
+async def answer_instead(kind: str, body: dict, context, text: str) -> BoltResponse:
+    """Answers a request that no listener will see, in the way its kind allows: a private
+    message to a command or a click, an error beside a submitted form's first field, a single
+    explanatory entry in a menu that asked for options; an event is only acknowledged."""
+    if kind == "command":
+        return ephemeral(text)
+    if body.get("type") == "view_submission":
+        return form_error(body, text)
+    if body.get("type") == "block_suggestion":
+        option = {"text": {"type": "plain_text", "text": shorten(text, MAX_OPTION_TEXT)}}
+        return json_answer({"options": [{**option, "value": "unavailable"}]})
+    respond = context.get("respond")
+    if respond is not None and body.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    return acknowledged()
+
+
+def form_error(body: dict, text: str) -> BoltResponse:
+    """Shows text beside a submitted form's first input (Slack has no other way to say it)."""
+    blocks = (body.get("view") or {}).get("blocks") or []
+    inputs = [block.get("block_id") for block in blocks if block.get("type") == "input"]
+    if not inputs or not inputs[0]:
+        return acknowledged()
+    return json_answer({"response_action": "errors", "errors": {inputs[0]: text[:2000]}})
+
+
+def json_answer(answer: dict) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
     )
 
 
@@ -79,27 +132,26 @@ def partner_middleware(services: Services):
             await next()
             return
 
-        def database_down(what: str) -> BoltResponse:
+        async def database_down(what: str) -> BoltResponse:
             reference = failure_reference(
                 f"while {what}", services=services, error=what == "loading partner"
             )
-            return ephemeral(database_down_text(reference)) if kind == "command" else resp
+            return await answer_instead(kind, body, context, database_down_text(reference))
 
         if context.get(WORKSPACE_LOOKUP_FAILED):
-            return database_down("finding the workspace's token")
+            return await database_down("finding the workspace's token")
         try:
             partner = await asyncio.wait_for(
-                partner_of_workspace(services.sessions, team_id), PARTNER_LOOKUP_TIMEOUT
+                partner_of_workspace(services.sessions, team_id), seconds_left(context)
             )
         except DATABASE_ERRORS:
-            return database_down("loading partner")
-        if partner is None and is_setup_request(body):
-            context["partner"] = None
-            await next()
-            return
-        if partner is None:
+            return await database_down("loading partner")
+        setting_up = is_setup_request(body)
+        if partner is None and not setting_up:
             text = not_set_up_text(team_id, many_workspaces=services.workspaces is not None)
-            return ephemeral(text) if kind == "command" else resp
+            return await answer_instead(kind, body, context, text)
+        if partner is not None and partner.approved_at is None and not setting_up:
+            return await answer_instead(kind, body, context, escape(waiting_text(partner.name)))
         context["partner"] = partner
         await next()
 

@@ -4,6 +4,7 @@ same signed request (a replay, or Slack's retry of an event) is acted on once.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -15,7 +16,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.replays import first_sight, request_key
-from handlers.context import VERIFIED_REQUEST
+from handlers.context import ANSWER_WITHIN_SECONDS, DEADLINE, VERIFIED_REQUEST, seconds_left
 from handlers.pages import SERVICES
 from handlers.replies import DATABASE_ERRORS, failure_reference
 from handlers.request_bodies import TooLarge, body_within
@@ -78,21 +79,24 @@ def bolt_request(request: web.Request, text: str, body: dict) -> AsyncBoltReques
     return bolt
 
 
-async def acted_on_before(request: web.Request, body: dict) -> bool:
+async def acted_on_before(request: web.Request, body: dict, *, within: float) -> bool:
     """Records the request; True when some process has seen it already. A database that does
-    not answer lets it through: the partner look-up after this answers for that."""
+    not answer (within the request's deadline) lets it through: the partner look-up after this
+    answers for that."""
     key = request_key(body, request.headers.get("X-Slack-Signature", ""))
     if key is None:
         return False
     services = request.app[SERVICES]
     try:
-        return not await first_sight(services.sessions, key, now=services.clock())
+        seen = first_sight(services.sessions, key, now=services.clock())
+        return not await asyncio.wait_for(seen, within)
     except DATABASE_ERRORS:
         failure_reference("recording a Slack request", services=services, error=False)
         return False
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
+    deadline = asyncio.get_running_loop().time() + ANSWER_WITHIN_SECONDS
     try:
         raw = await body_within(request, LARGEST_SLACK_BODY)
     except TooLarge:
@@ -112,7 +116,8 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
         return refuse(request, 400, str(malformed), len(raw))
     except Exception as error:  # noqa: BLE001 - whatever bolt cannot read is refused, not a 500
         return refuse(request, 400, f"unreadable by bolt ({type(error).__name__})", len(raw))
-    if await acted_on_before(request, body):
+    dispatched.context[DEADLINE] = deadline
+    if await acted_on_before(request, body, within=seconds_left(dispatched.context)):
         logger.info("a Slack request seen before was acknowledged and not acted on again")
         return web.Response(status=200)
     bolt_app = request.app[BOLT_APP]

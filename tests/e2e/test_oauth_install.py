@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from bot.app import build_services, create_app
 from bot.oauth import BOT_SCOPES
+from bot.partners.flows import approve_partner
 from bot.partners.messages import SetupAction
 from bot.settings import load_settings
 from devtools.slack_requests import event_body, signed_headers
@@ -52,6 +53,8 @@ async def oauth_bot(sessions, engine, database_url, local_slack) -> AsyncIterato
         public_base_url=url,
         incident_webhook_secret=INCIDENT_SECRET,
         run_scheduler=False,
+        # Any workspace may become a partner here; the other policies have tests of their own.
+        partner_signup="open",
     )
     settings.require_for_serve()
     services = build_services(settings, engine=engine)
@@ -382,3 +385,62 @@ async def test_a_token_lookup_the_database_cannot_answer_gets_the_database_answe
     answer = await bot.slack.command("/subscription", "contoso", team_id="T0ALPHA", wait_for=0)
     assert answer.status == 200
     assert "cannot reach its database right now" in answer.body and "Traceback" not in answer.body
+
+
+async def test_under_approval_a_new_workspace_waits_and_is_let_in_by_the_operator(
+    oauth_bot, sessions
+):
+    bot, slack = oauth_bot, oauth_bot.local_slack
+    bot.services.settings = bot.services.settings.model_copy(update={"partner_signup": "approval"})
+    await install(bot, team_id="T0BETA", team_name="Beta")
+
+    result = await set_up(bot, team_id="T0BETA", name="Beta <!channel> IT")
+    assert result["response_action"] == "update"
+    assert "waiting for approval" in json.dumps(result["view"])
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id="T0BETA")
+    assert partner.approved_at is None
+
+    # Until approved, everyone is told it waits, whatever they ask, and nothing else is shown.
+    answer = await bot.slack.command("/partnerbot", "managers", team_id="T0BETA", wait_for=0)
+    assert "waiting for approval by whoever runs it" in answer.body
+    assert "&lt;!channel&gt;" in answer.body and "<!channel>" not in answer.body
+    assert "Managers:" not in answer.body
+    button = {"type": "button", "action_id": "outage_follow", "value": "1",
+              "text": {"type": "plain_text", "text": "Follow"}}  # fmt: skip
+    clicked = await bot.slack.click(button, block_id="alert", team_id="T0BETA")
+    assert "waiting for approval" in clicked.text
+    # The workspace may still look at and change what it entered.
+    again = await set_up(bot, team_id="T0BETA", name="Beta IT")
+    assert again["response_action"] == "update"
+
+    await approve_partner(bot.services.sessions, "T0BETA", now=bot.services.clock())
+    bot.services.wake_outbox()
+    await slack.wait_for(lambda: any(
+        "partnerbot is ready for Beta IT" in call.params.get("text", "")
+        for call in slack.calls_to("chat.postMessage")
+    ))  # fmt: skip
+    managers = await bot.slack.command("/partnerbot", "managers", team_id="T0BETA")
+    assert "Managers: <@U0ADMIN>." in managers.text
+
+
+async def test_under_an_allow_list_a_workspace_off_the_list_is_refused_and_nothing_is_stored(
+    oauth_bot, sessions
+):
+    bot = oauth_bot
+    bot.services.settings = bot.services.settings.model_copy(
+        update={"partner_signup": "allow-list", "partner_allow_list": "T0LISTED"}
+    )
+    await install(bot, team_id="T0STRANGER", team_name="Stranger")
+    await install(bot, team_id="T0LISTED", team_name="Listed")
+
+    refused = await set_up(bot, team_id="T0STRANGER")
+    assert refused["response_action"] == "errors"
+    assert "not one of the partner workspaces" in json.dumps(refused["errors"])
+    listed = await set_up(bot, team_id="T0LISTED")
+    assert listed["response_action"] == "update"
+
+    async with sessions() as session:
+        assert await partners.get_by_team_id(session=session, team_id="T0STRANGER") is None
+        allowed = await partners.get_by_team_id(session=session, team_id="T0LISTED")
+    assert allowed.approved_at is not None

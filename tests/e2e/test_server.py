@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 import aiohttp
 
 from bot.app import build_services, create_app
-from devtools.slack_requests import signed_headers, slash_command_body
+from devtools.slack_requests import (
+    block_action_body,
+    block_suggestion_body,
+    signed_headers,
+    slash_command_body,
+    view_submission_body,
+)
 from storage import schema
 from tests.e2e.database_switch import DatabaseSwitch
 from tests.utils.e2e import SIGNING_SECRET, e2e_settings, start_server
 from tests.utils.factories import make_customer, make_partner
 from tests.utils.incidents import incident, sign
+
+
+def interactions(response_url: str) -> dict[str, str]:
+    """A click, an options load and a form submission from a workspace, as Slack sends them."""
+    form = {
+        "type": "modal",
+        "callback_id": "some_form",
+        "title": {"type": "plain_text", "text": "A form"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "first_field",
+                "label": {"type": "plain_text", "text": "First"},
+                "element": {"type": "plain_text_input", "action_id": "first_field"},
+            }
+        ],
+    }
+    button = {"type": "button", "action_id": "some_button", "value": "1",
+              "text": {"type": "plain_text", "text": "Go"}}  # fmt: skip
+    return {
+        "click": block_action_body(
+            action=button,
+            block_id="b",
+            team_id="T0ANY",
+            user_id="U0STAFF",
+            response_url=response_url,
+        ),  # fmt: skip
+        "options": block_suggestion_body(
+            action_id="pick", block_id="pick", value="con", team_id="T0ANY", user_id="U0STAFF"
+        ),  # fmt: skip
+        "form": view_submission_body(
+            view=form, values={"first_field": {"value": "x"}}, team_id="T0ANY", user_id="U0STAFF"
+        ),  # fmt: skip
+    }
 
 
 def subscription_body(team_id: str, response_url: str) -> str:
@@ -101,6 +142,22 @@ async def test_database_outage_gives_503_and_clear_answers_then_recovers_by_itse
             answer = await command_answer()
             assert "cannot reach its database right now" in answer
             assert "Traceback" not in answer
+            for kind, body in interactions(local_slack.response_url("clicked")).items():
+                headers = signed_headers(SIGNING_SECRET, body)
+                async with http.post(url + "/slack/events", data=body, headers=headers) as r:
+                    assert r.status == 200, kind  # never bolt's 404, never a 500
+                    said = await r.text()
+                assert "Traceback" not in said
+                if kind == "options":
+                    [option] = json.loads(said)["options"]
+                    assert "cannot reach its database" in option["text"]["text"]
+                elif kind == "form":
+                    answered = json.loads(said)
+                    assert answered["response_action"] == "errors"
+                    assert "cannot reach its database" in answered["errors"]["first_field"]
+            [clicked] = await local_slack.wait_for_responses("clicked")
+            assert "cannot reach its database right now" in clicked["text"]
+            assert clicked["response_type"] == "ephemeral"
             # A customer opening or answering an order link gets a page that says so.
             link = url + "/orders/" + "A" * 43
             async with http.get(link) as page:
@@ -174,3 +231,24 @@ async def test_with_an_app_token_slack_requests_arrive_over_socket_mode(
     [connect] = local_slack.calls_to("apps.connections.open")
     assert connect.params["token"] == "xapp-e2e-app-token"
     assert "Contoso Dental" in answer["blocks"][0]["text"]["text"]
+
+
+async def test_a_database_that_never_answers_still_gets_the_asker_an_answer_in_time(
+    bot, monkeypatch
+):
+    async def frozen(*_args, **_kwargs):
+        await asyncio.sleep(3600)  # a database that takes the request and never answers
+
+    # Fault injection: both calls made before any listener runs wait for ever.
+    monkeypatch.setattr("handlers.slack_events.first_sight", frozen)
+    monkeypatch.setattr("handlers.context.partner_of_workspace", frozen)
+    body = subscription_body("T0ANY", bot.local_slack.response_url("frozen"))
+    headers = signed_headers(SIGNING_SECRET, body)
+    # Slack gives up after 3 seconds; the client here waits longer, to see what comes.
+    async with bot.http.post(
+        bot.url + "/slack/events", data=body, headers=headers,
+        timeout=aiohttp.ClientTimeout(total=10),
+    ) as answered:  # fmt: skip
+        assert answered.status == 200
+        text = json.loads(await answered.text())["text"]
+    assert "cannot reach its database right now" in text
