@@ -6,6 +6,7 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
+from bot.blocks import visible
 from bot.services import Services
 
 SERVICES = web.AppKey("services", Services)
@@ -24,9 +25,11 @@ SECURITY_HEADERS = {
 
 
 def templates() -> jinja2.Environment:
-    """The page templates, autoescaped."""
+    """The page templates, autoescaped; text from data loses the invisible characters that could
+    change what a customer reads (a name like `Acme\u202eexe.fdp`)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("bot", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=lambda value: visible(value) if isinstance(value, str) else value,
     )

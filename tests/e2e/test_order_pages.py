@@ -97,6 +97,15 @@ async def test_stored_text_is_escaped_on_the_page(bot, sessions):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+async def test_invisible_characters_in_stored_names_never_reach_the_page(bot, sessions):
+    spoof = "Acme\u202eexe.fdp\u200b Dental\u2066"
+    partner, customer = await partner_and_customer(sessions, name=spoof)
+    _, token = await file(bot, sessions, partner, customer)
+    _, html, _ = await get(bot, f"/orders/{token}")
+    assert "Acmeexe.fdp Dental" in html
+    assert not any(mark in html for mark in ("\u202e", "\u200b", "\u2066"))
+
+
 async def test_unknown_tampered_and_cancelled_links_all_get_the_same_404(bot, sessions):
     partner, customer = await partner_and_customer(sessions)
     cancelled, cancelled_token = await file(bot, sessions, partner, customer)
