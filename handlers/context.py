@@ -19,7 +19,12 @@ from bot.partners.flows import partner_of_workspace
 from bot.partners.messages import SetupAction, not_set_up_text
 from bot.partners.signup import waiting_text
 from bot.services import Services
-from handlers.replies import DATABASE_ERRORS, database_down_text, failure_reference
+from handlers.replies import (
+    DATABASE_ERRORS,
+    RespondOnce,
+    database_down_text,
+    failure_reference,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +129,12 @@ def partner_middleware(services: Services):
 
     async def load_partner(req: AsyncBoltRequest, resp: BoltResponse, next, context, body):
         context["services"] = services
+        if context.get("response_url"):
+            context["respond"] = RespondOnce(
+                response_url=context["response_url"],
+                proxy=context.client.proxy,
+                ssl=context.client.ssl,
+            )
         kind, name = request_name(body)
         services.metrics.slack_requests.labels(kind, name).inc()
         team_id = context.team_id or ""

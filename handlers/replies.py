@@ -6,15 +6,38 @@ from __future__ import annotations
 import logging
 import uuid
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks import Message
 from bot.services import Services
+from bot.slack_retries import safe_retries
 
 logger = logging.getLogger(__name__)
 
 # What a database that is down, restarting or unreachable raises through SQLAlchemy and asyncpg.
 DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+
+
+class RespondOnce(AsyncRespond):
+    """bolt's `respond()`, except that a post to the response_url is sent again only when it
+    never reached Slack: slack_sdk's default retry of a dropped connection would post the
+    answer twice when Slack had it already."""
+
+    async def __call__(self, text: str | dict = "", **fields) -> WebhookResponse:
+        if self.response_url is None:
+            return await super().__call__(text, **fields)
+        message = (
+            _build_message(**text)
+            if isinstance(text, dict)
+            else _build_message(text=text, **fields)
+        )
+        client = AsyncWebhookClient(
+            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=safe_retries()
+        )
+        return await client.send_dict(message)
 
 
 async def send(respond, answers: list[Message], *, replace_original: bool) -> None:
