@@ -14,7 +14,7 @@ import logging
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.blocks import MAX_OPTION_TEXT, escape, shorten
+from bot.blocks import escape
 from bot.partners.flows import partner_of_workspace
 from bot.partners.messages import SetupAction, not_set_up_text
 from bot.partners.signup import waiting_text
@@ -22,6 +22,7 @@ from bot.services import Services
 from handlers.replies import (
     DATABASE_ERRORS,
     RespondOnce,
+    answer_in_place,
     database_down_text,
     failure_reference,
 )
@@ -78,24 +79,13 @@ async def answer_instead(kind: str, body: dict, context, text: str) -> BoltRespo
     explanatory entry in a menu that asked for options; an event is only acknowledged."""
     if kind == "command":
         return ephemeral(text)
-    if body.get("type") == "view_submission":
-        return form_error(body, text)
-    if body.get("type") == "block_suggestion":
-        option = {"text": {"type": "plain_text", "text": shorten(text, MAX_OPTION_TEXT)}}
-        return json_answer({"options": [{**option, "value": "unavailable"}]})
+    in_place = answer_in_place(body, text)
+    if in_place is not None:
+        return json_answer(in_place)
     respond = context.get("respond")
     if respond is not None and body.get("response_url"):
         await respond(text=text, response_type="ephemeral", replace_original=False)
     return acknowledged()
-
-
-def form_error(body: dict, text: str) -> BoltResponse:
-    """Shows text beside a submitted form's first input (Slack has no other way to say it)."""
-    blocks = (body.get("view") or {}).get("blocks") or []
-    inputs = [block.get("block_id") for block in blocks if block.get("type") == "input"]
-    if not inputs or not inputs[0]:
-        return acknowledged()
-    return json_answer({"response_action": "errors", "errors": {inputs[0]: text[:2000]}})
 
 
 def json_answer(answer: dict) -> BoltResponse:

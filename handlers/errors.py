@@ -12,6 +12,7 @@ from bot.errors import UserError
 from handlers.context import VERIFIED_REQUEST
 from handlers.replies import (
     DATABASE_ERRORS,
+    answer_in_place,
     database_down_text,
     failure_reference,
     something_went_wrong_text,
@@ -27,22 +28,29 @@ def is_verified(request, context) -> bool:
     return socket_mode or bool(context.get(VERIFIED_REQUEST))
 
 
+def failure_text(error: Exception, services) -> str:
+    """What the person is told of a failure (logged and counted first, unless it is theirs)."""
+    if isinstance(error, UserError):
+        return str(error)
+    database = isinstance(error, DATABASE_ERRORS)
+    reference = failure_reference(
+        "handling a Slack request",
+        services=services,
+        kind="database" if database else "unexpected",
+        error=error,
+    )
+    return database_down_text(reference) if database else something_went_wrong_text(reference)
+
+
 async def handle_error(error: Exception, body: dict, respond, context, request=None) -> None:
     """Logs a failure and answers the person who asked, at the response_url of their request;
     never at the response_url of a body whose signature was not verified, which anyone can
     write (the bot would post wherever it says)."""
-    services = context.get("services")
-    if isinstance(error, UserError):
-        text = str(error)
-    else:
-        database = isinstance(error, DATABASE_ERRORS)
-        reference = failure_reference(
-            "handling a Slack request",
-            services=services,
-            kind="database" if database else "unexpected",
-            error=error,
-        )
-        text = database_down_text(reference) if database else something_went_wrong_text(reference)
+    text = failure_text(error, context.get("services"))
+    await tell(text, body, respond, context, request)
+
+
+async def tell(text: str, body: dict, respond, context, request) -> None:
     if respond is not None and body.get("response_url") and is_verified(request, context):
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
@@ -66,9 +74,11 @@ def answering_failures(listener: Callable[..., Awaitable[None]]) -> Callable[...
         try:
             await listener(**{name: value for name, value in given.items() if name in wanted})
         except Exception as error:  # noqa: BLE001 - every failure gets an answer, and is logged
+            text = failure_text(error, context.get("services"))
             if ack.response is None:
-                await ack()
-            await handle_error(error, body, respond, context, request)
+                # A form or a menu can only be answered in the acknowledgement itself.
+                await ack(**(answer_in_place(body, text) or {}))
+            await tell(text, body, respond, context, request)
 
     guarded.__name__ = guarded.__qualname__ = listener.__name__
     return guarded

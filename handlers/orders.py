@@ -77,4 +77,4 @@ def register(app: AsyncApp) -> None:
     app.command("/order")(answering_failures(order_command))
     app.action(PICK_CUSTOMER_ACTIONS)(answering_failures(pick_customer))
     app.view(OrderAction.FORM)(order_form_submitted)
-    app.options(OrderAction.CUSTOMER)(customer_search)
+    app.options(OrderAction.CUSTOMER)(answering_failures(customer_search))

@@ -11,7 +11,7 @@ from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks import Message
+from bot.blocks import MAX_OPTION_TEXT, Message, shorten
 from bot.services import Services
 from bot.slack_retries import safe_retries
 
@@ -97,3 +97,19 @@ def something_went_wrong_text(reference: str) -> str:
         f"Something went wrong on our side (ref {reference}). "
         "It has been logged; please try again, and quote the ref if it keeps happening."
     )
+
+
+def answer_in_place(body: dict, text: str) -> dict | None:
+    """What to acknowledge a submitted form or an options load with when it cannot be served
+    (Slack shows nothing else for them): an error beside the form's first input, or one
+    explanatory entry in the menu; None for the kinds answered at their response_url."""
+    if body.get("type") == "view_submission":
+        blocks = (body.get("view") or {}).get("blocks") or []
+        inputs = [block.get("block_id") for block in blocks if block.get("type") == "input"]
+        if not inputs or not inputs[0]:
+            return {}
+        return {"response_action": "errors", "errors": {inputs[0]: text[:2000]}}
+    if body.get("type") == "block_suggestion":
+        option = {"text": {"type": "plain_text", "text": shorten(text, MAX_OPTION_TEXT)}}
+        return {"options": [{**option, "value": "unavailable"}]}
+    return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from sqlalchemy.exc import OperationalError
+
 from handlers.context import VERIFIED_REQUEST
 from handlers.errors import answering_failures, handle_error
 from tests.utils.listeners import FakeAck, FakeRespond
@@ -46,3 +48,39 @@ async def test_a_wrapped_listener_passes_the_request_on(services):
         request=SimpleNamespace(mode="socket_mode"),
     )  # fmt: skip
     assert ack.calls == [{}] and len(respond.calls) == 1
+
+
+async def database_down(*_args, **_kwargs) -> None:
+    raise OperationalError("SELECT", {}, ConnectionRefusedError("the database is down"))
+
+
+async def test_a_form_whose_listener_fails_shows_the_answer_beside_its_first_field(services):
+    view = {
+        "callback_id": "outage_apology_form",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Pick one"}},
+            {"type": "input", "block_id": "apology_customer", "element": {}},
+        ],
+    }
+    body = {"type": "view_submission", "view": view}
+    ack = FakeAck()
+    await answering_failures(database_down)(
+        ack=ack, body=body, respond=None, context={"services": services}, client=None,
+        logger=None, command=None, action=None, view=view, payload=None, request=None,
+    )  # fmt: skip
+    [answer] = ack.calls
+    assert answer["response_action"] == "errors"
+    assert "cannot reach its database" in answer["errors"]["apology_customer"]
+
+
+async def test_a_menu_whose_options_cannot_be_loaded_says_why_in_one_entry(services):
+    body = {"type": "block_suggestion", "value": "con"}
+    ack = FakeAck()
+    await answering_failures(database_down)(
+        ack=ack, body=body, respond=None, context={"services": services}, client=None,
+        logger=None, command=None, action=None, view=None, payload=body, request=None,
+    )  # fmt: skip
+    [answer] = ack.calls
+    [option] = answer["options"]
+    assert option["text"]["text"].startswith("partnerbot cannot reach its database")
+    assert len(option["text"]["text"]) <= 75
