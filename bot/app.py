@@ -153,32 +153,11 @@ async def plain_server_header(_request: web.Request, response: web.StreamRespons
     response.headers["Server"] = SERVER_NAME
 
 
-def create_web_app(
-    services: Services,
-    bolt_app: AsyncApp,
-    *,
-    app_token: str = "",
-    signing_secret: str | None = None,
-) -> web.Application:
-    """Builds the HTTP application: the Slack endpoint and the operators' routes; with an app
-    token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest).
-    `/slack/events` verifies requests with `signing_secret` (default: the settings')."""
-    web_app = web.Application(middlewares=[http_metrics])
-    web_app.on_response_prepare.append(plain_server_header)
-    web_app[handlers.pages.SERVICES] = services
-    web_app[handlers.slack_events.BOLT_APP] = bolt_app
+def background_work(services: Services, bolt_app: AsyncApp):
+    """The outbox worker and the scheduler, for as long as the web application runs: started
+    with it, and stopped (the worker between statements) before the engine is disposed."""
 
-    async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
-        yield
-        await services.engine.dispose()
-
-    async def socket_mode(_app: web.Application) -> AsyncIterator[None]:
-        handler = AsyncSocketModeHandler(bolt_app, app_token)
-        await handler.connect_async()
-        yield
-        await handler.close_async()
-
-    async def background_work(_app: web.Application) -> AsyncIterator[None]:
+    async def run(_app: web.Application) -> AsyncIterator[None]:
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=services.settings.outbox_concurrency)
         )
@@ -207,8 +186,36 @@ def create_web_app(
         await worker.stop()
         await http.close()
 
+    return run
+
+
+def create_web_app(
+    services: Services,
+    bolt_app: AsyncApp,
+    *,
+    app_token: str = "",
+    signing_secret: str | None = None,
+) -> web.Application:
+    """Builds the HTTP application: the Slack endpoint and the operators' routes; with an app
+    token, Slack's requests arrive over Socket Mode instead (the routes stay for the rest).
+    `/slack/events` verifies requests with `signing_secret` (default: the settings')."""
+    web_app = web.Application(middlewares=[http_metrics])
+    web_app.on_response_prepare.append(plain_server_header)
+    web_app[handlers.pages.SERVICES] = services
+    web_app[handlers.slack_events.BOLT_APP] = bolt_app
+
+    async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    async def socket_mode(_app: web.Application) -> AsyncIterator[None]:
+        handler = AsyncSocketModeHandler(bolt_app, app_token)
+        await handler.connect_async()
+        yield
+        await handler.close_async()
+
     web_app.cleanup_ctx.append(dispose_engine)
-    web_app.cleanup_ctx.append(background_work)
+    web_app.cleanup_ctx.append(background_work(services, bolt_app))
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)
     if signing_secret is None:
