@@ -6,21 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from bot.oauth import BOT_SCOPES
+
 # The scopes an install grants unless a test takes some away.
-GRANTED_SCOPES = frozenset(
-    {
-        "commands",
-        "chat:write",
-        "chat:write.public",
-        "channels:join",
-        "im:write",
-        "files:write",
-        "channels:history",
-        "groups:history",
-        "im:history",
-        "users:read",
-    }
-)
+# An install grants what the bot asks for (manifest.yml, bot.oauth.BOT_SCOPES).
+GRANTED_SCOPES = frozenset(BOT_SCOPES)
 HISTORY_METHODS = ("conversations.history", "conversations.replies")
 # Slack's limits for apps distributed outside the Marketplace (conversations.history/replies).
 MARKETPLACE_OUTSIDE_SECONDS = 60.0
