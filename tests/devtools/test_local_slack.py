@@ -85,6 +85,9 @@ REFUSED_MESSAGES = {
     "action_id twice in a block": ([actions(button("a"), button("b"))], "invalid_blocks"),
     "unknown block": ([{"type": "no_such_block"}], "invalid_blocks"),
     "blocks not JSON": ("[{not json", "invalid_blocks_format"),
+    # Slack counts UTF-16 units: 1,501 emoji are 3,002 of them.
+    "section of 1,501 emoji": ([section("😀" * 1501)], "invalid_blocks"),
+    "13,500 characters of blocks": ([section("x" * 2700)] * 5, "msg_blocks_too_long"),
 }
 
 
