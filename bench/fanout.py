@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -37,6 +35,7 @@ from targets import (
     run_and_save,
 )
 
+from bot.outages.hook_signature import signed_headers
 from devtools.local_slack import Call, LocalSlack
 from storage.db import create_engine
 
@@ -208,12 +207,11 @@ class Run:
 
     async def post_incident(self, server: ChildServer, http, external_id: str) -> tuple[int, int]:
         body = incident_body(external_id, datetime.now(UTC))
-        secret = self.env["INCIDENT_WEBHOOK_SECRET"].encode()
-        signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        signing = signed_headers(self.env["INCIDENT_WEBHOOK_SECRET"], body, time.time())
         async with http.post(
             f"{server.url}/hooks/incidents",
             data=body,
-            headers={"Content-Type": "application/json", "X-Signature": signature},
+            headers={"Content-Type": "application/json", **signing},
             timeout=aiohttp.ClientTimeout(total=600),
         ) as response:
             answer = await response.json()

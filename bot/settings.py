@@ -84,6 +84,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 5 seconds")
         return seconds
 
+    @field_validator("incident_webhook_secret")
+    @classmethod
+    def _blank_is_unset(cls, secret: SecretStr | None) -> SecretStr | None:
+        # `INCIDENT_WEBHOOK_SECRET=` left empty in .env must switch the hook off, not sign with "".
+        if secret is None or not secret.get_secret_value().strip():
+            return None
+        return secret
+
     @field_validator("outbox_concurrency")
     @classmethod
     def _concurrency(cls, calls: int) -> int:

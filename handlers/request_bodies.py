@@ -16,11 +16,11 @@ class Unreadable(Exception):
 
 
 def limited(request: web.Request, limit: int) -> web.BaseRequest:
-    """The same request, reading at most `limit` bytes of body (aiohttp refuses the body once
-    it reaches its client_max_size, so the limit itself still passes)."""
+    """The same request, reading at most `limit` bytes of body (aiohttp refuses a body once it
+    is larger than client_max_size: the limit itself passes, one byte more does not)."""
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge
-    return request.clone(client_max_size=limit + 1)
+    return request.clone(client_max_size=limit)
 
 
 async def body_within(request: web.Request, limit: int) -> bytes:

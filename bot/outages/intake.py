@@ -4,13 +4,13 @@ into a checked Incoming value, or says exactly what is wrong with it."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.arguments import fold
 from bot.catalogue import REGIONS, Catalogue
+from bot.outages.hook_signature import signature_refusal, timestamp_refusal
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_TEXT = 20_000
@@ -58,22 +58,30 @@ class Refusal:
     message: str
 
 
-def refusal_before_reading(secret: str, content_length: int | None) -> Refusal | None:
-    """Refuses a delivery the hook cannot take whatever its body: the hook is off, or the body
-    is announced too large."""
+def refusal_before_reading(
+    secret: str, content_length: int | None, timestamp: str, now: float
+) -> Refusal | None:
+    """Refuses a delivery the hook cannot take whatever its body: the hook is off, the body is
+    announced too large, or its timestamp is missing or stale."""
     if not secret:
         return Refusal(404, "the incident hook is disabled: INCIDENT_WEBHOOK_SECRET is not set")
     if (content_length or 0) > MAX_BODY_BYTES:
-        return Refusal(413, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
-    return None
+        return body_too_large()
+    stale = timestamp_refusal(timestamp, now)
+    return None if stale is None else Refusal(401, stale)
+
+
+def body_too_large() -> Refusal:
+    return Refusal(413, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
 
 
 def delivered_incident(
-    secret: str, raw: bytes, signature: str, catalogue: Catalogue
+    secret: str, raw: bytes, timestamp: str, signature: str, now: float, catalogue: Catalogue
 ) -> Incoming | Refusal:
     """Reads a signed delivery's body, or says why it is refused."""
-    if not signature_valid(secret, raw, signature):
-        return Refusal(401, "missing or wrong X-Signature (sha256=<hex HMAC-SHA256 of the body>)")
+    refusal = signature_refusal(secret, timestamp, raw, signature, now)
+    if refusal is not None:
+        return Refusal(401, refusal)
     try:
         return parse_incident(raw, catalogue)
     except BadIncident as problem:
@@ -99,12 +107,6 @@ class Incoming:
     is_resolved: bool
     posts: tuple[str, ...]  # the post texts, oldest first
     body_hash: str
-
-
-def signature_valid(secret: str, body: bytes, header: str) -> bool:
-    """Checks `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` in constant time."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace"))
 
 
 def status_words(status: str) -> str:

@@ -50,7 +50,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
         async with http.post(
             f"http://127.0.0.1:{port}/hooks/incidents",
             data=body,
-            headers={"X-Signature": sign(body, SERVE_INCIDENT_SECRET)},
+            headers=sign(body, SERVE_INCIDENT_SECRET),
         ) as response:
             assert response.status == 201
 

@@ -169,9 +169,7 @@ async def test_database_outage_gives_503_and_clear_answers_then_recovers_by_itse
                 assert answered.status == 503
             # The incident hook says it stored nothing, so the sender retries.
             body = json.dumps(incident()).encode()
-            async with http.post(
-                url + "/hooks/incidents", data=body, headers={"X-Signature": sign(body)}
-            ) as hook:
+            async with http.post(url + "/hooks/incidents", data=body, headers=sign(body)) as hook:
                 assert hook.status == 503
                 assert "nothing was stored" in (await hook.json())["error"]
 

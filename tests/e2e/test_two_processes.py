@@ -71,7 +71,7 @@ async def test_two_serve_processes_fan_out_once_and_post_each_summary_once(
                 async with http.post(
                     f"http://127.0.0.1:{port}/hooks/incidents",
                     data=body,
-                    headers={"X-Signature": sign(body, SERVE_INCIDENT_SECRET)},
+                    headers=sign(body, SERVE_INCIDENT_SECRET),
                 ) as response:
                     return response.status
 

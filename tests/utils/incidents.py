@@ -3,29 +3,35 @@ outage tests look at."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import time
+from collections.abc import Mapping
 from datetime import date
 
 from sqlmodel import select
 
+from bot.outages.hook_signature import SIGNATURE_HEADER, signed_headers
 from tests.utils.e2e import INCIDENT_SECRET
 from tests.utils.factories import make_customer, make_partner, make_subscription
 
 START, END = "2026-10-10T08:00:00Z", "2026-10-10T11:00:00Z"
 
 
-def sign(body: bytes, secret: str = INCIDENT_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str = INCIDENT_SECRET, *, at: float | None = None) -> dict:
+    """The headers that sign `body` as a sender does, at `at` (Unix seconds; default now)."""
+    return signed_headers(secret, body, time.time() if at is None else at)
 
 
-async def send(bot, body: dict | bytes, *, signature: str | None = None) -> tuple[int, dict]:
+async def send(
+    bot, body: dict | bytes, *, signature: str | Mapping[str, str] | None = None
+) -> tuple[int, dict]:
+    """Posts an incident signed now; `signature` replaces the signing: the headers of `sign`, or
+    a bare signature header value sent with a fresh timestamp."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Signature": sign(raw) if signature is None else signature,
-    }
+    signing = sign(raw) if signature is None else signature
+    if isinstance(signing, str):
+        signing = {**sign(raw), SIGNATURE_HEADER: signing}
+    headers = {"Content-Type": "application/json", **signing}
     async with bot.http.post(bot.url + "/hooks/incidents", data=raw, headers=headers) as response:
         return response.status, await response.json()
 
