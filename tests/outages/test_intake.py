@@ -117,3 +117,12 @@ def test_posts_are_read_as_text_and_the_last_modified_time_is_kept():
 
 def test_a_service_no_plan_includes_keeps_graphs_name():
     assert parse_incident(body(service="Microsoft Teams"), BUILT_IN).service == "Microsoft Teams"
+
+
+def test_the_states_between_open_and_closed_read_as_people_expect():
+    assert status_words("mitigated") == "mitigated: impact relieved, not yet resolved"
+    assert status_words("extendedRecovery").startswith("extended recovery: restored for most")
+    assert status_words("investigationSuspended").endswith("Microsoft needs more information")
+    assert status_words("falsePositive") == "closed: no impact (false positive)"
+    assert status_words("postIncidentReviewPublished").startswith("resolved")
+    assert status_words("reported") == "reported, not yet confirmed"
