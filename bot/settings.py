@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     incident_feed_url: str | None = None
     incident_feed_token: SecretStr | None = None
     incident_feed_interval: int = 60
+    # An issue first seen this many days after its last change is history: stored, no alerts.
+    incident_history_days: int = Field(default=7, ge=1)
     outbox_lease_seconds: float = 60.0
     outbox_concurrency: int = 16
     run_scheduler: bool = True

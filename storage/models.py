@@ -216,6 +216,8 @@ class Incident(SQLModel, table=True):
     posts_seen: int = 0
     version: int = 1  # goes up with every change; names the messages each change causes
     body_hash: str = Field(default="", max_length=64)  # of the last body: the same body is a no-op
+    # The vendor's lastModifiedDateTime of that body: an older body never overwrites it.
+    last_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 

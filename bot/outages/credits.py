@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
 from bot.money import format_money, format_percent, monthly_value
+from bot.outages.intake import no_impact
 from bot.outages.messages import CreditLine
 from bot.outages.rules import (
     credit_for,
@@ -61,6 +62,7 @@ def intervals_for(
         (incident.start_at, min(incident.end_at or until, until))
         for incident in incidents
         if incident.start_at < until
+        and not no_impact(incident.status)  # a false positive was no downtime
         and (not regions_of(incident) or customer.region in regions_of(incident))
     ]
 
@@ -71,7 +73,9 @@ async def credits_for_partner(
     """Works out, per affected customer, this month's availability of the service and the credit
     owed: from all of the month's incidents of the service in the customer's region (overlaps
     counted once) up to the incident's end, against the service's share of the customer's
-    monthly fees."""
+    monthly fees. A false positive owes nobody anything."""
+    if no_impact(incident.status):
+        return []
     moment = incident.end_at or now
     fees = await service_fees(
         session,

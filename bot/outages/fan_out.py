@@ -16,6 +16,7 @@ from bot.catalogue import Catalogue
 from bot.outages import messages as outage_messages
 from bot.outages.apology import GENERIC_CUSTOMER, render_apology
 from bot.outages.credits import credits_for_partner
+from bot.outages.intake import no_impact
 from bot.outages.messages import ImpactView, IncidentView, incident_view
 from bot.outages.rules import plans_with, regions_of
 from bot.outbox.rows import post_message
@@ -109,9 +110,11 @@ async def fan_out(
     rows: list[dict] = []
     new_alerts: list[IncidentAlert] = []
     for partner_id, partner in sorted(data.partners.items()):
+        alert = data.alerts.get(partner_id)
+        if alert is None and incident.is_resolved:
+            continue  # over before this partner heard of it: nothing to act on
         view = incident_view(incident, partner.timezone, now)
         root = outage_messages.root_message(view, impact_view(data, partner_id))
-        alert = data.alerts.get(partner_id)
         if alert is None:
             alert = new_alert(incident, partner, now)
             new_alerts.append(alert)
@@ -122,7 +125,11 @@ async def fan_out(
             rows += await news_rows(
                 session, incident, alert, root, view, changes, data, now, collapse
             )
-        if became_resolved and not view.advisory:
+        if became_resolved and no_impact(incident.status):
+            # A false positive hit nobody: no closing apology, no credits.
+            message = outage_messages.no_impact_message(view)
+            rows.append(thread_reply(alert, f"{alert.root_key}:closing:0", message, now + collapse))
+        elif became_resolved and not view.advisory:
             closing = await closing_messages(
                 session, incident, partner, view, catalogue, now, data.closings.get(partner_id)
             )
@@ -132,7 +139,7 @@ async def fan_out(
             ]
     await incident_rows.add_alerts(session=session, alerts=new_alerts)
     await outbox.add(session=session, rows=rows)
-    return len(data.partners)
+    return len({row["partner_id"] for row in rows})
 
 
 def impact_view(data: FanOutData, partner_id: int) -> ImpactView:

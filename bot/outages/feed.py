@@ -71,13 +71,15 @@ async def poll_feed(services: Services) -> int:
         except BadIncident as problem:
             logger.warning("incident feed item %d skipped: %s", index, problem)
             continue
+        now = services.clock()
         async with services.sessions() as session:
             ingested = await flows.ingest(
                 session,
                 incoming,
                 catalogue=services.catalogue,
-                now=services.clock(),
+                now=now,
                 collapse=collapse,
+                history=flows.history_before(services, now),
             )
         changed += ingested.outcome != "unchanged"
     return changed

@@ -11,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
 from bot.outages.fan_out import COLLAPSE, fan_out
-from bot.outages.intake import Incoming, status_words
+from bot.outages.intake import Incoming, no_impact, status_words
+from bot.outages.rules import plans_with
 from bot.services import Services
 from storage import outages as incident_rows
 from storage.models import Incident, Partner
@@ -22,8 +23,10 @@ MAX_RETRIES = 5
 @dataclass(frozen=True)
 class Ingested:
     incident: Incident
-    outcome: str  # created | updated | unchanged
+    # created | updated | unchanged | recorded (new, history: no alerts) | stale (older body)
+    outcome: str
     partners: int  # partners whose channel gets a message
+    note: str = ""  # why nobody was alerted, when nobody was
 
 
 def apply_incoming(incident: Incident, incoming: Incoming, now: datetime) -> list[str]:
@@ -43,7 +46,7 @@ def apply_incoming(incident: Incident, incoming: Incoming, now: datetime) -> lis
     for post in incoming.posts[incident.posts_seen :]:
         changes.append(f"Vendor update: {post}")
     if incoming.is_resolved and not incident.is_resolved:
-        changes.append("Resolved")
+        changes.append("Closed: no impact" if no_impact(incoming.status) else "Resolved")
     incident.status = incoming.status
     incident.title = incoming.title
     incident.feature = incoming.feature
@@ -59,6 +62,7 @@ def apply_incoming(incident: Incident, incoming: Incoming, now: datetime) -> lis
         incident.latest_post = incoming.posts[-1]
     incident.posts_seen = max(incident.posts_seen, len(incoming.posts))
     incident.body_hash = incoming.body_hash
+    incident.last_modified_at = incoming.last_modified or incident.last_modified_at
     incident.updated_at = now
     return changes
 
@@ -85,16 +89,23 @@ def update_collapse(services: Services) -> timedelta:
     return timedelta(seconds=services.settings.outage_update_collapse_seconds)
 
 
+def history_before(services: Services, now: datetime) -> datetime:
+    """An issue first seen with its last change before this moment is history."""
+    return now - timedelta(days=services.settings.incident_history_days)
+
+
 async def receive(services: Services, incoming: Incoming) -> Ingested:
     """Ingests a delivered body in its own transaction, and wakes the outbox when it queued
     messages."""
+    now = services.clock()
     async with services.sessions() as session:
         ingested = await ingest(
             session,
             incoming,
             catalogue=services.catalogue,
-            now=services.clock(),
+            now=now,
             collapse=update_collapse(services),
+            history=history_before(services, now),
         )
     if ingested.partners:
         services.wake_outbox()
@@ -103,13 +114,41 @@ async def receive(services: Services, incoming: Incoming) -> Ingested:
 
 def hook_answer(ingested: Ingested, external_id: str) -> tuple[int, dict]:
     """The incident hook's answer: its HTTP status and JSON body."""
-    status = 201 if ingested.outcome == "created" else 200
-    return status, {
+    status = 201 if ingested.outcome in ("created", "recorded") else 200
+    answer = {
         "id": ingested.incident.id,
         "externalId": external_id,
         "outcome": ingested.outcome,
         "partnersNotified": ingested.partners,
     }
+    if ingested.note:
+        answer["note"] = ingested.note
+    return status, answer
+
+
+def first_sight_is_history(incoming: Incoming, history: datetime | None) -> str:
+    """Why a vendor issue seen for the first time is recorded without alerts ("" when it is
+    news): it is over already, or its last change is older than the history window (the first
+    poll of a real tenant lists months of issues)."""
+    if incoming.is_resolved:
+        return "first seen already resolved: recorded without alerts"
+    changed = incoming.last_modified  # a body without it (not Graph's) is news
+    if history is not None and changed is not None and changed < history:
+        return (
+            f"last changed {changed:%Y-%m-%d}, before the history window: recorded without alerts"
+        )
+    return ""
+
+
+def nobody_note(incident: Incident, catalogue: Catalogue, partners: int) -> str:
+    """Says why an incident alerted nobody ("" when it alerted someone)."""
+    if partners:
+        return ""
+    if not plans_with(incident.service, catalogue):
+        return f"no plan includes {incident.service}: nobody was alerted"
+    return (
+        f"no partner has an affected customer on a plan with {incident.service}: nobody was alerted"
+    )
 
 
 async def ingest(
@@ -120,16 +159,25 @@ async def ingest(
     now: datetime,
     partner: Partner | None = None,
     collapse: timedelta = COLLAPSE,
+    history: datetime | None = None,
 ) -> Ingested:
     """Stores an incident body and queues every message it causes, once: the same body again
-    changes nothing, and concurrent deliveries of one body are told apart by the unique id."""
+    changes nothing, an older version of it (by lastModifiedDateTime) changes nothing, and
+    concurrent deliveries of one body are told apart by the unique id. A vendor issue first
+    seen resolved or last changed before `history` is stored without alerts."""
     for _ in range(MAX_RETRIES):
         existing = await incident_rows.get_by_external_id(
             session=session, external_id=incoming.external_id
         )
         if existing is None:
             ingested = await create(
-                session, incoming, catalogue=catalogue, now=now, partner=partner, collapse=collapse
+                session,
+                incoming,
+                catalogue=catalogue,
+                now=now,
+                partner=partner,
+                collapse=collapse,
+                history=history,
             )
         else:
             ingested = await update(
@@ -148,6 +196,7 @@ async def create(
     now: datetime,
     partner: Partner | None,
     collapse: timedelta,
+    history: datetime | None = None,
 ) -> Ingested | None:
     """Stores a new incident and alerts the partners concerned; None when a concurrent delivery
     created it first (this one is then an update, if anything)."""
@@ -158,6 +207,10 @@ async def create(
     incident = await incident_rows.get_by_external_id(
         session=session, external_id=incoming.external_id
     )
+    past = first_sight_is_history(incoming, history) if partner is None else ""
+    if past:
+        await session.commit()
+        return Ingested(incident, "recorded", 0, past)
     count = await fan_out(
         session,
         incident,
@@ -168,7 +221,7 @@ async def create(
         collapse=collapse,
     )
     await session.commit()
-    return Ingested(incident, "created", count)
+    return Ingested(incident, "created", count, nobody_note(incident, catalogue, count))
 
 
 async def update(
@@ -185,6 +238,11 @@ async def update(
     if existing.body_hash == incoming.body_hash:
         await session.commit()
         return Ingested(existing, "unchanged", 0)
+    if older_than_stored(existing, incoming):
+        await session.commit()
+        return Ingested(
+            existing, "stale", 0, "an older version than the one stored: nothing changed"
+        )
     was_resolved, version = existing.is_resolved, existing.version
     changes = apply_incoming(existing, incoming, now)
     existing.version = version + 1
@@ -204,6 +262,13 @@ async def update(
     )
     await session.commit()
     return Ingested(existing, "updated", count)
+
+
+def older_than_stored(existing: Incident, incoming: Incoming) -> bool:
+    """Tells whether a body is an older version of the issue than the one stored (a replay, or
+    a retried delivery overtaken by a newer one)."""
+    stored, given = existing.last_modified_at, incoming.last_modified
+    return given is not None and stored is not None and given < stored
 
 
 async def version_still(session: AsyncSession, incident_id: int, version: int) -> bool:

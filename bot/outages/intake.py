@@ -10,11 +10,15 @@ from datetime import UTC, datetime
 
 from bot.arguments import fold
 from bot.catalogue import REGIONS, Catalogue
+from bot.outages.graph_text import readable
 from bot.outages.hook_signature import signature_refusal, timestamp_refusal
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_TEXT = 20_000
 CLASSIFICATIONS = ("incident", "advisory")
+# Graph's evolvable enums end in this member; a value newer than this code is read as it.
+UNKNOWN = "unknownFutureValue"
+UNKNOWN_CLASSIFICATION = "unknown"  # stored for a classification this code does not know
 # Graph's serviceHealthStatus values, in plain words for people.
 STATUS_WORDS = {
     "serviceOperational": "operational",
@@ -22,19 +26,22 @@ STATUS_WORDS = {
     "restoringService": "restoring service",
     "verifyingService": "verifying the fix",
     "serviceRestored": "service restored",
-    "postIncidentReviewPublished": "post-incident review published",
+    "postIncidentReviewPublished": "resolved, post-incident review published",
     "serviceDegradation": "degraded",
     "serviceInterruption": "interrupted",
-    "extendedRecovery": "extended recovery",
-    "falsePositive": "false alarm",
-    "investigationSuspended": "investigation suspended",
+    "extendedRecovery": "extended recovery: restored for most users, the rest still recovering",
+    "falsePositive": "closed: no impact (false positive)",
+    "investigationSuspended": "investigation suspended: Microsoft needs more information",
     "resolved": "resolved",
-    "mitigatedExternal": "mitigated (external cause)",
-    "mitigated": "mitigated",
-    "resolvedExternal": "resolved (external cause)",
-    "confirmed": "confirmed",
-    "reported": "reported",
+    "mitigatedExternal": "mitigated (cause outside Microsoft), not yet resolved",
+    "mitigated": "mitigated: impact relieved, not yet resolved",
+    "resolvedExternal": "resolved (cause outside Microsoft)",
+    "confirmed": "confirmed by Microsoft",
+    "reported": "reported, not yet confirmed",
+    UNKNOWN: "status not known to partnerbot",
 }
+# Statuses that end an incident whatever `isResolved` says. The mitigated ones, extended
+# recovery and a suspended investigation are not over: people are still affected or waiting.
 RESOLVED_STATUSES = {
     "serviceRestored",
     "resolved",
@@ -43,6 +50,9 @@ RESOLVED_STATUSES = {
     "postIncidentReviewPublished",
     "serviceOperational",
 }
+# Closed without impact: no closing apology, no credits, no downtime in the availability.
+NO_IMPACT_STATUSES = {"falsePositive"}
+STATUS_BY_KEY = {status.lower(): status for status in STATUS_WORDS}
 REGION_BY_KEY = {fold(region): region for region in REGIONS}
 
 
@@ -107,11 +117,45 @@ class Incoming:
     is_resolved: bool
     posts: tuple[str, ...]  # the post texts, oldest first
     body_hash: str
+    # Graph's lastModifiedDateTime: an older version of an issue never overwrites a newer one.
+    last_modified: datetime | None = None
 
 
 def status_words(status: str) -> str:
     """Says a Graph status in plain words."""
     return STATUS_WORDS.get(status, status)
+
+
+def no_impact(status: str) -> bool:
+    """Tells whether a status closes an incident as one that hit nobody (a false positive)."""
+    return status in NO_IMPACT_STATUSES
+
+
+def status_of(body: dict) -> str:
+    """Graph's status in its camelCase spelling, whatever the spelling that came (Graph's
+    documentation writes `ServiceRestored`, the API `serviceRestored`); unknownFutureValue is
+    kept as an unknown status."""
+    given = text_of(body, "status", limit=200) or "investigating"
+    status = STATUS_BY_KEY.get(given.lower())
+    if status is None:
+        # Graph sends a member newer than the client as unknownFutureValue (unless asked not
+        # to), so anything else is not a Graph body.
+        raise BadIncident(f"unknown `status` {given[:40]!r}; use a Graph serviceHealthStatus value")
+    return status
+
+
+def classification_of(body: dict) -> str:
+    """incident or advisory in any letter case; unknownFutureValue (a member newer than this
+    code) is recorded as unknown."""
+    given = text_of(body, "classification", limit=200) or "incident"
+    if given.lower() == UNKNOWN.lower():
+        return UNKNOWN_CLASSIFICATION
+    if given.lower() not in CLASSIFICATIONS:
+        raise BadIncident(
+            "`classification` must be incident or advisory (or unknownFutureValue), "
+            f"not {given[:40]!r}"
+        )
+    return given.lower()
 
 
 def parse_time(value: object, field: str) -> datetime:
@@ -157,8 +201,11 @@ def post_texts(body: dict) -> tuple[str, ...]:
         content = description.get("content") if isinstance(description, dict) else description
         if content is not None and not isinstance(content, str):
             raise BadIncident(f"`posts[{index}].description.content` must be a string")
-        if content and content.strip():
-            texts.append(content.strip()[:MAX_TEXT])
+        kind = description.get("contentType") if isinstance(description, dict) else None
+        # Graph's posts are HTML (`contentType: html`); a reader gets them as text.
+        text = readable(content or "", kind if isinstance(kind, str) else "html")
+        if text:
+            texts.append(text[:MAX_TEXT])
     return tuple(texts)
 
 
@@ -190,20 +237,21 @@ def parse_incident(raw: bytes, catalogue: Catalogue) -> Incoming:
         raise BadIncident("the body must be a JSON object")
     external_id = text_of(body, "id", required=True, limit=100)
     service = service_named(text_of(body, "service", required=True, limit=100), catalogue)
-    classification = (text_of(body, "classification") or "incident").lower()
-    if classification not in CLASSIFICATIONS:
-        raise BadIncident(
-            f"`classification` must be incident or advisory, not {classification[:40]!r}"
-        )
-    status = text_of(body, "status", limit=40) or "investigating"
-    if status not in STATUS_WORDS:
-        raise BadIncident(f"unknown `status` {status!r}; use a Graph serviceHealthStatus value")
+    classification = classification_of(body)
+    status = status_of(body)
     start_at = parse_time(body.get("startDateTime"), "startDateTime")
     end_value = body.get("endDateTime")
     end_at = parse_time(end_value, "endDateTime") if end_value not in (None, "") else None
     if end_at is not None and end_at < start_at:
         raise BadIncident("`endDateTime` is before `startDateTime`")
-    resolved = body.get("isResolved", False)
+    modified_value = body.get("lastModifiedDateTime")
+    last_modified = (
+        parse_time(modified_value, "lastModifiedDateTime")
+        if modified_value not in (None, "")
+        else None
+    )
+    resolved = body.get("isResolved")
+    resolved = False if resolved is None else resolved
     if not isinstance(resolved, bool):
         raise BadIncident("`isResolved` must be true or false")
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -221,6 +269,7 @@ def parse_incident(raw: bytes, catalogue: Catalogue) -> Incoming:
         is_resolved=resolved or status in RESOLVED_STATUSES,
         posts=post_texts(body),
         body_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        last_modified=last_modified,
     )
 
 
@@ -233,10 +282,7 @@ def known_services(catalogue: Catalogue) -> list[str]:
 
 
 def service_named(name: str, catalogue: Catalogue) -> str:
-    """Returns the catalogue's spelling of a service name (any letter case), or refuses it."""
-    services = known_services(catalogue)
-    by_key = {fold(service): service for service in services}
-    found = by_key.get(fold(name))
-    if found is None:
-        raise BadIncident(f"unknown service {name[:100]!r}; known: {', '.join(services)}")
-    return found
+    """Returns the catalogue's spelling of a service name (any letter case); a service no plan
+    includes keeps Graph's name: its issues are stored, and alert nobody."""
+    by_key = {fold(service): service for service in known_services(catalogue)}
+    return by_key.get(fold(name), name)

@@ -23,7 +23,7 @@ from bot.blocks import (
     shorten,
 )
 from bot.money import format_money
-from bot.outages.intake import status_words
+from bot.outages.intake import no_impact, status_words
 from bot.outages.rules import duration_words, regions_of
 from bot.zones import when_in
 from storage.models import Incident
@@ -67,6 +67,7 @@ class IncidentView:
     latest: str
     resolved: bool
     declared_by_partner: bool
+    no_impact: bool = False  # closed as a false positive
 
 
 def incident_view(incident: Incident, time_zone: str, now: datetime) -> IncidentView:
@@ -80,7 +81,9 @@ def incident_view(incident: Incident, time_zone: str, now: datetime) -> Incident
         service=incident.service,
         feature=incident.feature,
         status=status_words(incident.status),
-        advisory=incident.classification == "advisory",
+        # An unknown (newer) classification gets the lighter advisory treatment: a notice, no
+        # apology, no credits.
+        advisory=incident.classification != "incident",
         regions=", ".join(regions) if regions else "all regions",
         started=when_in(incident.start_at, time_zone),
         ended=when_in(end, time_zone) if incident.is_resolved and end else "",
@@ -89,6 +92,7 @@ def incident_view(incident: Incident, time_zone: str, now: datetime) -> Incident
         latest=incident.latest_post,
         resolved=incident.is_resolved,
         declared_by_partner=incident.partner_id is not None,
+        no_impact=no_impact(incident.status),
     )
 
 
@@ -101,12 +105,20 @@ class ImpactView:
 
 
 def status_line(incident: IncidentView) -> str:
-    state = (
-        f"✅ *Resolved* after {incident.duration}"
-        if incident.resolved
-        else (f"🔴 *{escape(incident.status.capitalize())}*")
+    if incident.no_impact:
+        return "✅ *Closed: no impact* (a false positive, says the vendor)"
+    if incident.resolved:
+        return f"✅ *Resolved* after {incident.duration}"
+    return f"🔴 *{escape(incident.status[:1].upper() + incident.status[1:])}*"
+
+
+def no_impact_message(incident: IncidentView) -> Message:
+    """The reply that closes a false positive: nobody was hit, nothing is owed."""
+    text = (
+        "✅ *Closed: no impact.* The vendor found this was a false positive: no customer was "
+        "affected, no credit is owed and no closing note is needed."
     )
-    return state
+    return Message(f"Closed, no impact: {escape(incident.title)}", [section(text)])
 
 
 def impact_text(impact: ImpactView) -> str:
@@ -290,6 +302,7 @@ def outage_list(views: list[IncidentView]) -> list[Message]:
     lines = []
     for view in views:
         state = f"resolved after {view.duration}" if view.resolved else view.status
+        state = "closed, no impact" if view.no_impact else state
         source = "yours" if view.declared_by_partner else "vendor"
         lines.append(
             f"*#{view.number}* {escape(view.title)} — {escape(view.service)} · "

@@ -53,7 +53,9 @@ async def test_the_feed_is_polled_into_alerts_and_bad_answers_are_survived(
     assert await run_job(poll, bot.services) == 1
     assert await run_job(poll, bot.services) == 0  # the same issue again changes nothing
     assert feed.authorizations[0] == "Bearer feed-token"
-    assert "incident feed item 1 skipped: unknown service 'Teams'" in caplog.text
+    # A service no plan includes is no reason to skip (it is stored, alerting nobody); an item
+    # without its start time is.
+    assert "incident feed item 1 skipped: `startDateTime` must be" in caplog.text
     slack = bot.local_slack
     await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
 
@@ -75,3 +77,20 @@ async def test_the_feed_is_polled_into_alerts_and_bad_answers_are_survived(
 
 async def test_without_a_feed_url_there_is_no_poll_job(bot):
     assert "poll-incident-feed" not in {job.id for job in jobs_for(bot.services)}
+
+
+async def test_a_service_no_plan_includes_is_stored_quietly_poll_after_poll(
+    bot, sessions, feed, caplog
+):
+    await two_partners(sessions)
+    bot.services.settings = bot.services.settings.model_copy(update={"incident_feed_url": feed.url})
+    (poll,) = [job for job in jobs_for(bot.services) if job.id == "poll-incident-feed"]
+    teams = incident(id="TM1", service="Microsoft Teams", status="ServiceDegradation")
+    feed.body = json.dumps({"value": [teams]}).encode()
+    assert await run_job(poll, bot.services) == 1
+    assert await run_job(poll, bot.services) == 0
+    assert "skipped" not in caplog.text and "unknown service" not in caplog.text
+    async with sessions() as session:
+        (stored,) = (await session.exec(select(Incident))).all()
+    assert stored.service == "Microsoft Teams" and stored.status == "serviceDegradation"
+    assert bot.local_slack.calls_to("chat.postMessage") == []

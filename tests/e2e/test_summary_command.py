@@ -277,7 +277,10 @@ async def test_outages_in_the_week_count_customer_minutes_credits_and_risk(bot, 
             session=session, partner_id=a.id, user_id="U0BOSS", manager=True
         )
         await session.commit()
-    # Two Exchange incidents in Europe in the week of 5-11 Oct 2026 (Berlin): 3 h and 1 h.
+    # Two Exchange incidents in Europe in the week of 5-11 Oct 2026 (Berlin): 3 h and 1 h, each
+    # seen open first (one first seen resolved is history, recorded without alerts).
+    await send(bot, incident(id="EX1", startDateTime="2026-10-06T08:00:00Z"))
+    await send(bot, incident(id="EX2", startDateTime="2026-10-08T08:00:00Z"))
     await send(
         bot,
         incident(

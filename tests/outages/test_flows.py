@@ -350,3 +350,80 @@ async def test_a_long_impact_text_makes_the_apology_go_on_in_more_replies(sessio
         assert seen.rows[key].parent_key == root
         shown += section_texts(message)
     assert " ".join(impact.split()) in " ".join(" ".join(shown).split())
+
+
+async def test_a_false_positive_closes_as_no_impact_without_apology_or_credits(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    number = (await ingest(sessions, OPENED)).incident.id
+    closed = await ingest(
+        sessions, OPENED + timedelta(hours=3), status="FalsePositive", isResolved=True
+    )
+    assert closed.outcome == "updated" and closed.incident.is_resolved
+    seen = await written()
+    root = root_key(number, a)
+    assert seen.keys(root + ":closing:") == [root + ":closing:0"]  # one note, no apology
+    note = seen.text(root + ":closing:0")
+    assert "no impact" in note and "no credit is owed" in note
+    assert "owed a credit" not in note and "Good news" not in note
+    edited = seen.text(root + ":edit:2")
+    assert "Closed: no impact" in edited and "Resolved* after" not in edited
+    assert "Closed: no impact" in seen.changes(seen.keys(root + ":update:")[0])
+    # A real outage of the same service later that month does not count the false positive's
+    # three hours as downtime.
+    later = OPENED + timedelta(days=1)
+    await ingest(sessions, later, id="EX2", startDateTime="2026-10-11T08:00:00Z")
+    await ingest(
+        sessions,
+        later,
+        id="EX2",
+        startDateTime="2026-10-11T08:00:00Z",
+        endDateTime="2026-10-11T08:30:00Z",
+        status="serviceRestored",
+    )
+    seen = await written()
+    credits = seen.text(seen.keys(f"incident:{number + 1}:partner:{a.id}:root:closing:0")[0])
+    assert "Small GmbH: availability 99.932% — within the SLA, no credit" in credits
+
+
+async def test_an_older_version_never_overwrites_a_newer_one(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    opened = {"lastModifiedDateTime": "2026-10-10T08:10:00Z"}
+    number = (await ingest(sessions, OPENED, **opened)).incident.id
+    resolved = {
+        "status": "serviceRestored",
+        "isResolved": True,
+        "endDateTime": END,
+        "lastModifiedDateTime": END,
+    }
+    await ingest(sessions, OPENED + timedelta(hours=3), **resolved)
+    before = (await written()).keys()
+    replay = await ingest(sessions, OPENED + timedelta(hours=4), **opened)
+    assert replay.outcome == "stale" and replay.partners == 0
+    assert replay.incident.is_resolved and replay.incident.status == "serviceRestored"
+    assert (await written()).keys() == before  # no edit back to "degraded", no reply
+    assert number == replay.incident.id
+
+
+async def test_history_is_recorded_without_alerts(sessions, written):
+    await two_partners(sessions)
+    window = OPENED - timedelta(days=7)
+
+    async def first_sight(**fields) -> flows.Ingested:
+        incoming = parse_incident(json.dumps(incident(**fields)).encode(), BUILT_IN)
+        async with sessions() as session:
+            return await flows.ingest(
+                session, incoming, catalogue=BUILT_IN, now=OPENED, history=window
+            )
+
+    done = await first_sight(id="EX1", status="serviceRestored", isResolved=True, endDateTime=END)
+    assert done.outcome == "recorded" and done.partners == 0
+    assert done.note == "first seen already resolved: recorded without alerts"
+    old = await first_sight(id="EX2", lastModifiedDateTime="2026-09-01T00:00:00Z")
+    assert old.outcome == "recorded" and "2026-09-01, before the history window" in old.note
+    assert not old.incident.is_resolved
+    fresh = await first_sight(id="EX3", lastModifiedDateTime="2026-10-10T08:30:00Z")
+    assert fresh.outcome == "created" and fresh.partners == 2
+    assert {key.split(":")[1] for key in (await written()).keys()} == {str(fresh.incident.id)}
+    # The recorded issue's resolution later tells nobody: nobody was told it began.
+    late = await first_sight(id="EX1", status="resolved", isResolved=True, endDateTime=END)
+    assert late.outcome == "updated" and late.partners == 0

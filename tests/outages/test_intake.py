@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.catalogue import BUILT_IN, EXCHANGE
-from bot.outages.intake import BadIncident, parse_incident, status_words
+from bot.outages.intake import STATUS_WORDS, BadIncident, parse_incident, status_words
 
 
 def at(text: str) -> datetime:
@@ -63,3 +63,48 @@ def test_intake_names_the_problem(raw, problem):
 def test_status_words_are_plain():
     assert status_words("serviceDegradation") == "degraded"
     assert status_words("restoringService") == "restoring service"
+
+
+def test_enums_in_either_spelling_and_unknown_future_values_are_understood():
+    for status in STATUS_WORDS:
+        for spelling in (status, status.upper(), status[0].upper() + status[1:]):
+            assert parse_incident(body(status=spelling), BUILT_IN).status == status
+    documented = parse_incident(body(status="ServiceRestored", classification="Advisory"), BUILT_IN)
+    assert documented.classification == "advisory" and documented.is_resolved
+    future = parse_incident(
+        body(status="unknownFutureValue", classification="unknownFutureValue"), BUILT_IN
+    )
+    assert future.status == "unknownFutureValue" and future.classification == "unknown"
+    assert status_words(future.status) == "status not known to partnerbot"
+    assert not future.is_resolved
+    assert parse_incident(body(status="mitigated"), BUILT_IN).is_resolved is False
+    assert parse_incident(body(status="extendedRecovery"), BUILT_IN).is_resolved is False
+    assert parse_incident(body(isResolved=None), BUILT_IN).is_resolved is False
+
+
+def test_posts_are_read_as_text_and_the_last_modified_time_is_kept():
+    incoming = parse_incident(
+        body(
+            lastModifiedDateTime="2020-11-14T11:06:53.353Z",
+            posts=[
+                {"description": {"contentType": "html", "content": "<p>Title: A &amp; B</p>\\\n"}},
+                {"description": {"contentType": "Text", "content": "Plain <b>\\\nnext"}},
+            ],
+        ),
+        BUILT_IN,
+    )
+    assert incoming.posts == ("Title: A & B", "Plain <b>\nnext")
+    assert incoming.last_modified == datetime(2020, 11, 14, 11, 6, 53, 353000, tzinfo=UTC)
+
+
+def test_a_service_no_plan_includes_keeps_graphs_name():
+    assert parse_incident(body(service="Microsoft Teams"), BUILT_IN).service == "Microsoft Teams"
+
+
+def test_the_states_between_open_and_closed_read_as_people_expect():
+    assert status_words("mitigated") == "mitigated: impact relieved, not yet resolved"
+    assert status_words("extendedRecovery").startswith("extended recovery: restored for most")
+    assert status_words("investigationSuspended").endswith("Microsoft needs more information")
+    assert status_words("falsePositive") == "closed: no impact (false positive)"
+    assert status_words("postIncidentReviewPublished").startswith("resolved")
+    assert status_words("reported") == "reported, not yet confirmed"
