@@ -9,16 +9,13 @@ import uuid
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks import MAX_OPTION_TEXT, Message, shorten
 from bot.services import Services
 from bot.slack_retries import safe_retries
+from storage.db import DATABASE_ERRORS  # noqa: F401 - the handlers' one name for it
 
 logger = logging.getLogger(__name__)
-
-# What a database that is down, restarting or unreachable raises through SQLAlchemy and asyncpg.
-DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
 class RespondOnce(AsyncRespond):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# What a database that is down, restarting or unreachable raises through SQLAlchemy and asyncpg.
+DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 Sessions = async_sessionmaker[AsyncSession]
 

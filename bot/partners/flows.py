@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from bot.arguments import CHANNEL_ID, TEAM_ID, USER_ID
 from bot.blocks import Message, escape, section
@@ -17,7 +17,7 @@ from bot.partners.signup import Signup, approved_text, refused_text
 from bot.services import Services
 from bot.zones import is_time_zone
 from storage import installations, outbox, partners
-from storage.db import Sessions
+from storage.db import DATABASE_ERRORS, Sessions
 from storage.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ async def workspace_installed(
     try:
         async with services.sessions() as session:
             partner = await partners.get_by_team_id(session=session, team_id=team_id)
-    except (SQLAlchemyError, OSError, TimeoutError):
+    except DATABASE_ERRORS:
         logger.exception("could not look up the partner of workspace %s", team_id)
         partner = None
     logger.info(

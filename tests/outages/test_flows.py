@@ -144,11 +144,7 @@ async def test_an_update_after_the_reply_went_out_gets_a_reply_of_its_own(sessio
 async def test_followers_get_each_update_by_dm(sessions, written):
     a, _, _ = await two_partners(sessions)
     number = (await ingest(sessions, OPENED)).incident.id
-    async with sessions() as session:
-        await incident_rows.set_following(
-            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
-        )
-        await session.commit()
+    await follow(sessions, number, a, "U0FOLLOW")
     await ingest(sessions, OPENED + timedelta(minutes=10), status="restoringService", posts=FIX)
 
     seen = await written()
@@ -215,6 +211,16 @@ async def test_an_advisory_gets_its_notice_and_neither_apology_nor_credits(sessi
 HOSTILE = "<!channel> <!here> <@U0BOSS> Acme\u202eexe.fdp\u200b & Co"
 
 
+async def follow(sessions, incident_id: int, partner, user_id: str) -> None:
+    """Someone of the partner follows the incident (as the alert's Follow button does)."""
+    async with sessions() as session:
+        await incident_rows.set_following(
+            session=session, incident_id=incident_id, partner_id=partner.id, user_id=user_id,
+            follow=True,
+        )  # fmt: skip
+        await session.commit()
+
+
 def payload_of(seen, key: str) -> dict:
     return json.loads(seen.rows[key].payload)
 
@@ -222,11 +228,7 @@ def payload_of(seen, key: str) -> dict:
 async def test_vendor_and_staff_text_in_updates_and_dms_pings_nobody(sessions, written):
     a, _, _ = await two_partners(sessions)
     number = (await ingest(sessions, OPENED)).incident.id
-    async with sessions() as session:
-        await incident_rows.set_following(
-            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
-        )
-        await session.commit()
+    await follow(sessions, number, a, "U0FOLLOW")
     hostile_posts = [*FIX, {"description": {"content": HOSTILE}}]
     await ingest(
         sessions, OPENED + timedelta(minutes=10), title=f"{HOSTILE} title", posts=hostile_posts
@@ -265,11 +267,7 @@ async def test_a_forty_thousand_character_update_goes_out_whole_in_several_repli
 ):
     a, _, _ = await two_partners(sessions)
     number = (await ingest(sessions, OPENED)).incident.id
-    async with sessions() as session:
-        await incident_rows.set_following(
-            session=session, incident_id=number, partner_id=a.id, user_id="U0FOLLOW", follow=True
-        )
-        await session.commit()
+    await follow(sessions, number, a, "U0FOLLOW")
     # The intake keeps up to 20,000 characters a post: two such posts in one update.
     first_post, second_post = sentences(44), sentences(44).replace("Step", "Phase")
     assert len(first_post) + len(second_post) >= 37_000
