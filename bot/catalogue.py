@@ -1,5 +1,5 @@
-"""The plan catalogue (built in, replaceable by the operator with a CSV file) and the regions
-customers live in."""
+"""The plan catalogue (built in, replaceable by the operator with a CSV file), the names Microsoft
+Graph's service health gives its services, and the regions customers live in."""
 
 from __future__ import annotations
 
@@ -8,15 +8,34 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from bot.arguments import fold
+from bot.errors import UserError
+
 EXCHANGE = "Exchange Online"
 SHAREPOINT = "SharePoint Online"
 COMMUNICATIONS = "Office Communications Online"
 LIVE_MEETING = "Office Live Meeting"
-SERVICES = (EXCHANGE, SHAREPOINT, COMMUNICATIONS, LIVE_MEETING)
+# Today's services, as Microsoft Graph's service health names them.
+ONEDRIVE = "OneDrive for Business"
+TEAMS = "Microsoft Teams"
+OFFICE_WEB = "Office for the web"
+APPS = "Microsoft 365 apps"
+INTUNE = "Microsoft Intune"
+ENTRA = "Microsoft Entra"
+POWER_BI = "Power BI"
+# An issue Graph files under this name touches every service.
+SUITE = "Microsoft 365 suite"
+# The older services live on in Graph under newer names: an issue Graph files under one of these
+# touches the service too (Office Communications Online became Lync, Skype for Business, then
+# Teams; Live Meeting's meetings are Teams meetings now).
+GRAPH_NAMES = {
+    COMMUNICATIONS: (TEAMS, "Skype for Business"),
+    LIVE_MEETING: (TEAMS,),
+}
 REGIONS = ("North America", "Europe", "Asia Pacific", "Latin America", "Middle East & Africa")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(UserError):
     """The operator's catalogue file cannot be used; the message says where and why."""
 
 
@@ -45,6 +64,36 @@ class Catalogue:
         plan = self.get(code)
         return plan.name if plan else code
 
+    def services(self) -> list[str]:
+        """The services the plans include, in catalogue order."""
+        found: list[str] = []
+        for plan in self.plans.values():
+            found += [service for service in plan.services if service not in found]
+        return found
+
+    def spelling_of(self, service: str) -> str:
+        """A service's name as the catalogue (or Graph) spells it, whatever its letter case; an
+        unknown name is returned as given."""
+        names = [SUITE, *self.services()]
+        names += [alias for service in self.services() for alias in graph_names(service)]
+        return {fold(name): name for name in reversed(names)}.get(fold(service), service)
+
+    def services_named(self, plan: Plan, issue_service: str) -> tuple[str, ...]:
+        """The services of a plan that an issue filed under a (Graph) service name touches."""
+        if fold(issue_service) == fold(SUITE):
+            return plan.services
+        return tuple(s for s in plan.services if fold(issue_service) in map(fold, graph_names(s)))
+
+    def plans_touched_by(self, issue_service: str) -> list[str]:
+        """The codes of the plans with a service that an issue filed under this name touches."""
+        plans = self.plans.values()
+        return [plan.code for plan in plans if self.services_named(plan, issue_service)]
+
+
+def graph_names(service: str) -> tuple[str, ...]:
+    """The names an issue touching a service can be filed under: its own, then Graph's."""
+    return (service, *GRAPH_NAMES.get(service, ()))
+
 
 BUILT_IN = Catalogue(
     plans={
@@ -60,6 +109,45 @@ BUILT_IN = Catalogue(
             Plan("SPO", "SharePoint Online", (SHAREPOINT,), Decimal("5.25")),
             Plan("OCO", "Office Communications Online", (COMMUNICATIONS,), Decimal("2.00")),
             Plan("OLM", "Office Live Meeting", (LIVE_MEETING,), Decimal("4.50")),
+            # Today's plans at Microsoft's published list prices (per user per month, USD, annual
+            # commitment), with their services as Graph's service health names them.
+            Plan("EXO-P1", "Exchange Online (Plan 1)", (EXCHANGE,), Decimal("4.00")),
+            Plan(
+                "M365-BB",
+                "Microsoft 365 Business Basic",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB),
+                Decimal("6.00"),
+            ),
+            Plan(
+                "M365-BS",
+                "Microsoft 365 Business Standard",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS),
+                Decimal("12.50"),
+            ),
+            Plan(
+                "M365-BP",
+                "Microsoft 365 Business Premium",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA),
+                Decimal("22.00"),
+            ),
+            Plan(
+                "O365-E3",
+                "Office 365 E3",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS),
+                Decimal("23.00"),
+            ),
+            Plan(
+                "M365-E3",
+                "Microsoft 365 E3",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA),
+                Decimal("36.00"),
+            ),
+            Plan(
+                "M365-E5",
+                "Microsoft 365 E5",
+                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA, POWER_BI),
+                Decimal("57.00"),
+            ),
         )
     }
 )

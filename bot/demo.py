@@ -118,9 +118,14 @@ TRADES = (
     "Property Management", "Recruitment", "Roofing", "Brewing Co.", "Cabinetry", "Orthodontics",
 )  # fmt: skip
 
-# BPOS-S is the common bundle, Exchange Online the common single service; any plan an operator
-# adds to the catalogue shows up now and then.
-PLAN_WEIGHTS = {"BPOS-S": 30, "EXO": 35, "SPO": 15, "OLM": 10, "OCO": 10}
+# Today's Microsoft 365 plans make up most of a book (Business Basic and Standard most of all),
+# the older ones live on with long-standing customers; any plan an operator adds to the catalogue
+# shows up now and then.
+PLAN_WEIGHTS = {
+    "BPOS-S": 10, "EXO": 12, "SPO": 5, "OLM": 3, "OCO": 3,
+    "EXO-P1": 10, "M365-BB": 22, "M365-BS": 20, "M365-BP": 12,
+    "O365-E3": 4, "M365-E3": 3, "M365-E5": 2,
+}  # fmt: skip
 OTHER_PLAN_WEIGHT = 10
 PLANS_PER_CUSTOMER = {1: 20, 2: 30, 3: 30, 4: 20}
 STATUS_WEIGHTS = {ACTIVE: 85, TRIAL: 4, SUSPENDED: 4, CANCELLED: 7}

@@ -127,6 +127,18 @@ async def test_a_malformed_database_url_is_named(tmp_path):
     assert err.strip() == "error: DATABASE_URL must be a sqlite:// or postgresql:// URL"
 
 
+async def test_a_bad_plan_catalogue_is_named_with_its_line(tmp_path):
+    catalogue = tmp_path / "plans.csv"
+    catalogue.write_text("code,name,services,list_price\nM365-BB,Basic,Exchange Online,6.00\n"
+                         "M365-X,,Microsoft Teams,1.00\n")  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code, _, err = await run_bot(
+        "migrate", database_url=url, cwd=tmp_path, PLAN_CATALOGUE=str(catalogue)
+    )
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == f"error: {catalogue}: line 3: code, name and services are required"
+
+
 async def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_path):
     (tmp_path / ".env").write_text("PORT=not-a-number\n")
     code, _, err = await run_bot("migrate", database_url="sqlite://", cwd=tmp_path)

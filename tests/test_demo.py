@@ -19,7 +19,7 @@ from bot.zones import add_years
 from storage import customers as stored_customers
 from storage import partners as stored_partners
 from storage.models import Subscription
-from tests.utils.factories import make_partner
+from tests.utils.factories import EVERY_PLAN_CODE, make_partner
 
 TODAY = date(2026, 3, 15)
 
@@ -68,7 +68,7 @@ def test_the_first_partner_has_names_that_need_escaping_in_slack(books):
 def test_every_plan_both_billing_owners_and_several_regions_appear(books):
     subscriptions = all_subscriptions(books)
 
-    assert {s.plan_code for s in subscriptions} == {"BPOS-S", "EXO", "SPO", "OCO", "OLM"}
+    assert {s.plan_code for s in subscriptions} == set(EVERY_PLAN_CODE)
     assert {s.billing_owner for s in subscriptions} == {"vendor", "partner"}
     regions = {customer.region for book in books for customer in book.customers}
     assert len(regions) >= 3
@@ -77,12 +77,14 @@ def test_every_plan_both_billing_owners_and_several_regions_appear(books):
     assert statuses["active"] > len(subscriptions) / 2
 
 
-def test_exchange_is_the_commonest_single_plan_and_a_few_customers_are_big(books):
+def test_business_basic_is_the_commonest_plan_and_a_few_customers_are_big(books):
     plans = Counter(s.plan_code for s in all_subscriptions(books))
     seats = [s.seats for s in all_subscriptions(books)]
 
-    assert plans.most_common(1)[0][0] == "EXO"
-    assert plans["BPOS-S"] > plans["SPO"]
+    assert plans.most_common(1)[0][0] == "M365-BB"
+    todays = ("EXO-P1", "M365-BB", "M365-BS", "M365-BP", "O365-E3", "M365-E3", "M365-E5")
+    assert sum(plans[code] for code in todays) > sum(plans.values()) / 2
+    assert plans["EXO"] > plans["SPO"] and plans["BPOS-S"] > plans["SPO"]
     assert min(seats) >= 3 and max(seats) <= 500
     assert sum(1 for count in seats if count >= 200) >= 5
     assert sorted(seats)[len(seats) // 2] < 50  # most customers are small businesses

@@ -275,14 +275,10 @@ def parse_incident(raw: bytes, catalogue: Catalogue) -> Incoming:
 
 def known_services(catalogue: Catalogue) -> list[str]:
     """The services the catalogue's plans include, in catalogue order."""
-    services: list[str] = []
-    for plan in catalogue.plans.values():
-        services += [s for s in plan.services if s not in services]
-    return services
+    return catalogue.services()
 
 
 def service_named(name: str, catalogue: Catalogue) -> str:
-    """Returns the catalogue's spelling of a service name (any letter case); a service no plan
-    includes keeps Graph's name: its issues are stored, and alert nobody."""
-    by_key = {fold(service): service for service in known_services(catalogue)}
-    return by_key.get(fold(name), name)
+    """Returns the catalogue's (or Graph's) spelling of a service name, whatever its letter case;
+    a service no plan includes keeps the name given: its issues are stored, and alert nobody."""
+    return catalogue.spelling_of(name)

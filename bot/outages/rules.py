@@ -24,8 +24,9 @@ CREDIT_STEPS = (
 
 
 def plans_with(service: str, catalogue: Catalogue) -> list[str]:
-    """The codes of the plans that include a service."""
-    return [plan.code for plan in catalogue.plans.values() if service in plan.services]
+    """The codes of the plans an issue filed under a service name touches (Graph's names, the
+    catalogue's own, or Microsoft 365 suite for every plan)."""
+    return catalogue.plans_touched_by(service)
 
 
 def regions_of(incident: Incident) -> list[str]:
@@ -34,19 +35,19 @@ def regions_of(incident: Incident) -> list[str]:
 
 
 def service_share(plan: Plan, service: str, catalogue: Catalogue) -> Decimal:
-    """The part of a plan's fee that pays for one of its services: a suite's price split in the
-    proportion of the services' own plans' list prices (equal parts when one has none)."""
-    if service not in plan.services:
-        return Decimal(0)
-    if len(plan.services) == 1:
-        return Decimal(1)
+    """The part of a plan's fee that pays for the services an issue touches (all of it for a
+    Microsoft 365 suite issue); each service's part is the suite's price split in the proportion of
+    the services' own plans' list prices (equal parts when one has none)."""
+    touched = catalogue.services_named(plan, service)
+    if len(touched) == len(plan.services):
+        return Decimal(1) if touched else Decimal(0)
     alone = {}
     for other in catalogue.plans.values():
         if len(other.services) == 1 and other.services[0] in plan.services:
             alone.setdefault(other.services[0], other.list_price)
     if set(alone) != set(plan.services) or not sum(alone.values()):
-        return Decimal(1) / len(plan.services)
-    return alone[service] / sum(alone.values())
+        return Decimal(len(touched)) / len(plan.services)
+    return sum(alone[one] for one in touched) / sum(alone.values())
 
 
 def duration_words(start: datetime, end: datetime) -> str:

@@ -85,12 +85,12 @@ async def test_a_service_no_plan_includes_is_stored_quietly_poll_after_poll(
     await two_partners(sessions)
     bot.services.settings = bot.services.settings.model_copy(update={"incident_feed_url": feed.url})
     (poll,) = [job for job in jobs_for(bot.services) if job.id == "poll-incident-feed"]
-    teams = incident(id="TM1", service="Microsoft Teams", status="ServiceDegradation")
-    feed.body = json.dumps({"value": [teams]}).encode()
+    dynamics = incident(id="CR1", service="Dynamics 365 Apps", status="ServiceDegradation")
+    feed.body = json.dumps({"value": [dynamics]}).encode()
     assert await run_job(poll, bot.services) == 1
     assert await run_job(poll, bot.services) == 0
     assert "skipped" not in caplog.text and "unknown service" not in caplog.text
     async with sessions() as session:
         (stored,) = (await session.exec(select(Incident))).all()
-    assert stored.service == "Microsoft Teams" and stored.status == "serviceDegradation"
+    assert stored.service == "Dynamics 365 Apps" and stored.status == "serviceDegradation"
     assert bot.local_slack.calls_to("chat.postMessage") == []

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.outages.intake import RESOLVED_STATUSES, STATUS_WORDS
 from storage.models import Incident, OutboxMessage
+from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.incidents import END, count, incident, posts_to, send, sign, text_of, two_partners
 
 
@@ -295,11 +296,48 @@ async def test_a_published_example_live_then_resolved_alerts_and_closes(bot, ses
     assert stored.is_resolved and stored.status == "serviceRestored" and stored.version == 2
 
 
+async def test_microsofts_suite_example_live_alerts_every_partner_with_a_customer(bot, sessions):
+    a, b, c = await two_partners(sessions)
+    now = bot.services.clock()
+    suite = {
+        **published("graph-docs-get-servicehealthissue.json"),  # Microsoft 365 suite
+        "status": "ServiceInterruption",
+        "classification": "Incident",
+        "isResolved": False,
+        "endDateTime": None,
+        "lastModifiedDateTime": now.isoformat(),
+    }
+    code, answer = await send(bot, suite)
+    # A's Exchange and suite customers, B's Exchange customer, C's SharePoint-only customer.
+    assert (code, answer["outcome"], answer["partnersNotified"]) == (201, "created", 3)
+    for partner in (a, b, c):
+        await bot.local_slack.wait_for(lambda p=partner: posts_to(bot.local_slack, p.alert_channel))
+
+
+async def test_a_teams_issue_reaches_todays_plans_and_the_services_teams_replaced(bot, sessions):
+    dates = {"start_date": date(2026, 1, 5), "renewal_date": date(2027, 1, 5)}
+    meetings = await make_partner(sessions, name="Meetings Co")
+    today = await make_partner(sessions, name="Today Co")
+    mail_only = await make_partner(sessions, name="Mail Only Co")
+    for partner, plan in ((meetings, "OLM"), (today, "M365-BB"), (mail_only, "EXO-P1")):
+        customer = await make_customer(sessions, partner, name=f"{plan} customer")
+        await make_subscription(sessions, customer, plan_code=plan, seats=5, **dates)
+
+    teams = incident(id="TM200", service="microsoft teams", regions=[])
+    code, answer = await send(bot, teams)
+    assert (code, answer["outcome"], answer["partnersNotified"]) == (201, "created", 2)
+    assert (await stored_incident(sessions, "TM200")).service == "Microsoft Teams"
+    await bot.local_slack.wait_for(lambda: posts_to(bot.local_slack, today.alert_channel))
+    await bot.local_slack.wait_for(lambda: posts_to(bot.local_slack, meetings.alert_channel))
+    await asyncio.sleep(0.2)
+    assert posts_to(bot.local_slack, mail_only.alert_channel) == []
+
+
 async def test_an_issue_for_a_service_no_plan_includes_is_stored_and_says_nobody_was_alerted(
     bot, sessions
 ):
     await two_partners(sessions)
-    code, answer = await send(bot, incident(id="TM1", service="Microsoft Teams"))
+    code, answer = await send(bot, incident(id="CR1", service="Dynamics 365 Apps"))
     assert (code, answer["outcome"], answer["partnersNotified"]) == (201, "created", 0)
-    assert answer["note"] == "no plan includes Microsoft Teams: nobody was alerted"
-    assert (await stored_incident(sessions, "TM1")).service == "Microsoft Teams"
+    assert answer["note"] == "no plan includes Dynamics 365 Apps: nobody was alerted"
+    assert (await stored_incident(sessions, "CR1")).service == "Dynamics 365 Apps"

@@ -522,7 +522,8 @@ async def test_every_bad_subscription_row_is_reported_and_nothing_is_imported(
     )
 
     assert error.problems == [
-        "line 3: unknown plan 'XYZ' (valid: BPOS-S, EXO, SPO, OCO, OLM)",
+        "line 3: unknown plan 'XYZ' (valid: BPOS-S, EXO, SPO, OCO, OLM, EXO-P1, M365-BB, "
+        "M365-BS, M365-BP, O365-E3, M365-E3, M365-E5)",
         "line 4: seats 'ten' is not a whole number",
         "line 5: seats is -5; it cannot be negative",
         "line 6: seats is 0; only a cancelled subscription may have no seats",

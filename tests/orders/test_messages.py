@@ -9,11 +9,11 @@ from slack_sdk.models.views import View
 
 from bot.catalogue import BUILT_IN
 from bot.orders.messages import OrderAction, email_text, filed, order_form
+from tests.utils.factories import EVERY_PLAN_CODE
 from tests.utils.orders import a_customer, a_partner, description
 from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
 LINK = "https://partnerbot.example.com/orders/" + "T" * 43
-EVERY_PLAN_CODE = ("BPOS-S", "EXO", "SPO", "OCO", "OLM")
 
 
 # The email text for the customer

@@ -33,10 +33,10 @@ from bot.orders.rules import (
     well_formed,
 )
 from bot.zones import when_in
+from tests.utils.factories import EVERY_PLAN_CODE
 from tests.utils.orders import EXPIRES, NOW, an_order, description
 
 SECRET = "server-secret-for-tests"
-EVERY_PLAN_CODE = ("BPOS-S", "EXO", "SPO", "OCO", "OLM")
 URL_SAFE_43 = re.compile(r"[A-Za-z0-9_-]{43}")
 
 # Link tokens

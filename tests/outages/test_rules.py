@@ -23,9 +23,37 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def test_plans_with_a_service_are_the_suite_and_the_single_service_plan():
-    assert plans_with(EXCHANGE, BUILT_IN) == ["BPOS-S", "EXO"]
-    assert plans_with(SHAREPOINT, BUILT_IN) == ["BPOS-S", "SPO"]
+TODAYS_PLANS = ["M365-BB", "M365-BS", "M365-BP", "O365-E3", "M365-E3", "M365-E5"]
+
+
+def test_plans_with_a_service_are_the_suites_and_the_single_service_plans():
+    assert plans_with(EXCHANGE, BUILT_IN) == ["BPOS-S", "EXO", "EXO-P1", *TODAYS_PLANS]
+    assert plans_with(SHAREPOINT, BUILT_IN) == ["BPOS-S", "SPO", *TODAYS_PLANS]
+    assert plans_with("Microsoft Intune", BUILT_IN) == ["M365-BP", "M365-E3", "M365-E5"]
+    assert plans_with("Power BI", BUILT_IN) == ["M365-E5"]
+
+
+def test_graph_names_reach_the_older_services_under_their_names_of_today():
+    # Office Communications Online became Teams (and Skype for Business); Live Meeting's meetings
+    # are Teams meetings.
+    assert plans_with("Microsoft Teams", BUILT_IN) == ["BPOS-S", "OCO", "OLM", *TODAYS_PLANS]
+    assert plans_with("Skype for Business", BUILT_IN) == ["BPOS-S", "OCO"]
+    assert plans_with("microsoft TEAMS", BUILT_IN) == plans_with("Microsoft Teams", BUILT_IN)
+    assert BUILT_IN.spelling_of("onedrive FOR business") == "OneDrive for Business"
+    assert BUILT_IN.spelling_of("skype for business") == "Skype for Business"
+
+
+def test_a_microsoft_365_suite_issue_touches_every_plan_and_all_of_its_fee():
+    every = ["BPOS-S", "EXO", "SPO", "OCO", "OLM", "EXO-P1", *TODAYS_PLANS]
+    assert plans_with("Microsoft 365 suite", BUILT_IN) == every
+    for code in every:
+        assert service_share(BUILT_IN.get(code), "Microsoft 365 SUITE", BUILT_IN) == 1
+
+
+def test_a_service_no_plan_includes_touches_nothing():
+    assert plans_with("Dynamics 365 Apps", BUILT_IN) == []
+    assert BUILT_IN.spelling_of("Dynamics 365 Apps") == "Dynamics 365 Apps"
+    assert service_share(BUILT_IN.get("M365-E5"), "Dynamics 365 Apps", BUILT_IN) == 0
 
 
 def test_a_suites_fee_is_split_by_the_services_own_list_prices():
@@ -36,6 +64,16 @@ def test_a_suites_fee_is_split_by_the_services_own_list_prices():
     assert service_share(BUILT_IN.get("EXO"), SHAREPOINT, BUILT_IN) == 0
     shares = sum(service_share(suite, s, BUILT_IN) for s in suite.services)
     assert abs(shares - 1) < Decimal("1e-20")
+    # A Teams issue touches both of BPOS-S's Teams-era services: OCO 2.00 + OLM 4.50 of 16.75.
+    assert service_share(suite, "Microsoft Teams", BUILT_IN) == Decimal("6.50") / Decimal("16.75")
+
+
+def test_a_plan_whose_services_have_no_plans_of_their_own_splits_its_fee_equally():
+    # Business Basic: Exchange, SharePoint, OneDrive, Teams, Office for the web; only the first two
+    # are sold alone, so each of the five is a fifth.
+    basic = BUILT_IN.get("M365-BB")
+    assert service_share(basic, "Microsoft Teams", BUILT_IN) == Decimal(1) / 5
+    assert service_share(basic, EXCHANGE, BUILT_IN) == Decimal(1) / 5
 
 
 def test_overlapping_incidents_count_once_and_are_clipped_to_the_month():

@@ -13,6 +13,13 @@ from storage.models import Customer, Partner, Subscription
 
 _numbers = itertools.count(1)
 
+# The built-in catalogue's plan codes in its order, typed out: the contract's five, then today's
+# Microsoft 365 plans.
+EVERY_PLAN_CODE = (
+    "BPOS-S", "EXO", "SPO", "OCO", "OLM",
+    "EXO-P1", "M365-BB", "M365-BS", "M365-BP", "O365-E3", "M365-E3", "M365-E5",
+)  # fmt: skip
+
 
 async def make_partner(
     sessions: Sessions, *, name: str = "Northwind Cloud", team_id: str | None = None,
