@@ -23,6 +23,11 @@ APPS = "Microsoft 365 apps"
 INTUNE = "Microsoft Intune"
 ENTRA = "Microsoft Entra"
 POWER_BI = "Power BI"
+# What today's plans bundle: Business Basic's web services, Standard's desktop apps on top (as in
+# Office 365 E3), Premium's device management and identity on top (as in Microsoft 365 E3).
+BASIC = (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB)
+STANDARD = (*BASIC, APPS)
+PREMIUM = (*STANDARD, INTUNE, ENTRA)
 # An issue Graph files under this name touches every service.
 SUITE = "Microsoft 365 suite"
 # The older services live on in Graph under newer names: an issue Graph files under one of these
@@ -112,42 +117,12 @@ BUILT_IN = Catalogue(
             # Today's plans at Microsoft's published list prices (per user per month, USD, annual
             # commitment), with their services as Graph's service health names them.
             Plan("EXO-P1", "Exchange Online (Plan 1)", (EXCHANGE,), Decimal("4.00")),
-            Plan(
-                "M365-BB",
-                "Microsoft 365 Business Basic",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB),
-                Decimal("6.00"),
-            ),
-            Plan(
-                "M365-BS",
-                "Microsoft 365 Business Standard",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS),
-                Decimal("12.50"),
-            ),
-            Plan(
-                "M365-BP",
-                "Microsoft 365 Business Premium",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA),
-                Decimal("22.00"),
-            ),
-            Plan(
-                "O365-E3",
-                "Office 365 E3",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS),
-                Decimal("23.00"),
-            ),
-            Plan(
-                "M365-E3",
-                "Microsoft 365 E3",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA),
-                Decimal("36.00"),
-            ),
-            Plan(
-                "M365-E5",
-                "Microsoft 365 E5",
-                (EXCHANGE, SHAREPOINT, ONEDRIVE, TEAMS, OFFICE_WEB, APPS, INTUNE, ENTRA, POWER_BI),
-                Decimal("57.00"),
-            ),
+            Plan("M365-BB", "Microsoft 365 Business Basic", BASIC, Decimal("6.00")),
+            Plan("M365-BS", "Microsoft 365 Business Standard", STANDARD, Decimal("12.50")),
+            Plan("M365-BP", "Microsoft 365 Business Premium", PREMIUM, Decimal("22.00")),
+            Plan("O365-E3", "Office 365 E3", STANDARD, Decimal("23.00")),
+            Plan("M365-E3", "Microsoft 365 E3", PREMIUM, Decimal("36.00")),
+            Plan("M365-E5", "Microsoft 365 E5", (*PREMIUM, POWER_BI), Decimal("57.00")),
         )
     }
 )
