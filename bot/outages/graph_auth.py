@@ -5,9 +5,11 @@ Microsoft's MSAL. MSAL is synchronous, so every call to it runs in a worker thre
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 import msal
+import requests
 from requests.exceptions import RequestException
 
 from bot.settings import Settings, secret_value
@@ -66,15 +68,13 @@ class EntraTokens:
 
     def _build(self) -> msal.ConfidentialClientApplication:
         settings = self._settings
-        ca_bundle = settings.incident_feed_ca_bundle
         return msal.ConfidentialClientApplication(
             settings.incident_feed_client_id,
             client_credential=client_credential(settings),
             authority=f"{settings.incident_feed_authority_host}/{settings.incident_feed_tenant_id}",
             # The operator names the authority host: no look-up of it at Microsoft first.
             instance_discovery=False,
-            verify=str(ca_bundle) if ca_bundle else True,
-            timeout=HTTP_TIMEOUT,
+            http_client=http_client(settings),
         )
 
 
@@ -90,6 +90,18 @@ def client_credential(settings: Settings) -> str | dict[str, str]:
         "private_key": key_file.read_text("utf-8"),
         "thumbprint": settings.incident_feed_certificate_thumbprint or "",
     }
+
+
+def http_client(settings: Settings) -> requests.Session:
+    """The HTTP client MSAL calls Entra with. Trusted CAs go with each request: requests lets
+    REQUESTS_CA_BUNDLE in the environment override a session's own `verify`, so MSAL's `verify`
+    option alone would not make INCIDENT_FEED_CA_BUNDLE count."""
+    bundle = settings.incident_feed_ca_bundle
+    session = requests.Session()
+    session.request = functools.partial(  # type: ignore[method-assign]
+        session.request, timeout=HTTP_TIMEOUT, verify=str(bundle) if bundle else True
+    )
+    return session
 
 
 def first_line(text: str) -> str:
