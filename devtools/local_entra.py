@@ -222,7 +222,8 @@ def check_assertion(app: EntraApp, assertion: str, endpoint: str) -> None:
             algorithms=["RS256", "PS256"],
             audience=endpoint,
             issuer=app.client_id,
-            options={"require": ["exp", "nbf", "aud", "iss", "sub", "jti"]},
+            # MSAL sends no nbf (its iat says when), and Entra signs it in.
+            options={"require": ["exp", "aud", "iss", "sub", "jti"]},
         )
     except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
         raise EntraRefusal(
@@ -252,7 +253,12 @@ def registered_certificate(app: EntraApp, header: dict) -> x509.Certificate:
     for certificate in app.certificates:
         sha1 = b64url(certificate.fingerprint(hashes.SHA1()))
         sha256 = b64url(certificate.fingerprint(hashes.SHA256()))
-        if header.get("x5t") == sha1 or header.get("x5t#S256") == sha256:
+        # MSAL pads its x5t with "=", as base64url allows; Entra takes either.
+        named = (
+            str(header.get("x5t", "")).rstrip("="),
+            str(header.get("x5t#S256", "")).rstrip("="),
+        )
+        if named[0] == sha1 or named[1] == sha256:
             return certificate
     raise EntraRefusal(
         401,

@@ -33,6 +33,7 @@ CHALLENGE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
     'authorize", client_id="00000003-0000-0000-c000-000000000000"'
 )
+CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#admin/serviceAnnouncement/issues"
 COMPARE = {
     "ge": lambda a, b: a >= b,
     "gt": lambda a, b: a > b,
@@ -49,8 +50,9 @@ class LocalGraph:
         self.entra = LocalEntra()
         self.issues: list[dict] = []
         self.page_size = 100
-        self.issue_requests: list[dict] = []  # query and Authorization of each list request
-        self._refusals: list[tuple[int, float | None]] = []  # status, Retry-After
+        # Each list request: its query, its Authorization, the ids of the issues it got.
+        self.issue_requests: list[dict] = []
+        self._refusals: list[tuple[int, float | None] | None] = []  # None: answered
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -65,9 +67,12 @@ class LocalGraph:
             else:
                 self.issues[at] = issue
 
-    def refuse_next(self, times: int, *, status: int = 429, retry_after: float | None = 2) -> None:
-        """The next `times` list requests get `status` (429 or 503) with this Retry-After."""
-        self._refusals.extend([(status, retry_after)] * times)
+    def refuse_next(
+        self, times: int, *, status: int = 429, retry_after: float | None = 2, after: int = 0
+    ) -> None:
+        """After `after` answered list requests, the next `times` get `status` (429 or 503)
+        with this Retry-After (None: without one)."""
+        self._refusals.extend([None] * after + [(status, retry_after)] * times)
 
     @property
     def authority_host(self) -> str:
@@ -101,14 +106,18 @@ class LocalGraph:
     # Graph
 
     async def list_issues(self, request: web.Request) -> web.Response:
-        self.issue_requests.append(
-            {"query": dict(request.query), "authorization": request.headers.get("Authorization")}
-        )
+        record = {
+            "query": dict(request.query),
+            "authorization": request.headers.get("Authorization"),
+            "ids": [],
+        }
+        self.issue_requests.append(record)
         refused = self.authorization_refusal(request.headers.get("Authorization", ""))
         if refused is not None:
             return refused
-        if self._refusals:
-            status, retry_after = self._refusals.pop(0)
+        refusal = self._refusals.pop(0) if self._refusals else None
+        if refusal is not None:
+            status, retry_after = refusal
             code = "TooManyRequests" if status == 429 else "serviceNotAvailable"
             headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
             return graph_error(status, code, "Too many requests. Please try again later.", headers)
@@ -125,10 +134,8 @@ class LocalGraph:
                 raise ValueError(f"Query option '{(unknown or ['$skip'])[0]}' is not allowed.")
         except ValueError as problem:
             return graph_error(400, "BadRequest", str(problem))
-        body = {
-            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#admin/serviceAnnouncement/issues",
-            "value": matching[skip : skip + size],
-        }
+        body = {"@odata.context": CONTEXT, "value": matching[skip : skip + size]}
+        record["ids"] = [issue["id"] for issue in body["value"]]
         if skip + size < len(matching):
             body["@odata.nextLink"] = self.next_link(request, skip + size)
         return web.json_response(body)

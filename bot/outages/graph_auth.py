@@ -31,6 +31,7 @@ class EntraTokens:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._app: msal.ConfidentialClientApplication | None = None
+        self._http = http_client(settings)
 
     @property
     def who(self) -> str:
@@ -56,9 +57,13 @@ class EntraTokens:
             await asyncio.to_thread(self._app.remove_tokens_for_client)
 
     def _acquire(self) -> str:
-        if self._app is None:
-            self._app = self._build()
-        result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
+        try:
+            if self._app is None:
+                self._app = self._build()
+            result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
+        finally:
+            # A token lasts an hour: no connection to Entra is kept open in between.
+            self._http.close()
         if "access_token" in result:
             return result["access_token"]
         raise SignInFailed(
@@ -74,7 +79,7 @@ class EntraTokens:
             authority=f"{settings.incident_feed_authority_host}/{settings.incident_feed_tenant_id}",
             # The operator names the authority host: no look-up of it at Microsoft first.
             instance_discovery=False,
-            http_client=http_client(settings),
+            http_client=self._http,
         )
 
 

@@ -52,9 +52,27 @@ async def start_graph_site(directory: Path) -> GraphSite:
 
 def published_issues() -> list[dict]:
     """Microsoft's published serviceHealthIssue examples (tests/fixtures/graph/README.md)."""
-    issues = list(json.loads((FIXTURES / "graph-docs-list-issues.json").read_text("utf-8"))["value"])
-    for name in ("graph-docs-get-servicehealthissue.json", "cli-m365-healthissue-get.json"):
-        issues.append(json.loads((FIXTURES / name).read_text("utf-8")))
-    health = json.loads((FIXTURES / "cli-m365-health-get-issues.json").read_text("utf-8"))
-    issues.extend(health["issues"])
+    issues = list(fixture("graph-docs-list-issues.json")["value"])
+    issues.append(fixture("graph-docs-get-servicehealthissue.json"))
+    issues.append(fixture("cli-m365-healthissue-get.json"))
+    issues.extend(fixture("cli-m365-health-get-issues.json")["issues"])
     return issues
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text("utf-8"))
+
+
+def issue_changed_at(when: str, **fields) -> dict:
+    """Microsoft's published EX226792 (Exchange Online), still open and last changed `when`:
+    the variation of a published body the feed tests poll (with other ids where they need more
+    issues)."""
+    published = fixture("graph-docs-list-issues.json")["value"][0]
+    return {
+        **published,
+        "status": "serviceDegradation",
+        "isResolved": False,
+        "endDateTime": None,
+        "lastModifiedDateTime": when,
+        **fields,
+    }
