@@ -97,37 +97,46 @@ def tls_context(settings: Settings) -> ssl.SSLContext | bool:
 async def poll_feed(services: Services) -> int:
     """One poll: returns how many incidents were created or changed."""
     settings, poller, now = services.settings, poller_of(services), services.clock()
-    url = settings.feed_url or ""
     if poller.not_before is not None and now < poller.not_before:
         logger.info("incident feed throttled; not asking again before %s", poller.not_before)
         return 0
     async with services.sessions() as session:
         mark = await feed_marks.get_mark(session=session, feed=feed_key(settings))
-    try:
-        connector = aiohttp.TCPConnector(ssl=tls_context(settings))
-        async with aiohttp.ClientSession(timeout=FETCH_TIMEOUT, connector=connector) as http:
-            reader = IssueReader(http, poller.credentials, services.sleep)
-            issues = await reader.read(url, changed_since=mark - OVERLAP if mark else None)
-    except FeedThrottled as problem:
-        poller.not_before = now + timedelta(seconds=problem.wait)
-        logger.warning("incident feed %s throttled (%s); this poll gives up", url, problem)
-        return 0
-    except SignInFailed as problem:
-        logger.error("incident feed %s: sign-in failed, nothing read: %s", url, problem)
-        return 0
-    except FeedUnusable as problem:
-        logger.warning(
-            "incident feed %s unusable (%s); trying again at the next poll", url, problem
-        )
+    issues = await read_changed(services, poller, mark - OVERLAP if mark else None)
+    if issues is None:
         return 0
     changed, newest = await ingest_issues(services, issues)
     if newest is not None and (mark is None or newest > mark):
         async with services.sessions() as session:
             await feed_marks.advance_mark(
-                session=session, feed=feed_key(settings), url=url, to=newest, now=now
-            )
+                session=session, feed=feed_key(settings), url=settings.feed_url or "",
+                to=newest, now=now,
+            )  # fmt: skip
             await session.commit()
     return changed
+
+
+async def read_changed(
+    services: Services, poller: FeedPoller, since: datetime | None
+) -> list | None:
+    """Every issue changed since `since` (all of them when None), or None when the feed could
+    not be read in full this time (logged, saying why)."""
+    settings, url = services.settings, services.settings.feed_url or ""
+    try:
+        connector = aiohttp.TCPConnector(ssl=tls_context(settings))
+        async with aiohttp.ClientSession(timeout=FETCH_TIMEOUT, connector=connector) as http:
+            reader = IssueReader(http, poller.credentials, services.sleep)
+            return await reader.read(url, changed_since=since)
+    except FeedThrottled as problem:
+        poller.not_before = services.clock() + timedelta(seconds=problem.wait)
+        logger.warning("incident feed %s throttled (%s); this poll gives up", url, problem)
+    except SignInFailed as problem:
+        logger.error("incident feed %s: sign-in failed, nothing read: %s", url, problem)
+    except FeedUnusable as problem:
+        logger.warning(
+            "incident feed %s unusable (%s); trying again at the next poll", url, problem
+        )
+    return None
 
 
 async def ingest_issues(services: Services, issues: list) -> tuple[int, datetime | None]:

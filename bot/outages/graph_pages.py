@@ -79,7 +79,9 @@ class IssueReader:
                 tries += 1
                 if tries >= MAX_TRIES or wait > MAX_WAIT:
                     raise FeedThrottled(
-                        f"HTTP {status} {tries} times, Graph asks to wait {wait:g} s", wait
+                        f"HTTP {status} at try {tries} of {MAX_TRIES}; "
+                        f"Graph asks to wait {wait:g} s",
+                        wait,
                     )
                 await self.sleep(wait)
                 continue

@@ -169,7 +169,7 @@ async def test_a_long_retry_after_gives_the_poll_up_and_no_request_is_made_befor
 
     assert await poll_feed(feed) == 0
     assert feed.sleep.waits == []
-    assert "throttled (HTTP 429 1 times, Graph asks to wait 120 s)" in caplog.text
+    assert "throttled (HTTP 429 at try 1 of 4; Graph asks to wait 120 s)" in caplog.text
 
     feed.clock = lambda: NOW + timedelta(seconds=119)
     assert await poll_feed(feed) == 0
