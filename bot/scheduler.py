@@ -115,10 +115,10 @@ async def run_job(job: Job, services: Services) -> int:
 
 
 def jobs_for(services: Services) -> tuple[Job, ...]:
-    """The jobs this process runs: the feed poll only when INCIDENT_FEED_URL is set, the
-    clean-up of OAuth states only with many workspaces."""
+    """The jobs this process runs: the feed poll only when there is a feed (INCIDENT_FEED_URL,
+    or the feed's Entra app), the clean-up of OAuth states only with many workspaces."""
     jobs = JOBS
-    if services.settings.incident_feed_url:
+    if services.settings.feed_url:
         feed = Job(
             "poll-incident-feed",
             "fetches the incident feed and feeds it to the intake",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,6 +29,11 @@ class Services:
     rule: CommissionRule
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utc_now
+    # How jobs wait (a feed told by Graph to retry later); tests pass one that only records.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # The incident feed's poller (bot/outages/feed.py): its sign-in and throttling, kept
+    # between polls; built at the first poll.
+    feed: Any = None
     # Many workspaces (OAuth): slack_sdk's installation store and the cached token lookups;
     # both None with one SLACK_BOT_TOKEN.
     installations: AsyncInstallationStore | None = None

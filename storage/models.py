@@ -222,6 +222,18 @@ class Incident(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
+# Database model: how far an incident feed has been read, so each poll asks only for what changed
+class IncidentFeedMark(SQLModel, table=True):
+    __tablename__ = "incident_feed_mark"
+
+    # SHA-256 of the feed's URL and tenant: another feed (or tenant) starts from the beginning.
+    feed: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=500)  # for people reading the table
+    # The newest lastModifiedDateTime of the issues read in full so far.
+    last_modified_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # Database model: one partner's alert about one incident (the root message of its thread)
 class IncidentAlert(SQLModel, table=True):
     __tablename__ = "incident_alert"

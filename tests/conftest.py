@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.settings import async_database_url, load_settings
 from storage import schema
 from storage.db import Sessions, create_engine, is_sqlite, session_factory
+from tests.utils.graph import GraphSite, start_graph_site
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +91,11 @@ def services(engine: AsyncEngine, database_url: str) -> Services:
     """The bot's services on the test database, as `serve` builds them (no Slack, no feed)."""
     settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
     return build_services(settings, engine=engine)
+
+
+@pytest.fixture
+async def graph_site(tmp_path: Path) -> AsyncIterator[GraphSite]:
+    """A local Microsoft Graph and Entra over TLS (tests/utils/graph.py), its app registered."""
+    site = await start_graph_site(tmp_path)
+    yield site
+    await site.graph.stop()

@@ -50,6 +50,18 @@ def test_build_scheduler_adds_the_feed_poll_when_a_feed_is_configured(engine, da
     assert ids == {job.id for job in JOBS} | {"poll-incident-feed"}
 
 
+def test_an_entra_app_alone_polls_microsoft_graph(engine, database_url):
+    settings = load_settings(
+        database_url=database_url,
+        secret_key="x" * 20,
+        incident_feed_tenant_id="contoso.onmicrosoft.com",
+        incident_feed_client_id="3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        incident_feed_client_secret="secret-value",
+    )
+    scheduler = build_scheduler(build_services(settings, engine=engine))
+    assert "poll-incident-feed" in {job.id for job in scheduler.get_jobs()}
+
+
 async def test_a_failing_job_is_logged_and_returns_zero(services, caplog):
     wakes = Recorder()
     services.wake_outbox = wakes

@@ -1,0 +1,128 @@
+"""The local Graph and Entra refuse what the real ones refuse: a wrong secret or scope, an unknown
+app or tenant, a request without a token, a filter Graph would not take, a page size too big."""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import pytest
+
+from devtools.local_entra import GRAPH_DEFAULT_SCOPE
+from tests.utils.graph import CLIENT_ID, SECRET, TENANT_ID, issue_changed_at
+
+
+@pytest.fixture
+async def http(graph_site):
+    trusted = ssl.create_default_context(cafile=str(graph_site.ca_bundle))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
+        yield session
+
+
+async def ask_token(http, graph_site, tenant: str = TENANT_ID, **form) -> tuple[int, dict]:
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": CLIENT_ID,
+        "client_secret": SECRET,
+        "scope": GRAPH_DEFAULT_SCOPE,
+        **form,
+    }
+    url = f"{graph_site.graph.base_url}/{tenant}/oauth2/v2.0/token"
+    async with http.post(url, data={k: v for k, v in body.items() if v is not None}) as response:
+        return response.status, await response.json()
+
+
+async def list_issues(http, graph_site, query: str = "", token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.get(graph_site.graph.issues_url + query, headers=headers) as response:
+        return response.status, response.headers, await response.json()
+
+
+async def test_a_good_secret_gets_a_bearer_token_as_entra_answers(http, graph_site):
+    status, body = await ask_token(http, graph_site)
+    assert status == 200
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3599
+    assert body["access_token"]
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error", "code"),
+    [
+        ({"client_secret": "wrong"}, 401, "invalid_client", 7000215),
+        ({"client_secret": None}, 401, "invalid_client", 7000218),
+        ({"client_id": "00000000-0000-0000-0000-000000000001"}, 400, "unauthorized_client", 700016),
+        (
+            {"scope": "https://graph.microsoft.com/ServiceHealth.Read.All"},
+            400,
+            "invalid_scope",
+            1002012,
+        ),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
+    ],
+)
+async def test_entra_refuses_a_bad_request_with_its_error_and_code(
+    http, graph_site, form, status, error, code
+):
+    answer_status, body = await ask_token(http, graph_site, **form)
+    assert answer_status == status
+    assert body["error"] == error and body["error_codes"] == [code]
+    assert body["error_description"].startswith(f"AADSTS{code}: ")
+    assert "\r\nTrace ID: " in body["error_description"]
+
+
+async def test_an_unknown_tenant_has_no_openid_configuration(http, graph_site):
+    url = (
+        f"{graph_site.graph.base_url}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration"
+    )
+    async with http.get(url) as response:
+        assert response.status == 400
+        assert (await response.json())["error_codes"] == [90002]
+
+
+async def test_graph_refuses_a_request_without_a_token_or_with_an_unknown_one(http, graph_site):
+    status, headers, body = await list_issues(http, graph_site)
+    assert status == 401 and body["error"]["code"] == "InvalidAuthenticationToken"
+    assert headers["WWW-Authenticate"].startswith("Bearer ")
+    status, _, body = await list_issues(http, graph_site, token="made-up")
+    assert status == 401 and body["error"]["message"] == "Access token validation failure."
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?$filter=lastModifiedDateTime ge '2026-11-20T10:00:00Z'", "incompatible types"),
+        ("?$filter=details/any(d: d/name eq 'x')", "Invalid filter clause"),
+        ("?$filter=lastModifiedDateTime ge yesterday", "is not a DateTimeOffset"),
+        ("?$top=1001", "Must be between 1 and 1000"),
+        ("?$expand=posts", "Query option '$expand' is not allowed"),
+    ],
+)
+async def test_graph_refuses_what_it_does_not_take(http, graph_site, query, message):
+    _, token = await ask_token(http, graph_site)
+    status, _, body = await list_issues(http, graph_site, query, token["access_token"])
+    assert status == 400 and body["error"]["code"] == "BadRequest"
+    assert message in body["error"]["message"]
+
+
+async def test_graph_pages_and_filters_as_documented(http, graph_site):
+    graph = graph_site.graph
+    graph.put(*(issue_changed_at(f"2026-11-20T1{n}:00:00Z", id=f"EX{n}") for n in range(5)))
+    _, token = await ask_token(http, graph_site)
+    query = "?$filter=lastModifiedDateTime%20ge%202026-11-20T11:00:00Z&$top=2"
+
+    status, _, first = await list_issues(http, graph_site, query, token["access_token"])
+    assert status == 200 and [issue["id"] for issue in first["value"]] == ["EX1", "EX2"]
+    async with http.get(
+        first["@odata.nextLink"], headers={"Authorization": f"Bearer {token['access_token']}"}
+    ) as response:
+        second = await response.json()
+    assert [issue["id"] for issue in second["value"]] == ["EX3", "EX4"]
+    assert "@odata.nextLink" not in second
+
+
+async def test_graph_throttles_when_told_to_with_its_retry_after(http, graph_site):
+    graph_site.graph.refuse_next(1, retry_after=30)
+    _, token = await ask_token(http, graph_site)
+    status, headers, body = await list_issues(http, graph_site, token=token["access_token"])
+    assert status == 429 and headers["Retry-After"] == "30"
+    assert body["error"]["code"] == "TooManyRequests"
