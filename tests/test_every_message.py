@@ -158,18 +158,23 @@ def outage_kinds() -> dict[str, list[Message]]:
 
 def order_kinds() -> dict[str, list[Message]]:
     described = describe(
-        order(), customer=customer(), partner=partner(), catalogue=BUILT_IN, time_zone="UTC"
+        order(),
+        customer=customer(),
+        partner=partner(),
+        catalogue=BUILT_IN,
+        time_zone="UTC",
+        vendor=hostile(100),
     )
     link = "https://partnerbot.example.com/orders/" + "t" * 43
     rows = [(order(), customer(n)) for n in range(100)]
     answers = {
-        state: fn(order(state), customer=customer(), partner=partner(), catalogue=BUILT_IN)
-        for state, fn in (
-            ("confirmed", order_messages.answered),
-            ("declined", order_messages.answered),
-            ("expired", order_messages.expired),
-            ("pending", order_messages.reminder),
+        state: order_messages.answered(
+            order(state), customer=customer(), partner=partner(), catalogue=BUILT_IN, vendor="M"
         )
+        for state in ("confirmed", "declined")
+    } | {
+        state: fn(order(state), customer=customer(), partner=partner())
+        for state, fn in (("expired", order_messages.expired), ("pending", order_messages.reminder))
     }
     return {
         "/order filed": order_messages.filed(described, link),
@@ -230,7 +235,12 @@ def every_message() -> dict[str, list[Message]]:
 
 def every_view() -> dict[str, dict]:
     described = describe(
-        order(), customer=customer(), partner=partner(), catalogue=BUILT_IN, time_zone="UTC"
+        order(),
+        customer=customer(),
+        partner=partner(),
+        catalogue=BUILT_IN,
+        time_zone="UTC",
+        vendor=hostile(100),
     )
     filed = order_messages.filed(described, "https://partnerbot.example.com/orders/t")
     return {

@@ -64,6 +64,7 @@ def described_with_link(
         partner=partner,
         catalogue=services.catalogue,
         time_zone=partner.timezone,
+        vendor=services.settings.vendor_name,
     )
     return described, link_for(services.settings.base_url, outcome.token)
 

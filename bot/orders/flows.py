@@ -211,6 +211,7 @@ async def answer_link(
     secret_key: str,
     now: datetime,
     catalogue: Catalogue,
+    vendor: str,
 ) -> Answered | None:
     """Applies the customer's answer once. Confirming, in one transaction: the order is
     confirmed with its audit trail, the subscription created or its seats changed, the partner
@@ -248,6 +249,7 @@ async def answer_link(
         customer=link.customer,
         partner=link.partner,
         catalogue=catalogue,
+        vendor=vendor,
         now=now,
     )
     await session.commit()
@@ -306,11 +308,12 @@ async def queue_answer_notifications(
     customer: Customer,
     partner: Partner,
     catalogue: Catalogue,
+    vendor: str,
     now: datetime,
 ) -> None:
     """Queues the channel message and the filer's DM about a customer's answer."""
     message = order_messages.answered(
-        order, customer=customer, partner=partner, catalogue=catalogue
+        order, customer=customer, partner=partner, catalogue=catalogue, vendor=vendor
     )
     key = f"order:{order.id}:{order.state}"
     await outbox.add(

@@ -58,6 +58,7 @@ async def file_and_answer(
             secret_key="e2e-secret-key-0123456789",
             now=answered,
             catalogue=services.catalogue,
+            vendor=services.settings.vendor_name,
         )
     return order
 

@@ -50,7 +50,7 @@ def a_partner(name: str = "Northwind Cloud") -> Partner:
 def description(order: Order | None = None, *, customer=None, partner=None):
     return describe(
         order or an_order(), customer=customer or a_customer(), partner=partner or a_partner(),
-        catalogue=BUILT_IN, time_zone="Europe/Berlin",
+        catalogue=BUILT_IN, time_zone="Europe/Berlin", vendor="Microsoft",
     )  # fmt: skip
 
 
@@ -86,7 +86,7 @@ async def answer(sessions, token, order, *, answer=Answer.CONFIRM, now=None, csr
             session, token=token, answer=answer,
             csrf=csrf_for(order) if csrf is None else csrf,
             confirmer=flows.Confirmer(**who) if who else CONFIRMER, secret_key=SECRET,
-            now=now or FILED + timedelta(days=1), catalogue=BUILT_IN,
+            now=now or FILED + timedelta(days=1), catalogue=BUILT_IN, vendor="Microsoft",
         )  # fmt: skip
 
 
