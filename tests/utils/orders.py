@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.catalogue import BUILT_IN
 from bot.orders import flows, staff
+from bot.orders.cuts import CutToConfirm
 from bot.orders.rules import Answer, csrf_token, describe
 from storage import outbox
 from storage.models import Customer, Order, OutboxMessage, Partner
@@ -74,6 +75,15 @@ async def file(sessions, partner, query="", *, plan="BPOS-S", seats=25, now=FILE
             session, partner=partner, plan=BUILT_IN.get(plan), seats=seats, filed_by=FILER,
             now=now, ttl_days=TTL_DAYS, customer_query=query, **more,
         )  # fmt: skip
+
+
+async def file_order_as_typed(session, **filing) -> flows.Filing:
+    """Files an order as `flows.file_order` does, and a seat cut as the filer who picked "set
+    to N" in answer to the question about it (tests that are about something else)."""
+    filed = await flows.file_order(session, **filing)
+    if isinstance(filed, CutToConfirm):
+        return await flows.file_order(session, **filing, seen_seats=filed.current)
+    return filed
 
 
 def csrf_for(order: Order) -> str:
