@@ -195,7 +195,7 @@ def parse_order_command(text: str, catalogue: Catalogue) -> Parsed:
             return OrderSubcommand(first)
         return BadArguments(
             f"`/order {first}` takes nothing after it; type just `/order {first}`. "
-            f"To file an order: {USAGE}"
+            f"To file an order, {USAGE[0].lower()}{USAGE[1:]}"
         )
     if first in ("cancel", "resend"):
         return staff_subcommand(first, words[1:])

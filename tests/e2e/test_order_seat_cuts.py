@@ -177,3 +177,21 @@ async def test_the_form_asks_in_a_second_step_and_files_the_reading_picked(bot, 
         "U0FORM",
     )
     assert f"Order #{order.id} filed" in json.dumps(result["view"])
+
+
+async def test_a_forged_reading_for_another_partners_customer_files_nothing(bot, sessions):
+    _, theirs = await goldcrest_with_23_seats(sessions)
+    mine = await make_partner(sessions, name="Mine")
+    forged = {
+        "type": "button",
+        "action_id": CutAction.SET,
+        "value": f"{theirs.id}:EXO:5:23",
+        "text": {"type": "plain_text", "text": "Set to 5 seats (removes 18)"},
+    }
+
+    picked = await bot.slack.click(forged, block_id=CutAction.BLOCK, team_id=mine.team_id)
+
+    assert picked.messages[0]["text"] == (
+        "That customer is no longer among yours; nothing was filed."
+    )
+    assert await all_orders(sessions) == []

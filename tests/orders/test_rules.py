@@ -439,8 +439,8 @@ def test_a_moment_late_in_the_utc_day_is_shown_on_the_readers_next_day():
 
 def test_order_list_with_an_argument_says_list_takes_none():
     assert parse_order_command("list extra", BUILT_IN) == BadArguments(
-        "`/order list` takes nothing after it; type just `/order list`. To file an order: "
-        "Type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, e.g. "
+        "`/order list` takes nothing after it; type just `/order list`. To file an order, "
+        "type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, e.g. "
         "`/order contoso.com BPOS-S 25`, or just `/order` for a form."
     )
 
