@@ -35,9 +35,7 @@ class Job:
 
 async def expire_orders(services: Services) -> int:
     async with services.sessions() as session:
-        return await order_sweeps.expire_orders(
-            session, now=services.clock(), catalogue=services.catalogue
-        )
+        return await order_sweeps.expire_orders(session, now=services.clock())
 
 
 async def remind_filers(services: Services) -> int:
@@ -45,7 +43,6 @@ async def remind_filers(services: Services) -> int:
         return await order_sweeps.remind_filers(
             session,
             now=services.clock(),
-            catalogue=services.catalogue,
             ttl_days=services.settings.order_link_ttl_days,
         )
 

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     run_scheduler: bool = True
     default_time_zone: str = "UTC"
     plan_catalogue: Path | None = None
+    # Who bills the subscriptions the vendor bills, by name on the customer's page and in orders.
+    vendor_name: str = "Microsoft"
     commission_first_year_rate: Decimal = Decimal("0.12")
     commission_later_rate: Decimal = Decimal("0.06")
     # Many workspaces: who may become a partner by setting a workspace up in Slack.
@@ -263,6 +265,16 @@ class Settings(BaseSettings):
         if path is not None and not path.is_file():
             raise ValueError(f"{path} is not a readable file")
         return path
+
+    @field_validator("vendor_name")
+    @classmethod
+    def _vendor_named(cls, name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("must name the vendor, e.g. Microsoft")
+        if len(name) > 100:
+            raise ValueError("must be at most 100 characters")
+        return name
 
     @field_validator("default_time_zone")
     @classmethod

@@ -8,11 +8,15 @@ from bot.arguments import slash_text
 from bot.orders.commands import (
     OpenForm,
     customer_search_options,
+    cut_answer,
     form_failure,
     order_answer,
     pick_answer,
+    submit_cut_form,
     submit_order_form,
 )
+from bot.orders.cuts import CLICKS as CUT_CLICKS
+from bot.orders.cuts import CutAction
 from bot.orders.messages import PICK_CUSTOMER_ACTIONS, OrderAction
 from handlers.errors import answering_failures
 from handlers.replies import (
@@ -51,6 +55,34 @@ async def pick_customer(ack, action, respond, context, body) -> None:
     await send(respond, answers, replace_original=True)
 
 
+async def pick_cut_reading(ack, action, respond, context, body) -> None:
+    await ack()
+    answers = await cut_answer(
+        action.get("action_id", ""),
+        action.get("value") or "",
+        partner=context["partner"],
+        services=context["services"],
+        user_id=body.get("user", {}).get("id", ""),
+    )
+    await send(respond, answers, replace_original=True)
+
+
+async def cut_form_submitted(ack, view, body, context) -> None:
+    services = context["services"]
+    try:
+        outcome = await submit_cut_form(
+            form_values(view),
+            view.get("private_metadata") or "",
+            partner=context["partner"],
+            services=services,
+            user_id=body.get("user", {}).get("id", ""),
+        )
+    except DATABASE_ERRORS:
+        reference = failure_reference("filing a seat cut from the form", services=services)
+        outcome = form_failure(database_down_text(reference), under=CutAction.READING)
+    await ack(**outcome.ack_arguments())
+
+
 async def order_form_submitted(ack, view, body, context) -> None:
     services = context["services"]
     try:
@@ -77,4 +109,6 @@ def register(app: AsyncApp) -> None:
     app.command("/order")(answering_failures(order_command))
     app.action(PICK_CUSTOMER_ACTIONS)(answering_failures(pick_customer))
     app.view(OrderAction.FORM)(order_form_submitted)
+    app.action(CUT_CLICKS)(answering_failures(pick_cut_reading))
+    app.view(CutAction.FORM)(cut_form_submitted)
     app.options(OrderAction.CUSTOMER)(answering_failures(customer_search))

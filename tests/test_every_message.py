@@ -22,6 +22,7 @@ from bot.blocks import (
 )
 from bot.catalogue import BUILT_IN
 from bot.customers import Choices, Found, NoMatch, TooLong, Usage
+from bot.orders import cuts
 from bot.orders import messages as order_messages
 from bot.orders.rules import MAX_NOTE_LENGTH, describe
 from bot.outages import messages as outage_messages
@@ -156,20 +157,31 @@ def outage_kinds() -> dict[str, list[Message]]:
     }
 
 
+def seat_cut() -> cuts.CutToConfirm:
+    """The largest cut there is, of a plan with the longest code."""
+    plan = BUILT_IN.get("BPOS-S")
+    return cuts.CutToConfirm(customer(), plan, current=9_999, seats=9_998)
+
+
 def order_kinds() -> dict[str, list[Message]]:
     described = describe(
-        order(), customer=customer(), partner=partner(), catalogue=BUILT_IN, time_zone="UTC"
+        order(),
+        customer=customer(),
+        partner=partner(),
+        catalogue=BUILT_IN,
+        time_zone="UTC",
+        vendor=hostile(100),
     )
     link = "https://partnerbot.example.com/orders/" + "t" * 43
     rows = [(order(), customer(n)) for n in range(100)]
     answers = {
-        state: fn(order(state), customer=customer(), partner=partner(), catalogue=BUILT_IN)
-        for state, fn in (
-            ("confirmed", order_messages.answered),
-            ("declined", order_messages.answered),
-            ("expired", order_messages.expired),
-            ("pending", order_messages.reminder),
+        state: order_messages.answered(
+            order(state), customer=customer(), partner=partner(), catalogue=BUILT_IN, vendor="M"
         )
+        for state in ("confirmed", "declined")
+    } | {
+        state: fn(order(state), customer=customer(), partner=partner())
+        for state, fn in (("expired", order_messages.expired), ("pending", order_messages.reminder))
     }
     return {
         "/order filed": order_messages.filed(described, link),
@@ -186,6 +198,8 @@ def order_kinds() -> dict[str, list[Message]]:
             987_654, customer(), order_messages.OrderState.EXPIRED, "cancelled"
         ),
         "/order cancelled": order_messages.cancelled(987_654, customer()),
+        "/order seat cut": cuts.cut_question(seat_cut()),
+        "/order seat cut, neither": cuts.nothing_filed(),
         "order confirmed notice": [answers["confirmed"]],
         "order declined notice": [answers["declined"]],
         "order expired DM": [answers["expired"]],
@@ -230,12 +244,18 @@ def every_message() -> dict[str, list[Message]]:
 
 def every_view() -> dict[str, dict]:
     described = describe(
-        order(), customer=customer(), partner=partner(), catalogue=BUILT_IN, time_zone="UTC"
+        order(),
+        customer=customer(),
+        partner=partner(),
+        catalogue=BUILT_IN,
+        time_zone="UTC",
+        vendor=hostile(100),
     )
     filed = order_messages.filed(described, "https://partnerbot.example.com/orders/t")
     return {
         "order form": order_messages.order_form(BUILT_IN, private_metadata="C" * 3000),
         "order filed view": order_messages.form_result(filed),
+        "order seat cut form": cuts.cut_form(seat_cut(), note=hostile(MAX_NOTE_LENGTH)),
         "apology form": outage_messages.apology_form(123_456),
         "apology view": outage_messages.apology_result(NAME, APOLOGY),
         "template form": outage_messages.template_form("closing", "{{ customer.name }}" * 300),

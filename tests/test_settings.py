@@ -289,3 +289,10 @@ def test_oauth_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
     assert settings.slack_client_secret.get_secret_value() == "client-secret"
     assert "client-secret" not in repr(settings)
     assert not load_settings(slack_client_id=None, slack_client_secret=None).oauth_enabled
+
+
+def test_the_vendor_is_microsoft_unless_named_otherwise():
+    assert load_settings().vendor_name == "Microsoft"
+    assert load_settings(vendor_name="  Contoso   Cloud ").vendor_name == "Contoso Cloud"
+    with pytest.raises(SettingsError, match=r"^VENDOR_NAME must name the vendor"):
+        load_settings(vendor_name="   ")

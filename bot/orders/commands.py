@@ -10,10 +10,13 @@ from bot.arguments import whole_number
 from bot.blocks import Message
 from bot.catalogue import Plan
 from bot.customers import Choices, NoMatch
-from bot.orders import flows, staff
+from bot.errors import UserError
+from bot.orders import cuts, flows, staff
 from bot.orders import messages as order_messages
+from bot.orders.cuts import CutAction, CutToConfirm
 from bot.orders.messages import OrderAction
 from bot.orders.rules import (
+    MAX_SEATS,
     BadArguments,
     OpenModal,
     OrderDescription,
@@ -64,6 +67,7 @@ def described_with_link(
         partner=partner,
         catalogue=services.catalogue,
         time_zone=partner.timezone,
+        vendor=services.settings.vendor_name,
     )
     return described, link_for(services.settings.base_url, outcome.token)
 
@@ -90,6 +94,8 @@ def filing_answer(
             plan_code=plan.code,
             seats=seats,
         )
+    if isinstance(filing, CutToConfirm):
+        return cuts.cut_question(filing)
     if isinstance(filing, NoMatch):
         return order_messages.no_match(
             query, [choice(c) for c in filing.suggestions], plan_code=plan.code, seats=seats
@@ -176,8 +182,10 @@ async def file_for_customer(
     user_id: str,
     customer_id: int,
     note: str = "",
+    seen_seats: int | None = None,
 ) -> flows.Filing:
-    """Files an order for a customer picked by id (from a list or the form)."""
+    """Files an order for a customer picked by id (from a list, the form or a reading of a
+    cut)."""
     async with services.sessions() as session:
         return await flows.file_order(
             session,
@@ -189,7 +197,72 @@ async def file_for_customer(
             ttl_days=services.settings.order_link_ttl_days,
             customer_id=customer_id,
             note=note,
+            seen_seats=seen_seats,
         )
+
+
+OUT_OF_DATE = "That choice is out of date; type the order again."
+
+
+async def file_choice(
+    value: str, *, partner: Partner, services: Services, user_id: str, note: str = ""
+) -> tuple[flows.Filing, Plan, int]:
+    """Files the reading of a seat cut that was picked (a button's or the form's value)."""
+    picked = cuts.parse_choice(value)
+    plan = services.catalogue.get(picked.plan_code) if picked else None
+    if picked is None or plan is None or not 1 <= picked.seats <= MAX_SEATS:
+        raise UserError(OUT_OF_DATE)
+    filing = await file_for_customer(
+        services,
+        partner=partner,
+        plan=plan,
+        seats=picked.seats,
+        user_id=user_id,
+        customer_id=picked.customer_id,
+        note=note,
+        seen_seats=picked.seen,
+    )
+    return filing, plan, picked.seats
+
+
+async def cut_answer(
+    action_id: str, value: str, *, partner: Partner, services: Services, user_id: str
+) -> list[Message]:
+    """Answers a click on the question about a seat cut: the order as picked, or nothing."""
+    if action_id == CutAction.NEITHER:
+        return cuts.nothing_filed()
+    try:
+        filing, plan, seats = await file_choice(
+            value, partner=partner, services=services, user_id=user_id
+        )
+    except UserError as problem:
+        return order_messages.problem(str(problem))
+    return filing_answer(filing, partner=partner, services=services, plan=plan, seats=seats)
+
+
+async def submit_cut_form(
+    values: dict[str, str],
+    private_metadata: str,
+    *,
+    partner: Partner,
+    services: Services,
+    user_id: str,
+) -> FormOutcome:
+    """Files the reading of a cut picked in the order form's second step."""
+    try:
+        filing, plan, seats = await file_choice(
+            values.get(CutAction.READING, ""),
+            partner=partner,
+            services=services,
+            user_id=user_id,
+            note=cuts.note_of(private_metadata),
+        )
+    except UserError as problem:
+        return FormOutcome(errors={CutAction.READING: str(problem)})
+    if isinstance(filing, flows.Refused):
+        return FormOutcome(errors={CutAction.READING: filing.problem})
+    answers = filing_answer(filing, partner=partner, services=services, plan=plan, seats=seats)
+    return FormOutcome(view=order_messages.form_result(answers))
 
 
 async def pick_answer(
@@ -226,9 +299,9 @@ class FormOutcome:
         return {"response_action": "update", "view": self.view}
 
 
-def form_failure(text: str) -> FormOutcome:
-    """A failure to show on the form (under the seats, the field nearest the button)."""
-    return FormOutcome(errors={OrderAction.SEATS: text})
+def form_failure(text: str, *, under: str = OrderAction.SEATS) -> FormOutcome:
+    """A failure to show on the form (under the field nearest the button: the seats)."""
+    return FormOutcome(errors={under: text})
 
 
 async def submit_order_form(
@@ -258,6 +331,8 @@ async def submit_order_form(
     )
     if isinstance(filing, flows.Refused):
         return FormOutcome(errors={OrderAction.CUSTOMER: filing.problem})
+    if isinstance(filing, CutToConfirm):
+        return FormOutcome(view=cuts.cut_form(filing, note=values.get(OrderAction.NOTE, "")))
     answers = filing_answer(filing, partner=partner, services=services, plan=plan, seats=seats)
     return FormOutcome(view=order_messages.form_result(answers))
 

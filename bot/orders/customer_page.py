@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.orders import flows
-from bot.orders.rules import Answer, csrf_token, csrf_valid, describe
+from bot.orders.rules import Answer, csrf_token, csrf_valid, customer_time_zone, describe
 from bot.services import Services
 from bot.settings import secret_value
 from bot.zones import when_in
@@ -83,7 +83,7 @@ def order_page(
 ) -> Page:
     """The order's page, in the customer's time zone (else the partner's)."""
     order = link.order
-    time_zone = link.customer.timezone or link.partner.timezone
+    time_zone = customer_time_zone(link.customer, link.partner)
     values = {
         "order": describe(
             order,
@@ -91,6 +91,7 @@ def order_page(
             partner=link.partner,
             catalogue=services.catalogue,
             time_zone=time_zone,
+            vendor=services.settings.vendor_name,
         ),
         "state": link.state.value,
         "token": token,
@@ -207,6 +208,7 @@ async def answer_from_page(
                 secret_key=secret_key,
                 now=services.clock(),
                 catalogue=services.catalogue,
+                vendor=services.settings.vendor_name,
             )
         except flows.Forbidden:
             return FORBIDDEN

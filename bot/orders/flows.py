@@ -14,6 +14,7 @@ from bot.blocks import escape
 from bot.catalogue import Catalogue, Plan
 from bot.customers import Choices, Found, NoMatch, TooLong, look_up
 from bot.orders import messages as order_messages
+from bot.orders.cuts import CutToConfirm
 from bot.orders.rules import (
     Answer,
     OrderState,
@@ -47,13 +48,27 @@ class Refused:
     problem: str  # what is wrong, for the filer
 
 
-Filing = Filed | Refused | Choices | NoMatch
+Filing = Filed | Refused | Choices | NoMatch | CutToConfirm
 
 
 def order_line(
-    *, customer: Customer, plan: Plan, seats: int, existing: Subscription | None
-) -> tuple[str, Refused | None]:
-    """Decides the billing owner of a new order, or refuses an order that changes nothing."""
+    *,
+    customer: Customer,
+    plan: Plan,
+    seats: int,
+    existing: Subscription | None,
+    seen_seats: int | None = None,
+) -> tuple[str, Refused | CutToConfirm | None]:
+    """Decides the billing owner of a new order; refuses an order that changes nothing or was
+    chosen for a seat count the customer no longer has; asks before a cut (`seen_seats`: the
+    seats the customer had when the filer picked a reading of the cut)."""
+    current = existing.seats if existing else None
+    if seen_seats is not None and seen_seats != current:
+        now_has = f"has {current:,}" if current is not None else "no longer has any"
+        return "vendor", Refused(
+            f"{escape(customer.name)} {now_has} seats of {plan.code}, not {seen_seats:,} as "
+            "when you chose, so nothing was filed. Type the order again."
+        )
     if existing is None:
         return "vendor", None
     if existing.seats == seats:
@@ -61,6 +76,8 @@ def order_line(
             f"{escape(customer.name)} already has {seats:,} seats of {plan.code}; an order must "
             "change the seat count. Type the number of seats the customer should have in total."
         )
+    if seats < existing.seats and seen_seats is None:
+        return existing.billing_owner, CutToConfirm(customer, plan, existing.seats, seats)
     return existing.billing_owner, None
 
 
@@ -101,9 +118,11 @@ async def file_order(
     customer_query: str = "",
     customer_id: int | None = None,
     note: str = "",
+    seen_seats: int | None = None,
 ) -> Filing:
     """Files a pending order for one of the partner's own customers, found by what was typed or
-    by id (from a list or the form); several matches or none file nothing."""
+    by id (from a list or the form); several matches or none file nothing, nor does a cut until
+    the filer has picked it (then `seen_seats` are the seats the customer had)."""
     customer = await ordering_customer(
         session, partner=partner, customer_query=customer_query, customer_id=customer_id
     )
@@ -113,7 +132,7 @@ async def file_order(
         session=session, customer_id=customer.id, plan_code=plan.code
     )
     billing_owner, refused = order_line(
-        customer=customer, plan=plan, seats=seats, existing=existing
+        customer=customer, plan=plan, seats=seats, existing=existing, seen_seats=seen_seats
     )
     if refused:
         return refused
@@ -211,6 +230,7 @@ async def answer_link(
     secret_key: str,
     now: datetime,
     catalogue: Catalogue,
+    vendor: str,
 ) -> Answered | None:
     """Applies the customer's answer once. Confirming, in one transaction: the order is
     confirmed with its audit trail, the subscription created or its seats changed, the partner
@@ -248,6 +268,7 @@ async def answer_link(
         customer=link.customer,
         partner=link.partner,
         catalogue=catalogue,
+        vendor=vendor,
         now=now,
     )
     await session.commit()
@@ -306,11 +327,12 @@ async def queue_answer_notifications(
     customer: Customer,
     partner: Partner,
     catalogue: Catalogue,
+    vendor: str,
     now: datetime,
 ) -> None:
     """Queues the channel message and the filer's DM about a customer's answer."""
     message = order_messages.answered(
-        order, customer=customer, partner=partner, catalogue=catalogue
+        order, customer=customer, partner=partner, catalogue=catalogue, vendor=vendor
     )
     key = f"order:{order.id}:{order.state}"
     await outbox.add(

@@ -25,6 +25,7 @@ from bot.orders.rules import (
     USAGE,
     OrderDescription,
     OrderState,
+    change_words,
     describe,
     effective_state,
 )
@@ -72,22 +73,23 @@ STATE_WORDS = {
 
 
 def email_text(order: OrderDescription, link: str) -> str:
-    """What the partner can paste into an email to the customer (plain text, not mrkdwn)."""
+    """What the partner can paste into an email to the customer (plain text, not mrkdwn), in the
+    customer's words and time zone."""
     return "\n".join(
         (
             f"Subject: Please confirm your order for {order.plan_name}",
             "",
-            f"Hello {order.customer_name},",
+            f"Hello {order.contact_name or order.customer_name},",
             "",
-            f"As agreed, we have prepared your order: {order.change_words}, "
-            f"{order.plan_name}, at {order.unit_price} per seat per month "
-            f"({order.monthly} a month, {order.annual} a year).",
+            f"As agreed, we have prepared your order: {order.customer_words}, "
+            f"at {order.unit_price} per seat per month ({order.monthly} a month, "
+            f"{order.annual} a year).",
             "",
             "Please review it and confirm or decline it here:",
             link,
             "",
-            f"The link works until {order.expires}. If you have any questions, just reply to "
-            "this email.",
+            f"The link works until {order.expires_for_customer}. If you have any questions, "
+            "just reply to this email.",
             "",
             "Kind regards,",
             order.partner_name,
@@ -221,16 +223,32 @@ def not_found(order_id: int) -> list[Message]:
     return problem(f"There is no order #{order_id} of yours. `/order list` shows your orders.")
 
 
+# Why an order that is no longer pending cannot be cancelled or sent again, by its state.
+CANNOT_CANCEL = {
+    OrderState.CANCELLED: "is already cancelled; nothing changed.",
+    OrderState.CONFIRMED: "was confirmed by the customer, so it can no longer be cancelled; "
+    "nothing changed.",
+    OrderState.DECLINED: "was declined by the customer, so there is nothing to cancel.",
+    OrderState.EXPIRED: "has expired, so there is nothing to cancel: its link no longer works.",
+}
+CANNOT_RESEND = {
+    OrderState.CANCELLED: "is cancelled, so it cannot be sent again; nothing changed.",
+    OrderState.CONFIRMED: "was confirmed by the customer already; there is nothing to send.",
+    OrderState.DECLINED: "was declined by the customer, so it cannot be sent again; nothing "
+    "changed.",
+    OrderState.EXPIRED: "has expired, so its link cannot be sent again; nothing changed.",
+}
+
+
 def cannot_change(
     order_id: int, customer: Customer | None, state: OrderState, action: str
 ) -> list[Message]:
-    """Cancel or resend on an order that is no longer pending."""
+    """Cancel or resend (`action` "cancelled" or "sent again") on an order that is no longer
+    pending."""
     who = f" for {escape(customer.name)}" if customer else ""
+    why = (CANNOT_CANCEL if action == "cancelled" else CANNOT_RESEND)[state]
     hint = " File a new one with `/order`." if state is OrderState.EXPIRED else ""
-    return problem(
-        f"Order #{order_id}{who} is {state.value}, so it cannot be {action}; nothing changed."
-        + hint
-    )
+    return problem(f"Order #{order_id}{who} {why}{hint}")
 
 
 def cancelled(order_id: int, customer: Customer | None) -> list[Message]:
@@ -239,11 +257,16 @@ def cancelled(order_id: int, customer: Customer | None) -> list[Message]:
 
 
 def answered(
-    order: Order, *, customer: Customer, partner: Partner, catalogue: Catalogue
+    order: Order, *, customer: Customer, partner: Partner, catalogue: Catalogue, vendor: str
 ) -> Message:
     """The customer confirmed or declined: for the orders channel and the filer."""
     described = describe(
-        order, customer=customer, partner=partner, catalogue=catalogue, time_zone=partner.timezone
+        order,
+        customer=customer,
+        partner=partner,
+        catalogue=catalogue,
+        time_zone=partner.timezone,
+        vendor=vendor,
     )
     who = escape(order.confirmer_name) or "the customer"
     if order.confirmer_email:
@@ -268,17 +291,15 @@ def answered(
     return messages(shorten(escape(title), 150), blocks)[0]
 
 
-def expired(order: Order, *, customer: Customer, partner: Partner, catalogue: Catalogue) -> Message:
+def expired(order: Order, *, customer: Customer, partner: Partner) -> Message:
     """The filer's DM when an order's link expired unanswered."""
-    described = describe(
-        order, customer=customer, partner=partner, catalogue=catalogue, time_zone=partner.timezone
-    )
     title = f"⌛ Order #{order.id} for {customer.name} expired"
     blocks = [
         header(title),
         section(
-            f"{escape(customer.name)} did not answer before {described.expires}, so the link no "
-            "longer works and nothing was changed. File it again with "
+            f"{escape(customer.name)} did not answer before "
+            f"{when_in(order.expires_at, partner.timezone)}, so the link no longer works and "
+            "nothing was changed. File it again with "
             f"`/order {escape(customer.domain)} {escape(order.plan_code)} {order.seats}` "
             "if the customer still wants it."
         ),
@@ -286,21 +307,18 @@ def expired(order: Order, *, customer: Customer, partner: Partner, catalogue: Ca
     return messages(shorten(escape(title), 150), blocks)[0]
 
 
-def reminder(
-    order: Order, *, customer: Customer, partner: Partner, catalogue: Catalogue
-) -> Message:
+def reminder(order: Order, *, customer: Customer, partner: Partner) -> Message:
     """The filer's DM when an order has waited 3 days."""
-    described = describe(
-        order, customer=customer, partner=partner, catalogue=catalogue, time_zone=partner.timezone
-    )
     title = f"⏰ Order #{order.id} for {customer.name} is still waiting"
+    change = change_words(order.plan_code, order.seats, order.previous_seats)
     blocks = [
         header(title),
         section(
             f"{escape(customer.name)} has not answered order #{order.id} "
-            f"({escape(described.change_words)}) yet. Its link works until {described.expires}. "
-            f"A nudge may help; `/order resend {order.id}` gives you a fresh link if the old one "
-            f"got lost, `/order cancel {order.id}` withdraws it."
+            f"({escape(change)}) yet. Its link works until "
+            f"{when_in(order.expires_at, partner.timezone)}. A nudge may help; "
+            f"`/order resend {order.id}` gives you a fresh link if the old one got lost, "
+            f"`/order cancel {order.id}` withdraws it."
         ),
     ]
     return messages(shorten(escape(title), 150), blocks)[0]

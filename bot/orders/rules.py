@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.arguments import clean_query, whole_number
-from bot.blocks import escape
+from bot.blocks import escape, plural
 from bot.catalogue import Catalogue
 from bot.money import annual_value, format_money, monthly_value
 from bot.zones import when_in
@@ -187,34 +187,96 @@ def parse_order_command(text: str, catalogue: Catalogue) -> Parsed:
     words = clean_query(text).split(" ") if clean_query(text) else []
     if not words:
         return OpenModal()
+    if looks_like_an_order(words, catalogue):
+        return order_request(words, catalogue)
     first = words[0].lower()
-    if first in ("list", "help") and len(words) == 1:
-        return OrderSubcommand(first)
-    if first in ("cancel", "resend") and len(words) <= 2:
+    if first in ("list", "help"):
         if len(words) == 1:
-            return BadArguments(
-                f"Which order? Type `/order {first} &lt;order id&gt;`, e.g. "
-                f"`/order {first} 42`; `/order list` shows the ids."
-            )
-        number = words[1].lstrip("#")
-        if not whole_number(number, digits=12):
-            return BadArguments(
-                f"`{escape(words[1])}` is not an order id; ids are numbers such as 42 "
-                "(see `/order list`)."
-            )
-        return OrderSubcommand(first, int(number))
+            return OrderSubcommand(first)
+        return BadArguments(
+            f"`/order {first}` takes nothing after it; type just `/order {first}`. "
+            f"To file an order, {USAGE[0].lower()}{USAGE[1:]}"
+        )
+    if first in ("cancel", "resend"):
+        return staff_subcommand(first, words[1:])
+    return order_request(words, catalogue)
+
+
+def looks_like_an_order(words: list[str], catalogue: Catalogue) -> bool:
+    """Tells whether the words end in a plan code and a number, as an order does (so that a
+    customer called "List Dental" can still be ordered for)."""
+    return (
+        len(words) >= 3
+        and catalogue.get(words[-2]) is not None
+        and bool(re.fullmatch(r"[+-]?[\d,_]+", words[-1]))
+    )
+
+
+def staff_subcommand(name: str, arguments: list[str]) -> Parsed:
+    """Reads `/order cancel <id>` and `/order resend <id>`."""
+    if not arguments:
+        return BadArguments(
+            f"Which order? Type `/order {name} &lt;order id&gt;`, e.g. "
+            f"`/order {name} 42`; `/order list` shows the ids."
+        )
+    if len(arguments) > 1:
+        return BadArguments(
+            f"`/order {name}` takes one order id, e.g. `/order {name} 42`; "
+            "`/order list` shows the ids."
+        )
+    number = arguments[0].lstrip("#")
+    if not whole_number(number, digits=12):
+        return BadArguments(
+            f"`{escape(arguments[0])}` is not an order id; ids are numbers such as 42 "
+            "(see `/order list`)."
+        )
+    return OrderSubcommand(name, int(number))
+
+
+def order_example(customer: str, code: str, seats: str = "10") -> str:
+    """An order as it should be typed, for the customer and plan typed (escaped)."""
+    return f"`/order {escape(customer)} {escape(code)} {escape(seats)}`"
+
+
+def order_request(words: list[str], catalogue: Catalogue) -> Parsed:
+    """Reads `<customer> <plan code> <seats>`, or says precisely what is missing or wrong."""
     codes = ", ".join(f"`{code}`" for code in catalogue.codes())
-    if len(words) < 3:
-        missing = "the plan code and the seats" if len(words) == 1 else "the seats"
-        return BadArguments(f"Missing {missing}. {USAGE} Plan codes: {codes}.")
-    *customer, code, seats_text = words
+    first_code = catalogue.codes()[0]
+    last = words[-1]
+    if catalogue.get(last) is not None and len(words) >= 2:
+        customer, plan = " ".join(words[:-1]), catalogue.get(last)
+        return BadArguments(
+            f"Missing the seats: how many seats of {escape(plan.code)} should "
+            f"{escape(customer)} have in total? E.g. {order_example(customer, plan.code)}."
+        )
+    number = re.fullmatch(r"[+-]?[\d,_.]+", last)
+    if len(words) < 3 and not number:
+        customer = " ".join(words)
+        return BadArguments(
+            f"Missing the plan code and the seats: `/order {escape(customer)}` names only the "
+            f"customer. Add the plan code and the seats it should have in total, e.g. "
+            f"{order_example(customer, first_code)}. Plan codes: {codes}."
+        )
+    if len(words) == 1:
+        return BadArguments(f"Missing the customer and the plan code. {USAGE} Plan codes: {codes}.")
+    if len(words) == 2:
+        customer = words[0]
+        return BadArguments(
+            f"Missing the plan code: which plan should {escape(customer)} have {escape(last)} "
+            f"seats of? E.g. {order_example(customer, first_code, last)}. Plan codes: {codes}."
+        )
+    *customer_words, code, seats_text = words
+    customer = " ".join(customer_words)
+    plan = catalogue.get(code)
+    if plan is None:
+        return BadArguments(
+            f"`{escape(code)}` is not a plan code. Valid codes: {codes}. "
+            f"E.g. {order_example(customer, first_code, seats_text)}."
+        )
     seats = parse_seats(seats_text)
     if isinstance(seats, str):
         return BadArguments(seats + " " + USAGE)
-    plan = catalogue.get(code)
-    if plan is None:
-        return BadArguments(f"`{escape(code)}` is not a plan code. Valid codes: {codes}.")
-    return OrderRequest(" ".join(customer), plan.code, seats)
+    return OrderRequest(customer, plan.code, seats)
 
 
 # What an order says, for Slack and for the customer's page alike.
@@ -225,6 +287,7 @@ class OrderDescription:
     number: int
     customer_name: str
     customer_domain: str
+    contact_name: str  # the customer's contact, "" when not known
     partner_name: str
     plan_code: str
     plan_name: str
@@ -234,31 +297,61 @@ class OrderDescription:
     unit_price: str  # money, formatted
     monthly: str
     annual: str
-    billing_owner: str  # "the vendor" or the partner's name
+    billing_owner: str  # who bills the customer: the vendor's name or the partner's
     expires: str  # date and time in the reader's time zone
+    expires_for_customer: str  # the same in the customer's time zone (its partner's if unknown)
     note: str
 
     @property
     def change_words(self) -> str:
-        """Says what the order does to the customer's subscriptions, in plain words."""
+        """Says what the order does to the customer's subscriptions, for the partner's staff."""
+        return change_words(self.plan_code, self.seats, self.previous_seats)
+
+    @property
+    def customer_words(self) -> str:
+        """Says what the order does, as the customer reads it: the plan's name, the seats."""
         if self.previous_seats is None:
-            return f"a new {self.plan_code} subscription of {self.seats:,} seats"
-        direction = "adds" if self.seats > self.previous_seats else "removes"
-        difference = abs(self.seats - self.previous_seats)
+            return f"a new {self.plan_name} subscription of {plural(self.seats, 'seat')}"
         return (
-            f"changes the existing {self.plan_code} subscription from {self.previous_seats:,} "
-            f"to {self.seats:,} seats ({direction} {difference:,})"
+            f"your {self.plan_name} subscription from {self.previous_seats:,} to "
+            f"{plural(self.seats, 'seat')}"
         )
 
+    @property
+    def services_beyond_name(self) -> tuple[str, ...]:
+        """The plan's services, unless the only one is what the plan's name says already."""
+        return () if self.services == (self.plan_name,) else self.services
 
-def describe(order, *, customer, partner, catalogue: Catalogue, time_zone: str) -> OrderDescription:
-    """Puts an order into words and figures (nothing escaped: each reader escapes its own way)."""
+
+def change_words(plan_code: str, seats: int, previous_seats: int | None) -> str:
+    """Says what an order does to the customer's subscriptions, in the partner's words."""
+    if previous_seats is None:
+        return f"a new {plan_code} subscription of {seats:,} seats"
+    direction = "adds" if seats > previous_seats else "removes"
+    difference = abs(seats - previous_seats)
+    return (
+        f"changes the existing {plan_code} subscription from {previous_seats:,} "
+        f"to {seats:,} seats ({direction} {difference:,})"
+    )
+
+
+def customer_time_zone(customer, partner) -> str:
+    """The zone a customer reads times in: its own, else its partner's."""
+    return customer.timezone or partner.timezone
+
+
+def describe(
+    order, *, customer, partner, catalogue: Catalogue, time_zone: str, vendor: str
+) -> OrderDescription:
+    """Puts an order into words and figures for a reader in `time_zone` (nothing escaped: each
+    reader escapes its own way); `vendor` names who bills the orders the vendor bills."""
     plan = catalogue.get(order.plan_code)
-    owner = "the vendor" if order.billing_owner == "vendor" else partner.name
+    owner = vendor if order.billing_owner == "vendor" else partner.name
     return OrderDescription(
         number=order.id,
         customer_name=customer.name,
         customer_domain=customer.domain,
+        contact_name=" ".join(customer.contact_name.split()),
         partner_name=partner.name,
         plan_code=order.plan_code,
         plan_name=plan.name if plan else order.plan_code,
@@ -270,6 +363,7 @@ def describe(order, *, customer, partner, catalogue: Catalogue, time_zone: str) 
         annual=format_money(annual_value(order.seats, order.unit_price)),
         billing_owner=owner,
         expires=when_in(order.expires_at, time_zone),
+        expires_for_customer=when_in(order.expires_at, customer_time_zone(customer, partner)),
         note=order.note,
     )
 

@@ -11,7 +11,7 @@ from bot.blocks import Message
 from bot.errors import UserError
 from bot.partners import messages as setup_messages
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
-from bot.partners.help import help_blocks
+from bot.partners.help import help_blocks, not_a_subcommand
 from bot.partners.managers import change_managers, is_manager, parse_managers
 from bot.partners.messages import SetupAction
 from bot.partners.signup import signup_for
@@ -57,11 +57,16 @@ def is_workspace_admin(user: dict) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
+SUBCOMMANDS = ("help", "managers", "setup")
+
+
 def subcommand(text: str) -> str:
-    """Names the /partnerbot subcommand typed: `managers`, `setup`, or `help` for anything else."""
+    """Names the /partnerbot subcommand typed (`help` when nothing is), or returns the first word
+    as typed when it is none of them."""
     words = text.split()
-    first = words[0].lower() if words else ""
-    return first if first in ("managers", "setup") else "help"
+    if not words:
+        return "help"
+    return words[0].lower() if words[0].lower() in SUBCOMMANDS else words[0]
 
 
 async def partnerbot_answer(
@@ -85,7 +90,9 @@ async def partnerbot_answer(
             return await setup_answer(
                 services, team_id=team_id, user_id=user_id, partner=partner, user_info=user_info
             )
-    return Reply([Message("What partnerbot can do", help_blocks())])
+        case "help":
+            return Reply([Message("What partnerbot can do", help_blocks())])
+    return Reply([not_a_subcommand(subcommand(text))])
 
 
 async def managers_answer(

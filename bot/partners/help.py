@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.blocks import context, escape, header, section
+from bot.blocks import Message, context, escape, header, section, shorten
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,14 @@ def help_blocks(commands: tuple[CommandHelp, ...] = COMMANDS) -> list[dict]:
         )
     blocks.append(context("Customers are matched by name or tenant domain, in any letter case."))
     return blocks
+
+
+def not_a_subcommand(word: str) -> Message:
+    """`/partnerbot <word>` for a word that is no subcommand: says so, names the subcommands,
+    then shows the help."""
+    typed = escape(shorten(word, 100)).replace("`", "'")
+    text = (
+        f"`{typed}` is not a /partnerbot subcommand. Its subcommands are `help`, `managers` "
+        "and `setup`; here is everything partnerbot can do."
+    )
+    return Message(f"{typed} is not a /partnerbot subcommand", [section(text), *help_blocks()])

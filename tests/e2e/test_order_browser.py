@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlmodel import select
 
 from bot.orders import flows
+from bot.zones import today_in
 from storage.models import Order, Subscription
-from tests.utils.factories import make_customer, make_partner
+from tests.utils.factories import make_customer, make_partner, make_subscription
 
 # The machine's own Chromium: Playwright's browser download cannot work without internet.
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -65,7 +67,8 @@ async def test_customer_confirms_on_a_phone_without_javascript(bot, sessions, br
     response = await page.goto(f"{bot.url}/orders/{filed.token}")
     assert response.status == 200
     body = await page.inner_text("main")
-    assert "From Northwind Cloud, your partner of record" in body
+    # Not yet the partner of record: confirming makes it so.
+    assert "From Northwind Cloud\n" in body and "your partner of record" not in body
     assert "Order #" in body and "Contoso Dental" in body
     assert "Business Productivity Online Standard Suite" in body and "SharePoint Online" in body
     # 25 seats × $15.00 = $375.00 a month, $4,500.00 a year.
@@ -82,6 +85,7 @@ async def test_customer_confirms_on_a_phone_without_javascript(bot, sessions, br
     await page.wait_for_load_state()
     receipt = await page.inner_text("main")
     assert "Thank you — your order is confirmed" in receipt and "Jane Doe" in receipt
+    assert "From Northwind Cloud, your partner of record" in receipt
     assert page.url == f"{bot.url}/orders/{filed.token}"
 
     await page.reload()
@@ -114,3 +118,56 @@ async def test_customer_declines_with_a_reason(bot, sessions, browser):
     async with sessions() as session:
         order = await session.get(Order, filed.order.id)
     assert (order.state, order.decline_reason) == ("declined", "We chose another plan")
+
+
+async def widths(page, selector: str) -> list[float]:
+    return await page.eval_on_selector_all(
+        selector, "found => found.map(e => e.getBoundingClientRect().width)"
+    )
+
+
+async def test_a_large_seat_change_reads_well_on_a_phone(bot, sessions, browser):
+    """Issue 14, item 7: what a customer met on a phone."""
+    partner = await make_partner(sessions, name="Northwind Cloud", timezone="Europe/Berlin")
+    customer = await make_customer(
+        sessions, partner, name="Goldcrest Dental", domain="goldcrest.example"
+    )
+    today = today_in("UTC")
+    await make_subscription(
+        sessions, customer, plan_code="EXO", seats=7, billing_owner="vendor",
+        start_date=today - timedelta(days=30), renewal_date=today + timedelta(days=335),
+    )  # fmt: skip
+    async with sessions() as session:
+        filed = await flows.file_order(
+            session, partner=partner, plan=bot.services.catalogue.get("EXO"), seats=1000,
+            filed_by="U0FILER", now=bot.services.clock(), ttl_days=14, customer_id=customer.id,
+        )  # fmt: skip
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(f"{bot.url}/orders/{filed.token}")
+    body = await page.inner_text("main")
+
+    # Seats with a thousands separator, as Slack shows them.
+    assert await page.inner_text("td[data-label=Seats]") == "1,000"
+    assert "Changes your existing subscription from 7 to 1,000 seats." in body
+    assert "1000" not in body
+    # 1,000 × $5.00 = $5,000.00 a month, × 12 = $60,000.00 a year.
+    assert "$5,000.00" in body and "$60,000.00" in body
+    # The plan is named once: EXO's one service is what its name says.
+    plan_cell = await page.inner_text("table.lines tbody td:first-child")
+    assert plan_cell.startswith("Exchange Online EXO\n") and plan_cell.count("Exchange") == 1
+    assert await page.query_selector("ul.services") is None
+    # The vendor is named (the built-in catalogue's: Microsoft).
+    assert "Billed by\nMicrosoft\n" in body
+    assert "the vendor" not in body
+    # Partner of record only once confirmed.
+    assert "your partner of record" not in body
+    assert "Northwind Cloud, once you confirm" in body
+    # The order's line as wide as the totals below it, and as the table.
+    (table,) = await widths(page, "table.lines")
+    lines = await widths(page, "table.lines tbody tr")
+    totals = await widths(page, "table.lines tfoot tr")
+    assert len(lines) == 1 and len(totals) == 2
+    assert all(abs(width - table) < 1 for width in lines + totals), (table, lines, totals)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await context.close()

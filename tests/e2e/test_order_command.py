@@ -46,7 +46,7 @@ async def test_order_files_a_pending_order_with_its_link_and_text_for_the_custom
     assert "BPOS-S" in text and "Business Productivity Online Standard Suite" in text
     # 25 seats × $15.00 list price = $375.00 a month, $4,500.00 a year.
     assert "$15.00 per seat" in text and "$375.00 a month" in text and "$4,500.00 a year" in text
-    assert "Billed by:* the vendor" in text and "Partner of record:* Northwind Cloud" in text
+    assert "Billed by:* Microsoft" in text and "Partner of record:* Northwind Cloud" in text
     assert "Link valid until" in text and "Subject: Please confirm your order" in text
     link, token = link_in(text)
     assert len(token) >= 43  # 256 bits of url-safe base64
@@ -128,7 +128,9 @@ async def test_bad_arguments_get_a_specific_answer_and_file_nothing(bot, session
         "contoso.com EXO lots": "Seats must be a whole number",
         "contoso.com EXO 10001": "at most 10,000 seats",
         "contoso.com": "Missing the plan code and the seats",
-        "contoso.com EXO": "Missing the seats",
+        "contoso.com EXO": "Missing the seats: how many seats of EXO should contoso.com have",
+        "list extra": "`/order list` takes nothing after it",
+        "contoso": "Missing the plan code and the seats: `/order contoso` names only the",
         "cancel": "Which order?",
         "resend x1": "is not an order id",
         "contoso.com <!channel> 3": "`&lt;!channel&gt;` is not a plan code",
@@ -177,7 +179,10 @@ async def test_list_cancel_and_resend(bot, sessions):
     async with bot.http.get(new_link.replace("http://localhost:3000", bot.url)) as gone:
         assert gone.status == 404
     again = await bot.slack.command("/order", f"cancel {contoso.id}", team_id=partner.team_id)
-    assert "is cancelled, so it cannot be cancelled; nothing changed" in again.text
+    assert (
+        again.messages[0]["text"]
+        == f"Order #{contoso.id} for Contoso is already cancelled; nothing changed."
+    )
     states = {order.id: order.state for order in await all_orders(sessions)}
     assert states == {contoso.id: "cancelled", fabrikam.id: "pending"}
 
@@ -305,4 +310,7 @@ async def test_the_filer_is_reminded_after_3_days_and_told_when_the_order_expire
     listed = await bot.slack.command("/order", "list", team_id=partner.team_id)
     assert f"#{order.id}* Contoso — EXO × 5 · _expired_" in listed.text
     resend = await bot.slack.command("/order", f"resend {order.id}", team_id=partner.team_id)
-    assert "is expired, so it cannot be sent again" in resend.text
+    assert resend.messages[0]["text"] == (
+        f"Order #{order.id} for Contoso has expired, so its link cannot be sent again; nothing "
+        "changed. File a new one with `/order`."
+    )

@@ -72,12 +72,13 @@ async def test_the_page_shows_the_order_and_changes_nothing(bot, sessions):
         status, html, headers = await get(bot, f"/orders/{token}")
         assert status == 200
 
-    assert "Northwind Cloud" in html and "partner of record" in html
+    # Not the partner of record before the customer confirms.
+    assert "Northwind Cloud, once you confirm" in html and "your partner of record" not in html
     assert "Contoso Dental" in html and "contosodental.com" in html
     assert "Business Productivity Online Standard Suite" in html and "Exchange Online" in html
     # 25 seats × $15.00 = $375.00 a month, $4,500.00 a year.
     assert "$15.00" in html and "$375.00" in html and "$4,500.00" in html
-    assert "the vendor" in html and "Europe/Berlin" in html
+    assert "Microsoft" in html and "the vendor" not in html and "Europe/Berlin" in html
     assert "Confirm order" in html and "Decline order" in html and "<script" not in html
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "default-src 'none'" in headers["Content-Security-Policy"]

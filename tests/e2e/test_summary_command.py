@@ -20,6 +20,7 @@ from devtools.slack_requests import event_body, signed_headers
 from storage.models import SummaryRun
 from tests.utils.e2e import SIGNING_SECRET
 from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.orders import file_order_as_typed
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday; last week is 9-15 November
 
@@ -33,7 +34,7 @@ async def file_and_answer(
 ):
     services = bot.services
     async with sessions() as session:
-        filed_order = await order_flows.file_order(
+        filed_order = await file_order_as_typed(
             session,
             partner=partner,
             plan=services.catalogue.get(plan),
@@ -58,6 +59,7 @@ async def file_and_answer(
             secret_key="e2e-secret-key-0123456789",
             now=answered,
             catalogue=services.catalogue,
+            vendor=services.settings.vendor_name,
         )
     return order
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
+from bot.blocks import Message
 from bot.partners import commands
 from bot.partners.messages import SetupAction
 from handlers.partners import partnerbot_command, setup_submitted
 from storage import partners
 from tests.utils.factories import make_partner
 from tests.utils.listeners import FakeAck, FakeClient, FakeRespond, listener_context
+from tests.utils.slack import assert_slack_accepts
 
 ADMIN = {"users_info": {"ok": True, "user": {"id": "U0ADMIN1", "is_admin": True}}}
 MEMBER = {"users_info": {"ok": True, "user": {"id": "U0MEMBER1", "is_admin": False}}}
@@ -49,6 +51,33 @@ async def test_partnerbot_alone_answers_with_help(services, sessions):
     assert ack.calls == [{}]
     [answer] = respond.calls
     assert answer["text"] == "What partnerbot can do" and "/subscription" in str(answer["blocks"])
+
+
+async def test_a_word_that_is_no_subcommand_is_named_before_the_help(services, sessions):
+    partner = await make_partner(sessions)
+    ack, respond = FakeAck(), FakeRespond()
+
+    await partnerbot_command(
+        ack, command("frob now"), respond, listener_context(services, partner), FakeClient()
+    )
+
+    [answer] = respond.calls
+    assert answer["text"] == "frob is not a /partnerbot subcommand"
+    assert answer["blocks"][0]["text"]["text"] == (
+        "`frob` is not a /partnerbot subcommand. Its subcommands are `help`, `managers` and "
+        "`setup`; here is everything partnerbot can do."
+    )
+    assert "/subscription" in str(answer["blocks"][1:])
+    assert_slack_accepts(Message(answer["text"], answer["blocks"]))
+
+
+async def test_help_in_capitals_is_the_help(services, sessions):
+    partner = await make_partner(sessions)
+    respond = FakeRespond()
+    await partnerbot_command(
+        FakeAck(), command("HELP"), respond, listener_context(services, partner), FakeClient()
+    )
+    assert respond.calls[0]["text"] == "What partnerbot can do"
 
 
 async def test_someone_who_is_neither_manager_nor_admin_cannot_add_a_manager(services, sessions):

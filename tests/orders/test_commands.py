@@ -38,10 +38,7 @@ async def test_a_filed_order_can_be_cancelled_once(services, partner, customer):
         cancelled.text
         == f"Order {number} for Contoso Dental is cancelled. Its link no longer works."
     )
-    assert again.text == (
-        f"Order {number} for Contoso Dental is cancelled, so it cannot be cancelled; "
-        "nothing changed."
-    )
+    assert again.text == f"Order {number} for Contoso Dental is already cancelled; nothing changed."
 
 
 async def test_a_resend_answers_with_a_new_link(services, partner, customer):

@@ -1,9 +1,21 @@
-"""The customer page's decisions without a browser: who answered, and what a confirmation lacks."""
+"""The customer page's decisions without a browser: who answered, what a confirmation lacks,
+who bills."""
 
 from __future__ import annotations
 
-from bot.orders.customer_page import BackToOrder, PostedAnswer, confirmer_of, problems
+import dataclasses
+
+from bot.catalogue import BUILT_IN
+from bot.orders import flows
+from bot.orders.customer_page import (
+    BackToOrder,
+    PostedAnswer,
+    confirmer_of,
+    page_for_link,
+    problems,
+)
 from bot.orders.rules import Answer
+from tests.utils.orders import NOW
 
 
 def test_the_confirmer_is_recorded_as_typed_with_spaces_tidied():
@@ -54,3 +66,19 @@ def test_fields_longer_than_the_audit_trail_keeps_are_refused_in_words_in_either
         PostedAnswer(name="J" * 200, email="j" * 248 + "@x.com", reason="r" * 1000)
     )
     assert problems(Answer.CONFIRM, at_most) == ()
+
+
+async def test_the_page_names_the_vendor_the_operator_set(services, partner, customer, sessions):
+    renamed = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"vendor_name": "Contoso Cloud"})
+    )
+    async with sessions() as session:
+        filed = await flows.file_order(
+            session, partner=partner, plan=BUILT_IN.get("EXO"), seats=3, filed_by="U0FILER",
+            now=NOW, ttl_days=14, customer_id=customer.id,
+        )  # fmt: skip
+    renamed = dataclasses.replace(renamed, clock=lambda: NOW)
+
+    page = await page_for_link(renamed, token=filed.token, receipt="")
+
+    assert page.values["order"].billing_owner == "Contoso Cloud"

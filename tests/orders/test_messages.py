@@ -4,13 +4,14 @@ the filer and the order form."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from slack_sdk.models.views import View
 
 from bot.catalogue import BUILT_IN
 from bot.orders.messages import OrderAction, email_text, filed, order_form
 from tests.utils.factories import EVERY_PLAN_CODE
-from tests.utils.orders import a_customer, a_partner, description
+from tests.utils.orders import a_customer, a_partner, an_order, description
 from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
 LINK = "https://partnerbot.example.com/orders/" + "T" * 43
@@ -25,7 +26,7 @@ def test_the_email_text_has_the_link_the_partner_and_the_price():
     assert text.splitlines()[-1] == "Northwind Cloud"
     assert "Hello Contoso Dental," in text
     assert "Business Productivity Online Standard Suite" in text
-    assert "a new BPOS-S subscription of 25 seats" in text
+    assert "a new Business Productivity Online Standard Suite subscription of 25 seats" in text
     # 25 seats × $15.00 = $375.00 a month, $4,500.00 a year.
     assert "$15.00 per seat per month" in text
     assert "$375.00 a month" in text
@@ -39,6 +40,31 @@ def test_the_email_text_is_plain_text_not_slack_markup():
     assert "Hello Smith & Jones <Dental>," in text
     assert "&amp;" not in text and "&lt;" not in text
     assert "*" not in text and "`" not in text
+
+
+def test_the_email_greets_the_contact_in_the_customers_words_and_time_zone():
+    customer = a_customer(name="Goldcrest Dental", domain="goldcrest.example")
+    customer.contact_name, customer.timezone = "Dana Whitfield", "America/New_York"
+    order = an_order(plan_code="EXO", seats=10, previous_seats=7, unit_price=Decimal("5.00"))
+
+    text = email_text(description(order, customer=customer), LINK)
+
+    # The link expires 6 Dec 2026 12:00 UTC: 07:00 in New York (EST, UTC-5), where the customer
+    # reads it; the partner (Berlin) would read 13:00. 10 seats × $5.00 = $50.00, × 12 = $600.00.
+    assert text.splitlines()[2] == "Hello Dana Whitfield,"
+    assert text.splitlines()[4] == (
+        "As agreed, we have prepared your order: your Exchange Online subscription from 7 to 10 "
+        "seats, at $5.00 per seat per month ($50.00 a month, $600.00 a year)."
+    )
+    assert "The link works until Sun 6 Dec 2026, 07:00 America/New_York." in text
+    assert "EXO" not in text and "adds" not in text and "Europe/Berlin" not in text
+
+
+def test_the_email_greets_the_company_when_no_contact_is_known():
+    text = email_text(description(), LINK)
+    assert text.splitlines()[2] == "Hello Contoso Dental,"
+    # No zone of its own: the customer reads the partner's (Berlin, CET): 12:00 UTC is 13:00.
+    assert "The link works until Sun 6 Dec 2026, 13:00 Europe/Berlin." in text
 
 
 # The answer to the filer

@@ -328,8 +328,10 @@ def test_an_order_id_that_is_not_a_number_is_quoted_escaped():
 @pytest.mark.parametrize(
     ("text", "missing"),
     [
-        ("contoso.com", "Missing the plan code and the seats."),
-        ("contoso.com EXO", "Missing the seats."),
+        ("contoso.com", "Missing the plan code and the seats:"),
+        ("summit dental", "Missing the plan code and the seats:"),
+        ("contoso 5", "Missing the plan code:"),
+        ("5", "Missing the customer and the plan code."),
     ],
 )
 def test_missing_plan_or_seats_are_named_with_every_plan_code(text, missing):
@@ -376,7 +378,7 @@ def test_an_order_for_a_new_subscription_is_described_with_its_figures():
     assert described.unit_price == "$15.00"
     assert described.monthly == "$375.00"
     assert described.annual == "$4,500.00"
-    assert described.billing_owner == "the vendor"
+    assert described.billing_owner == "Microsoft"
     # 6 Dec 2026 12:00 UTC is 13:00 in Berlin (CET, UTC+1).
     assert described.expires == "Sun 6 Dec 2026, 13:00 Europe/Berlin"
 
@@ -430,3 +432,44 @@ def test_a_moment_late_in_the_utc_day_is_shown_on_the_readers_next_day():
     moment = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
     assert when_in(moment, "Europe/Berlin") == "Mon 23 Nov 2026, 00:30 Europe/Berlin"
     assert when_in(moment, "UTC") == "Sun 22 Nov 2026, 23:30 UTC"
+
+
+# Issue 14, item 10: each wrong /order says precisely what is wrong.
+
+
+def test_order_list_with_an_argument_says_list_takes_none():
+    assert parse_order_command("list extra", BUILT_IN) == BadArguments(
+        "`/order list` takes nothing after it; type just `/order list`. To file an order, "
+        "type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, e.g. "
+        "`/order contoso.com BPOS-S 25`, or just `/order` for a form."
+    )
+
+
+def test_a_customer_without_plan_and_seats_is_told_what_is_missing_with_an_example():
+    assert parse_order_command("summit dental", BUILT_IN) == BadArguments(
+        "Missing the plan code and the seats: `/order summit dental` names only the customer. "
+        "Add the plan code and the seats it should have in total, e.g. "
+        "`/order summit dental BPOS-S 10`. Plan codes: `BPOS-S`, `EXO`, `SPO`, `OCO`, `OLM`."
+    )
+
+
+def test_a_plan_without_seats_asks_how_many_seats():
+    assert parse_order_command("summit dental EXO", BUILT_IN) == BadArguments(
+        "Missing the seats: how many seats of EXO should summit dental have in total? "
+        "E.g. `/order summit dental EXO 10`."
+    )
+
+
+def test_cancel_with_two_ids_takes_one():
+    assert parse_order_command("cancel 3 4", BUILT_IN) == BadArguments(
+        "`/order cancel` takes one order id, e.g. `/order cancel 42`; `/order list` shows the ids."
+    )
+
+
+def test_a_customer_named_like_a_subcommand_can_still_be_ordered_for():
+    assert parse_order_command("list dental EXO 5", BUILT_IN) == OrderRequest(
+        "list dental", "EXO", 5
+    )
+    assert parse_order_command("cancel corp spo 1,000", BUILT_IN) == OrderRequest(
+        "cancel corp", "SPO", 1000
+    )

@@ -32,11 +32,9 @@ async def test_expiry_expires_each_overdue_order_once_and_tells_its_filer(
     when = overdue.order.expires_at  # the moment it expires; `later` has two days left
 
     async with sessions() as session:
-        first = await sweeps.expire_orders(session, now=when, catalogue=BUILT_IN)
+        first = await sweeps.expire_orders(session, now=when)
     async with sessions() as session:
-        second = await sweeps.expire_orders(
-            session, now=when + timedelta(hours=1), catalogue=BUILT_IN
-        )
+        second = await sweeps.expire_orders(session, now=when + timedelta(hours=1))
 
     assert (first, second) == (1, 0)
     assert (await stored_order(sessions, overdue.order.id)).state == "expired"
@@ -53,9 +51,7 @@ async def test_a_decided_order_is_never_expired(sessions, partner, customer):
     await answer(sessions, filing.token, filing.order)
 
     async with sessions() as session:
-        count = await sweeps.expire_orders(
-            session, now=filing.order.expires_at + timedelta(days=1), catalogue=BUILT_IN
-        )
+        count = await sweeps.expire_orders(session, now=filing.order.expires_at + timedelta(days=1))
 
     assert count == 0
     assert (await stored_order(sessions, filing.order.id)).state == "confirmed"
@@ -63,7 +59,7 @@ async def test_a_decided_order_is_never_expired(sessions, partner, customer):
 
 async def remind(sessions, now) -> int:
     async with sessions() as session:
-        return await sweeps.remind_filers(session, now=now, catalogue=BUILT_IN)
+        return await sweeps.remind_filers(session, now=now)
 
 
 async def test_the_filer_is_reminded_once_three_days_after_filing(sessions, partner, customer):

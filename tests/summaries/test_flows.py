@@ -19,6 +19,7 @@ from storage import outbox
 from storage import summaries as schedules
 from storage.models import Customer, Partner
 from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.orders import file_order_as_typed
 
 CATALOGUE = load_catalogue(None)
 RULE = CommissionRule()
@@ -38,7 +39,7 @@ async def order(
 ) -> None:  # fmt: skip
     """Files an order, and answers it as the customer would when `answered` is given."""
     async with sessions() as session:
-        filing = await order_flows.file_order(
+        filing = await file_order_as_typed(
             session, partner=partner, plan=CATALOGUE.get(plan), seats=seats, filed_by="U0FILER",
             now=filed, ttl_days=ttl_days, customer_id=customer.id,
         )  # fmt: skip
@@ -54,6 +55,7 @@ async def order(
             secret_key=SECRET,
             now=answered,
             catalogue=CATALOGUE,
+            vendor="Microsoft",
         )
 
 
@@ -81,7 +83,7 @@ async def a_busy_week(sessions) -> Partner:
     # Dandy's link runs out after a day, and the sweep expires it on Saturday.
     await order(sessions, partner, dandy, "EXO", 1, filed=at(9, 8), ttl_days=1)
     async with sessions() as session:
-        assert await sweeps.expire_orders(session, now=at(14, 10), catalogue=CATALOGUE) == 1
+        assert await sweeps.expire_orders(session, now=at(14, 10)) == 1
     return partner
 
 

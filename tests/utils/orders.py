@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.catalogue import BUILT_IN
 from bot.orders import flows, staff
+from bot.orders.cuts import CutToConfirm
 from bot.orders.rules import Answer, csrf_token, describe
 from storage import outbox
 from storage.models import Customer, Order, OutboxMessage, Partner
@@ -50,7 +51,7 @@ def a_partner(name: str = "Northwind Cloud") -> Partner:
 def description(order: Order | None = None, *, customer=None, partner=None):
     return describe(
         order or an_order(), customer=customer or a_customer(), partner=partner or a_partner(),
-        catalogue=BUILT_IN, time_zone="Europe/Berlin",
+        catalogue=BUILT_IN, time_zone="Europe/Berlin", vendor="Microsoft",
     )  # fmt: skip
 
 
@@ -76,6 +77,15 @@ async def file(sessions, partner, query="", *, plan="BPOS-S", seats=25, now=FILE
         )  # fmt: skip
 
 
+async def file_order_as_typed(session, **filing) -> flows.Filing:
+    """Files an order as `flows.file_order` does, and a seat cut as the filer who picked "set
+    to N" in answer to the question about it (tests that are about something else)."""
+    filed = await flows.file_order(session, **filing)
+    if isinstance(filed, CutToConfirm):
+        return await flows.file_order(session, **filing, seen_seats=filed.current)
+    return filed
+
+
 def csrf_for(order: Order) -> str:
     return csrf_token(SECRET, order_id=order.id, stored_hash=order.token_hash)
 
@@ -86,7 +96,7 @@ async def answer(sessions, token, order, *, answer=Answer.CONFIRM, now=None, csr
             session, token=token, answer=answer,
             csrf=csrf_for(order) if csrf is None else csrf,
             confirmer=flows.Confirmer(**who) if who else CONFIRMER, secret_key=SECRET,
-            now=now or FILED + timedelta(days=1), catalogue=BUILT_IN,
+            now=now or FILED + timedelta(days=1), catalogue=BUILT_IN, vendor="Microsoft",
         )  # fmt: skip
 
 
