@@ -79,7 +79,7 @@ async def declare(
         title=declared.title,
         classification="incident",
         status="investigating",
-        impact_description=f"Declared by <@{by}>.",
+        impact_description="",  # who declared it is kept apart: customers read the impact
         regions=((declared.region,) if declared.region else ()),
         start_at=now,
         end_at=None,
@@ -88,7 +88,13 @@ async def declare(
         body_hash=body_hash(external_id, declared, now),
     )
     return await flows.ingest(
-        session, incoming, catalogue=catalogue, now=now, partner=partner, collapse=collapse
+        session,
+        incoming,
+        catalogue=catalogue,
+        now=now,
+        partner=partner,
+        collapse=collapse,
+        declared_by=by,
     )
 
 

@@ -37,7 +37,12 @@ async def test_each_affected_customer_gets_its_availability_and_credit(sessions)
         ("Small GmbH", "99.597%", "$12.50", "25%"),
     ]
     contexts = {customer.name: context for customer, _, context in credits}
-    assert contexts["Small GmbH"] == {"availability": "99.597%", "amount": "$12.50", "rate": "25%"}
+    assert contexts["Small GmbH"] == {
+        "availability": "99.597%",
+        "amount": "$12.50",
+        "rate": "25%",
+        "owed": True,
+    }
 
 
 async def test_credits_owed_within_a_period_count_each_month_once(sessions):

@@ -5,6 +5,7 @@ SLA credits; checked by the incident, alerts and outbox rows they write."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from bot.catalogue import BUILT_IN
@@ -168,7 +169,11 @@ async def test_resolution_closes_each_thread_with_the_credits_owed(sessions, wri
 
     seen = await written()
     root = root_key(number, a)
-    assert seen.keys(root + ":closing:") == [root + ":closing:0", root + ":closing:1"]
+    assert seen.keys(root + ":closing:") == [
+        root + ":closing:0",
+        root + ":closing:1",
+        root + ":closing:file",
+    ]
     for key in seen.keys(root + ":closing:"):
         assert seen.rows[key].parent_key == root
         assert seen.rows[key].next_attempt_at == closed + COLLAPSE
@@ -176,15 +181,21 @@ async def test_resolution_closes_each_thread_with_the_credits_owed(sessions, wri
     assert "Resolved* after 3 h 00 min" in credits
     # October 2026 in Berlin has 745 hours; 3 down leave 99.597%: a 25% credit of the service's
     # monthly fee (Small GmbH: $50.00; Large AG: Exchange's share of $300.00, $89.55…).
-    assert "Small GmbH: availability 99.597% — *credit $12.50*" in credits
-    assert "Large AG: availability 99.597% — *credit $22.39*" in credits
-    assert "2 customers owed a credit" in credits
+    assert "*2 customers owed a credit, $34.89 in total*; 0 customers within the SLA" in credits
+    large = "• Large AG: *credit $22.39* (25% of the service's monthly fee; availability 99.597%)"
+    small = "• Small GmbH: *credit $12.50* (25%"
+    assert large in credits and small in credits
+    assert credits.index(large) < credits.index(small)  # the largest credit first
+    file = seen.file(root + ":closing:file")
+    assert file.splitlines()[0] == (
+        "customer,domain,availability this month,credit rate,credit owed"
+    )
+    assert [line.split(",")[0] for line in file.splitlines()[1:]] == ["Large AG", "Small GmbH"]
+    assert seen.rows[root + ":closing:file"].method == "files.upload_v2"
     closing = seen.text(root + ":closing:1")
     assert "Good news" in closing and "after 3 h 00 min" in closing and "Alpha IT" in closing
     assert "Resolved* after 3 h 00 min" in seen.text(root + ":edit:2")
-    assert "Beta Customer Ltd: availability 99.597% — *credit $5.00*" in seen.text(
-        root_key(number, b) + ":closing:0"
-    )
+    assert "Beta Customer Ltd: *credit $5.00*" in seen.text(root_key(number, b) + ":closing:0")
 
 
 async def test_an_advisory_gets_its_notice_and_neither_apology_nor_credits(sessions, written):
@@ -379,8 +390,12 @@ async def test_a_false_positive_closes_as_no_impact_without_apology_or_credits(s
         status="serviceRestored",
     )
     seen = await written()
-    credits = seen.text(seen.keys(f"incident:{number + 1}:partner:{a.id}:root:closing:0")[0])
-    assert "Small GmbH: availability 99.932% — within the SLA, no credit" in credits
+    later_root = f"incident:{number + 1}:partner:{a.id}:root"
+    credits = seen.text(later_root + ":closing:0")
+    assert "*No credit owed*; 2 customers within the SLA, no credit." in credits
+    assert re.search(
+        r"^Small GmbH,\S+,99\.932%,0%,\$0\.00$", seen.file(later_root + ":closing:file"), re.M
+    )
 
 
 async def test_an_older_version_never_overwrites_a_newer_one(sessions, written):

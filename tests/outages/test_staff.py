@@ -69,7 +69,7 @@ async def test_a_declared_outage_alerts_only_the_declaring_partner(sessions, wri
     assert declared.outcome == "created" and declared.partners == 1
     stored = declared.incident
     assert stored.partner_id == a.id and stored.external_id.startswith(f"P{a.id}-")
-    assert stored.impact_description == "Declared by <@U0STAFF>."
+    assert stored.impact_description == "" and stored.declared_by == "U0STAFF"
     assert json.loads(stored.regions) == ["Europe"] and stored.status == "investigating"
 
     seen = await written()
@@ -77,7 +77,7 @@ async def test_a_declared_outage_alerts_only_the_declaring_partner(sessions, wri
     assert seen.keys() == [root, root + ":apology"]
     assert set(seen.alerts) == {a.id}  # Beta Cloud's Exchange customer is not told
     shown = seen.text(root)
-    assert "Mail stuck in the queue" in shown and "declared by your team" in shown
+    assert "Mail stuck in the queue" in shown and "declared by <@U0STAFF>" in shown
     assert "2 customers · 30 seats" in shown
 
 
@@ -97,7 +97,11 @@ async def test_staff_update_and_resolve_their_own_outage_and_only_theirs(session
     assert resolved.ingested.incident.is_resolved
     assert resolved.ingested.incident.end_at == NOW + timedelta(hours=1)
     seen = await written()
-    assert seen.keys(root + ":closing:") == [root + ":closing:0", root + ":closing:1"]
+    assert seen.keys(root + ":closing:") == [
+        root + ":closing:0",
+        root + ":closing:1",
+        root + ":closing:file",
+    ]
     assert "Resolved* after 1 h 00 min" in seen.text(root + ":closing:0")
     again = await change(sessions, a, number, now=NOW + timedelta(hours=2), resolve=True)
     assert again.problem == f"Outage #{number} is already resolved."
