@@ -66,7 +66,7 @@ async def test_bad_outage_commands_say_what_to_type(bot, sessions):
         "declare Teams — down": "`Teams` is not a service",
         "declare Exchange Online": "Give the outage a title after a dash",
         "declare Exchange Online Mars — down": "`mars` is not a region",
-        "update": "Which outage?",
+        "update": "Missing the update's text",
         "update 3": "Missing the update's text",
         "apology x": "Which outage?",
         "launch": "`launch` is not an /outage command",
