@@ -43,6 +43,7 @@ def customer_text(text: str) -> str:
     label and address, spaces tidied."""
     text = SLACK_MENTION.sub("", text)
     text = SLACK_LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2] else m[1], text)
+    text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)  # what stood before a removed mention
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 

@@ -17,6 +17,7 @@ from bot.catalogue import Catalogue
 from bot.outages import apology, flows
 from bot.outages.intake import Incoming
 from bot.outages.rules import plans_with, regions_of
+from bot.outages.scope import scope_for
 from storage import outages as incident_rows
 from storage import outbox
 from storage.models import ApologyTemplate, Customer, Incident, Partner
@@ -187,7 +188,7 @@ async def affected_matching(
         session=session,
         partner_id=partner.id,
         plan_codes=plans_with(incident.service, catalogue),
-        regions=regions_of(incident),
+        regions=(await scope_for(session, incident, partner.id)).regions,
     )
     wanted = fold(clean_query(text))
     found = [
