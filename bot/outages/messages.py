@@ -264,7 +264,10 @@ def follower_message(incident: IncidentView, changes: list[str], thread_channel:
 EXAMPLES = (
     "`/outage declare Exchange Online Europe — Mail delayed for some users`",
     "`/outage update 7 Fix deployed, mail flowing again` · `/outage resolve 7`",
-    "`/outage list` · `/outage apology 7 contoso` · `/outage template apology`",
+    "`/outage list` · `/outage apology EX123456 contoso` · `/outage template apology`",
+    "`/outage narrow EX123456 Europe` (where an outage the vendor did not place hit you)",
+    "An outage's id is its number or the vendor's (`EX123456`); "
+    "with one open outage, leave it out.",
 )
 
 
@@ -290,7 +293,8 @@ def outage_list(views: list[IncidentView]) -> list[Message]:
         state = "closed, no impact" if view.no_impact else state
         source = "yours" if view.declared_by_partner else "vendor"
         lines.append(
-            f"*#{view.number}* {escape(view.title)} — {escape(view.service)} · "
+            f"*#{view.number}* ({escape(view.external_id)}) {escape(view.title)} — "
+            f"{escape(view.service)} · "
             f"_{escape(state)}_ · since {view.started} · {source}"
         )
     blocks = [header("Outages: open and the last 30 days")]
@@ -354,7 +358,9 @@ def template_form(kind: str, current: str) -> dict:
                 "`{{ partner.name }}`, `{{ services }}`, `{{ incident.title }}`, "
                 "`{{ incident.started }}`, `{{ incident.impact }}`, `{{ incident.latest }}`, "
                 "`{{ incident.next_update }}`, `{{ incident.duration }}`, "
-                "`{{ credit.amount }}`, `{{ credit.availability }}` (closing only)."
+                "`{{ incident.scope_known }}` (false: the vendor did not say where, the customer "
+                "*may* be affected), `{{ credit.amount }}`, `{{ credit.availability }}`, "
+                "`{{ credit.owed }}` (false: a credit to claim if affected) (closing only)."
             ),
             {
                 "type": "input",
