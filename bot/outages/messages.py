@@ -134,7 +134,7 @@ def impact_text(impact: ImpactView, incident: IncidentView) -> str:
         lines.append(
             "_The vendor did not say where this hits: every customer with the service may be "
             "affected, or none. If you know where, narrow it for your team: "
-            f"`/outage narrow {incident.number} &lt;regions&gt;`._"
+            f"`/outage narrow {escape(incident.external_id)} &lt;regions&gt;`._"
         )
     if impact.top:
         names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)

@@ -61,7 +61,7 @@ async def test_without_regions_customers_may_be_affected_and_credits_are_claims(
     assert "*Your customers who may be affected:* 3 customers · 130 seats · $850.00" in root
     assert "*Regions:* not said by the vendor" in root
     assert "Your customers affected:" not in root
-    assert f"/outage narrow {number} &lt;regions&gt;" in root
+    assert "/outage narrow EX100200 &lt;regions&gt;" in root
     thread = seen.text(root_of(number, a) + ":apology")
     assert "to customers who report trouble or that you know were hit" in thread
     assert "It may affect [customer]" in thread and "not working as it should" not in thread
