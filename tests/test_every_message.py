@@ -5,6 +5,7 @@ limit, printed for the record (`pytest -s tests/test_every_message.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -147,6 +148,12 @@ def outage_kinds() -> dict[str, list[Message]]:
     ] * 2000
     return {
         "root alert": [outage_messages.root_message(view, impact)],
+        "root alert, scope unknown": [
+            outage_messages.root_message(replace(view, scope_known=False), impact)
+        ],
+        "apology in the thread, scope unknown": outage_messages.apology_message(
+            APOLOGY, known=False
+        ),
         "update reply": outage_messages.update_messages(changes, view),
         "follower DM": [outage_messages.follower_message(view, changes, "C0ALERT")],
         "closing message": closing_message(closed, credits, APOLOGY),
