@@ -31,6 +31,7 @@ from devtools.local_conversations import (
     MARKETPLACE_OUTSIDE_SECONDS,
     Conversations,
 )
+from devtools.local_files import Files
 from devtools.local_installs import BOT_USER_ID, Installs
 from devtools.slack_limits import Refusal, message_refusal, view_refusal
 
@@ -48,7 +49,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class LocalSlack(Conversations, Installs):
+class LocalSlack(Conversations, Installs, Files):
     def __init__(
         self,
         *,
@@ -85,6 +86,7 @@ class LocalSlack(Conversations, Installs):
         # What was posted, per conversation, as Slack keeps it (for conversations.history).
         self.posted: dict[str, list[dict]] = {}
         self.uploads: dict[str, bytes] = {}  # file id -> content, for files_upload_v2
+        self.upload_lengths: dict[str, int] = {}  # file id -> the length announced for it
         self.admins: set[str] = set()  # user ids that users.info calls workspace admins
         self.time_zones: dict[str, str] = {}  # user id -> the tz users.info gives
         # The OAuth install flow: who installs next on the authorize page, the codes it handed
@@ -254,9 +256,7 @@ class LocalSlack(Conversations, Installs):
         if method == "conversations.join":
             return self.join_channel(params)
         if method == "files.getUploadURLExternal":
-            file_id = f"F{next(self._ts):08d}"
-            self.uploads[file_id] = b""
-            return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+            return self.upload_url(params)
         if method == "files.completeUploadExternal":
             return self.complete_upload(params)
         if method == "users.info":
@@ -302,27 +302,6 @@ class LocalSlack(Conversations, Installs):
         self.posted.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": params}
 
-    def complete_upload(self, params: dict) -> dict:
-        channel = params.get("channel_id")
-        refused = channel and self.refused_for_membership(str(channel), posting=False)
-        if refused:
-            return refused
-        files = params.get("files")
-        files = json.loads(files) if isinstance(files, str) else files or []
-        for file in files:
-            data = self.uploads.get(file["id"], b"")
-            self.files.append(
-                {
-                    "id": file["id"],
-                    "title": file.get("title", ""),
-                    "channel": params.get("channel_id"),
-                    "thread_ts": params.get("thread_ts"),
-                    "content": data.decode("utf-8", "replace"),
-                    "data": data,
-                }
-            )
-        return {"ok": True, "files": [{"id": file["id"]} for file in files]}
-
     async def _authorize(self, request: web.Request) -> web.StreamResponse:
         """Slack's authorize page, as if the person installing clicked "Allow" (or "Cancel" when
         deny_next_install is set): back to the app's redirect URL with a code and the state."""
@@ -359,10 +338,6 @@ class LocalSlack(Conversations, Installs):
             return web.Response(status=400, text=refusal.error)
         await self._record(call)
         return web.Response(text="ok")
-
-    async def _upload(self, request: web.Request) -> web.Response:
-        self.uploads[request.match_info["file_id"]] = await request.read()
-        return web.Response(text="OK - uploaded")
 
     async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=None)

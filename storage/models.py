@@ -220,6 +220,8 @@ class Incident(SQLModel, table=True):
     last_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # The Slack user who declared a partner's own outage (staff see it; customers never do).
+    declared_by: str = Field(default="", max_length=32)
 
 
 # Database model: how far an incident feed has been read, so each poll asks only for what changed
@@ -247,6 +249,18 @@ class IncidentAlert(SQLModel, table=True):
     channel: str = Field(max_length=32)
     root_key: str = Field(max_length=200)  # the outbox key of the root message
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: where a vendor incident that names no regions hit one partner's customers, as
+# that partner says (its own workspace only; the vendor's regions, once given, come first)
+class IncidentScope(SQLModel, table=True):
+    __tablename__ = "incident_scope"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True, ondelete="CASCADE")
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    regions: str = Field(max_length=500)  # JSON list, never empty
+    set_by: str = Field(default="", max_length=32)
+    set_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
 # Database model: someone who asked for every later update of an incident by DM

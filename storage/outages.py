@@ -40,6 +40,18 @@ async def get_by_external_id(*, session: AsyncSession, external_id: str) -> Inci
     return result.first()
 
 
+async def find_by_external_id(*, session: AsyncSession, external_id: str) -> Incident | None:
+    """Finds an incident by the vendor's id as people type it (any case), without a lock."""
+    result = await session.exec(select(Incident).where(Incident.external_id == external_id))
+    found = result.first()
+    if found is None:
+        result = await session.exec(
+            select(Incident).where(func.upper(Incident.external_id) == external_id.upper())
+        )
+        found = result.first()
+    return found
+
+
 async def get(*, session: AsyncSession, incident_id: int) -> Incident | None:
     """Gets an incident by its own id."""
     return await session.get(Incident, incident_id)

@@ -5,6 +5,7 @@ limit, printed for the record (`pytest -s tests/test_every_message.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -26,8 +27,9 @@ from bot.orders import cuts
 from bot.orders import messages as order_messages
 from bot.orders.rules import MAX_NOTE_LENGTH, describe
 from bot.outages import messages as outage_messages
+from bot.outages.closing import CreditLine, closing_message
 from bot.outages.intake import MAX_TEXT
-from bot.outages.messages import CreditLine, ImpactView, IncidentView
+from bot.outages.messages import ImpactView, IncidentView
 from bot.partners import messages as setup_messages
 from bot.partners.help import help_blocks
 from bot.picking import CustomerChoice
@@ -142,12 +144,21 @@ def outage_kinds() -> dict[str, list[Message]]:
     impact = ImpactView(10**6, 10**9, Decimal("123456789.12"), [(hostile(200), 10_000)] * 5)
     changes = ["Status: degraded → *restoring service*", f"Title: {TITLE}",
                f"Impact: {VENDOR_TEXT}", f"Vendor update: {VENDOR_TEXT}"]  # fmt: skip
-    credits = [CreditLine(hostile(200), "94.123%", "$1,234,567.89", "100%")] * 2000
+    credits = [
+        CreditLine(hostile(200), "94.123%", "$1,234,567.89", "100%", Decimal("1234567.89"))
+    ] * 2000
     return {
         "root alert": [outage_messages.root_message(view, impact)],
+        "root alert, scope unknown": [
+            outage_messages.root_message(replace(view, scope_known=False), impact)
+        ],
+        "apology in the thread, scope unknown": outage_messages.apology_message(
+            APOLOGY, known=False
+        ),
         "update reply": outage_messages.update_messages(changes, view),
         "follower DM": [outage_messages.follower_message(view, changes, "C0ALERT")],
-        "closing message": outage_messages.closing_message(closed, credits, APOLOGY),
+        "closing message": closing_message(closed, credits, APOLOGY),
+        "closing message, scope unknown": closing_message(closed, credits, APOLOGY, known=False),
         "apology in the thread": outage_messages.apology_message(APOLOGY),
         "/outage apology": outage_messages.apology_answer(NAME, APOLOGY),
         "/outage list": outage_messages.outage_list([view, closed] * 10),

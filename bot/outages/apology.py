@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -21,6 +22,7 @@ from bot.blocks import escape
 from bot.catalogue import Catalogue
 from bot.outages.credits import credits_for_partner
 from bot.outages.messages import IncidentView, incident_view
+from bot.outages.scope import scope_for
 from storage import outages as incident_rows
 from storage.models import Customer, Incident, Partner
 
@@ -29,6 +31,20 @@ logger = logging.getLogger(__name__)
 KINDS = ("apology", "closing")
 MAX_TEMPLATE = 3000
 GENERIC_CUSTOMER = {"name": "[customer]", "contact_name": "", "domain": ""}
+# Slack markup a customer must never read: mentions of people, groups and channels, @here…
+SLACK_MENTION = re.compile(r"<[@#!][^>]*>")
+SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+# What partner-declared outages said of themselves before who declared them was kept apart.
+DECLARED_BY = re.compile(r"Declared by\s*\S*\.?")
+
+
+def customer_text(text: str) -> str:
+    """Text fit for a customer: Slack mentions and channel references removed, links as their
+    label and address, spaces tidied."""
+    text = SLACK_MENTION.sub("", text)
+    text = SLACK_LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2] else m[1], text)
+    text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)  # what stood before a removed mention
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def slack_safe(value: object) -> object:
@@ -93,13 +109,14 @@ def sample_context() -> dict:
             "started": "Mon 1 Dec 2026, 09:30 Europe/Berlin",
             "ended": "Mon 1 Dec 2026, 11:45 Europe/Berlin",
             "duration": "2 h 15 min",
+            "scope_known": True,
             "impact": "Users may be unable to send or receive email.",
             "latest": "We have identified a configuration change and are rolling it back.",
             "next_update": "within the hour",
             "services_count": 1,
             "started_at": datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
         },
-        "credit": {"availability": "99.687%", "amount": "$12.50", "rate": "25%"},
+        "credit": {"availability": "99.687%", "amount": "$12.50", "rate": "25%", "owed": True},
     }
 
 
@@ -108,7 +125,14 @@ def check_template(source: str) -> str:
     and without a credit, so both branches of a closing text are tried)."""
     if not source.strip():
         return "the template is empty"
-    for context in (sample_context(), {**sample_context(), "credit": None}):
+    sample = sample_context()
+    unknown = {**sample["incident"], "scope_known": False}
+    claim = {**sample["credit"], "owed": False}
+    for context in (
+        sample,
+        {**sample, "credit": None},
+        {**sample, "incident": unknown, "credit": claim},
+    ):
         rendered = render(source, context)
         if rendered.problem:
             return rendered.problem
@@ -118,18 +142,22 @@ def check_template(source: str) -> str:
 def apology_context(
     partner: Partner, view: IncidentView, customer: dict, services: str, credit: dict | None
 ) -> dict:
+    """What a template may use: only what a customer should read (the title, the vendor's
+    impact in plain words, times in the customer's zone), nothing internal."""
+    impact = "" if DECLARED_BY.fullmatch(view.impact.strip()) else customer_text(view.impact)
     return {
         "partner": {"name": partner.name},
         "customer": customer,
         "services": services,
         "incident": {
-            "title": view.title,
+            "title": customer_text(view.title),
             "status": view.status,
             "started": view.started,
             "ended": view.ended,
             "duration": view.duration,
-            "impact": view.impact,
-            "latest": view.latest,
+            "scope_known": view.scope_known,
+            "impact": impact,
+            "latest": customer_text(view.latest),
             "services_count": services.count(",") + 1,
             "next_update": "as soon as we know more" if view.resolved else "within the hour",
         },
@@ -189,13 +217,15 @@ async def apology_for_customer(
     """One affected customer's text: the apology while the incident is open, the closing text
     with its credit once resolved; times in the customer's time zone."""
     time_zone = customer.timezone or partner.timezone
-    view = incident_view(incident, time_zone, now)
+    scope = await scope_for(session, incident, partner.id)
+    view = incident_view(incident, time_zone, now, scope)
     if not incident.is_resolved:
         return await apology_text(
             session, partner, view, "apology", customer_context(customer), None
         )
     credit = None
-    for other, _, context in await credits_for_partner(session, incident, partner, catalogue, now):
+    found = await credits_for_partner(session, incident, partner, catalogue, now, scope)
+    for other, _, context in found:
         if other.id == customer.id:
             credit = context
     return await apology_text(session, partner, view, "closing", customer_context(customer), credit)

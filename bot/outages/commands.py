@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.arguments import clean_query, fold, whole_number
+from bot.arguments import clean_query, fold
 from bot.blocks import Message, escape
 from bot.catalogue import REGIONS, Catalogue
 from bot.outages import messages as outage_messages
-from bot.outages import staff
+from bot.outages import narrowing, staff
+from bot.outages.choosing import NUMBER, Chosen, choose_outage
 from bot.outages.flows import update_collapse
 from bot.outages.intake import REGION_BY_KEY, known_services
 from bot.outages.messages import incident_view
@@ -22,33 +23,38 @@ from storage.models import Partner
 
 USAGE = (
     "`/outage declare &lt;service&gt; [region] — &lt;title&gt;` · "
-    "`/outage update &lt;id&gt; &lt;text&gt;` · `/outage resolve &lt;id&gt;` · `/outage list` · "
-    "`/outage apology &lt;id&gt; &lt;customer&gt;` · `/outage template [apology|closing]`"
+    "`/outage update [id] &lt;text&gt;` · `/outage resolve [id]` · `/outage list` · "
+    "`/outage apology [id] &lt;customer&gt;` · `/outage narrow [id] &lt;regions&gt;` · "
+    "`/outage template [apology|closing]` (id: the outage's number or the vendor's, e.g. "
+    "`EX123456`; left out, the one open outage)"
 )
+EXAMPLES = {
+    "update": "/outage update EX123456 &lt;text&gt;",
+    "resolve": "/outage resolve 7",
+    "apology": "/outage apology EX123456 &lt;customer&gt;",
+    "narrow": "/outage narrow EX123456 Europe",
+}
+MISSING = {
+    "update": "Missing the update's text",
+    "apology": "Missing the customer",
+    "narrow": "Which regions? Regions",
+}
 DASHES = re.compile(r"\s+(?:—|–|--|-)\s+")
 MAX_TITLE = 300
 
 
 @dataclass(frozen=True)
-class Update:
-    incident_id: int
-    text: str
+class OnOutage:
+    """update, resolve, apology or narrow: the outage (its id, or none for the one open) and
+    what follows it, told apart once the partner's outages are known."""
 
-
-@dataclass(frozen=True)
-class Resolve:
-    incident_id: int
+    verb: str
+    words: str
 
 
 @dataclass(frozen=True)
 class ListOutages:
     pass
-
-
-@dataclass(frozen=True)
-class Apology:
-    incident_id: int
-    customer_query: str
 
 
 @dataclass(frozen=True)
@@ -61,12 +67,7 @@ class Usage:
     problem: str = ""
 
 
-OutageCommand = Declare | Update | Resolve | ListOutages | Apology | Template | Usage
-
-
-def incident_number(word: str) -> int | None:
-    number = word.lstrip("#")
-    return int(number) if whole_number(number, digits=12) else None
+OutageCommand = Declare | OnOutage | ListOutages | Template | Usage
 
 
 def parse_declare(rest: str, catalogue: Catalogue) -> Declare | Usage:
@@ -117,19 +118,11 @@ def parse_outage_command(text: str, catalogue: Catalogue) -> OutageCommand:
                 "resolved), e.g. `/outage template apology`."
             )
         return Template(kind)
-    if verb in ("update", "resolve", "apology"):
-        number = incident_number(words[1]) if len(words) > 1 else None
-        if number is None:
-            return Usage(
-                f"Which outage? Type `/outage {verb} &lt;id&gt;`; `/outage list` shows ids."
-            )
-        more = words[2].strip() if len(words) > 2 else ""
-        if verb == "resolve":
-            return Resolve(number)
-        if not more:
-            what = "the update's text" if verb == "update" else "the customer"
-            return Usage(f"Missing {what}: " + USAGE)
-        return Update(number, more) if verb == "update" else Apology(number, more)
+    if verb in EXAMPLES:
+        only_number = len(words) == 2 and NUMBER.fullmatch(words[1])
+        if verb in MISSING and (len(words) == 1 or only_number):
+            return Usage(f"{MISSING[verb]}: `{EXAMPLES[verb]}`. " + USAGE)
+        return OnOutage(verb, rest)
     return Usage(f"`{escape(words[0])}` is not an /outage command.")
 
 
@@ -175,9 +168,60 @@ async def outage_answer(
         return outage_messages.outage_list(views)
     if isinstance(parsed, Declare):
         return await declare_answer(session, parsed, partner, services, user_id, now)
-    if isinstance(parsed, Update | Resolve):
-        return await change_answer(session, parsed, partner, services, now)
-    return await apology_answer(session, parsed, partner, services, now)
+    return await on_outage_answer(session, parsed, partner, services, user_id, now)
+
+
+def fits(verb: str, partner: Partner):
+    """Which open outages a verb can act on, when its id is left out."""
+    if verb in ("update", "resolve"):
+        return lambda incident: incident.partner_id == partner.id
+    if verb == "narrow":
+        return lambda incident: incident.partner_id is None and not incident.regions
+    return lambda incident: incident.classification == "incident"
+
+
+async def on_outage_answer(
+    session: AsyncSession,
+    parsed: OnOutage,
+    partner: Partner,
+    services: Services,
+    user_id: str,
+    now: datetime,
+) -> list[Message]:
+    """Finds the outage meant, then updates, resolves, narrows it or gives an apology."""
+    verb = parsed.verb
+    chosen = await choose_outage(
+        session,
+        partner=partner,
+        words=parsed.words,
+        now=now,
+        fits=fits(verb, partner),
+        example=EXAMPLES[verb],
+    )
+    if chosen.problem:
+        return outage_messages.answer(chosen.problem)
+    if verb == "resolve" and chosen.rest:
+        return outage_messages.answer(
+            f"`{escape(chosen.rest)}` is not one of your outages: type `/outage resolve` with "
+            "its number or the vendor's id; `/outage list` shows them."
+        )
+    if verb in MISSING and not chosen.rest:
+        return outage_messages.answer(f"{MISSING[verb]}: `{EXAMPLES[verb]}`. " + USAGE)
+    if verb == "apology":
+        return await apology_answer(session, chosen, partner, services, now)
+    if verb == "narrow":
+        text = await narrowing.narrow(
+            session,
+            partner=partner,
+            incident=chosen.incident,
+            text=chosen.rest,
+            by=user_id,
+            now=now,
+            catalogue=services.catalogue,
+        )
+        services.wake_outbox()
+        return outage_messages.answer(text)
+    return await change_answer(session, verb, chosen, partner, services, now)
 
 
 async def declare_answer(
@@ -212,17 +256,19 @@ async def declare_answer(
 
 async def change_answer(
     session: AsyncSession,
-    parsed: Update | Resolve,
+    verb: str,
+    chosen: Chosen,
     partner: Partner,
     services: Services,
     now: datetime,
 ) -> list[Message]:
+    number = chosen.incident.id
     result = await staff.change_declared(
         session,
         partner=partner,
-        incident_id=parsed.incident_id,
-        text=getattr(parsed, "text", ""),
-        resolve=isinstance(parsed, Resolve),
+        incident_id=number,
+        text=chosen.rest,
+        resolve=verb == "resolve",
         now=now,
         catalogue=services.catalogue,
         collapse=update_collapse(services),
@@ -230,20 +276,18 @@ async def change_answer(
     if result.problem:
         return outage_messages.answer(result.problem)
     services.wake_outbox()
-    done = "resolved" if isinstance(parsed, Resolve) else "updated"
-    return outage_messages.answer(
-        f"Outage #{parsed.incident_id} {done}; the alert's thread has it."
-    )
+    done = "resolved" if verb == "resolve" else "updated"
+    return outage_messages.answer(f"Outage #{number} {done}; the alert's thread has it.")
 
 
 async def apology_answer(
-    session: AsyncSession, parsed: Apology, partner: Partner, services: Services, now: datetime
+    session: AsyncSession, chosen: Chosen, partner: Partner, services: Services, now: datetime
 ) -> list[Message]:
     result = await staff.apology_for(
         session,
         partner=partner,
-        incident_id=parsed.incident_id,
-        customer_query=parsed.customer_query,
+        incident_id=chosen.incident.id,
+        customer_query=chosen.rest,
         catalogue=services.catalogue,
         now=now,
     )

@@ -10,16 +10,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
 from bot.money import format_money, format_percent, monthly_value
+from bot.outages.closing import CreditLine
 from bot.outages.intake import no_impact
-from bot.outages.messages import CreditLine
 from bot.outages.rules import (
     credit_for,
+    customer_minutes,
     format_availability,
     month_of,
     plans_with,
-    regions_of,
     service_share,
 )
+from bot.outages.scope import Scope, scope_for, scopes_for
 from storage import outages as incident_rows
 from storage.models import Customer, Incident, Partner
 
@@ -55,55 +56,80 @@ async def service_fees(
 
 
 def intervals_for(
-    customer: Customer, incidents: list[Incident], *, until: datetime
+    customer: Customer, incidents: list[Incident], scopes: dict[int, Scope], *, until: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """The downtime of incidents in the customer's region, as known at a moment."""
+    """The downtime of incidents in the customer's region (by each one's scope for the
+    customer's partner), as known at a moment."""
     return [
         (incident.start_at, min(incident.end_at or until, until))
         for incident in incidents
         if incident.start_at < until
         and not no_impact(incident.status)  # a false positive was no downtime
-        and (not regions_of(incident) or customer.region in regions_of(incident))
+        and (not scopes[incident.id].regions or customer.region in scopes[incident.id].regions)
     ]
 
 
+async def month_downtime(
+    session: AsyncSession, *, partner: Partner, service: str, start: datetime, end: datetime
+) -> tuple[list[Incident], dict[int, Scope]]:
+    """The incidents of a service a partner's customers may have been down in, over a period
+    (looking back far enough for a month), with their scopes for the partner."""
+    incidents = await incident_rows.incidents_overlapping(
+        session=session, service=service, start=start - LOOK_BACK, end=end, partner_id=partner.id
+    )
+    return incidents, await scopes_for(session, incidents, partner.id)
+
+
 async def credits_for_partner(
-    session: AsyncSession, incident: Incident, partner: Partner, catalogue: Catalogue, now: datetime
+    session: AsyncSession,
+    incident: Incident,
+    partner: Partner,
+    catalogue: Catalogue,
+    now: datetime,
+    scope: Scope | None = None,
 ) -> list[tuple[Customer, CreditLine, dict | None]]:
-    """Works out, per affected customer, this month's availability of the service and the credit
-    owed: from all of the month's incidents of the service in the customer's region (overlaps
+    """Works out, per affected customer, this month's availability of the service and its
+    credit: from the month's incidents of the service in the customer's region (overlaps
     counted once) up to the incident's end, against the service's share of the customer's
-    monthly fees. A false positive owes nobody anything."""
+    monthly fees. With the incident's scope known, that is the credit owed, from the incidents
+    known to have hit the customer; unknown, it is what the customer can claim if it was
+    affected (by every incident that may have hit it). A false positive owes nobody anything."""
     if no_impact(incident.status):
         return []
+    scope = scope or await scope_for(session, incident, partner.id)
     moment = incident.end_at or now
     fees = await service_fees(
         session,
         partner=partner,
         service=incident.service,
-        regions=regions_of(incident),
+        regions=scope.regions,
         catalogue=catalogue,
     )
-    month_incidents = await incident_rows.incidents_overlapping(
-        session=session,
-        service=incident.service,
-        start=moment - LOOK_BACK,
-        end=moment,
-        partner_id=partner.id,
+    incidents, scopes = await month_downtime(
+        session, partner=partner, service=incident.service, start=moment, end=moment
     )
+    if scope.known:
+        incidents = [other for other in incidents if scopes[other.id].known]
     results = []
     for customer, fee in fees.values():
         month = month_of(moment, customer.timezone or partner.timezone)
-        intervals = intervals_for(customer, month_incidents, until=max(moment, now))
+        intervals = intervals_for(customer, incidents, scopes, until=max(moment, now))
         credit = credit_for(intervals=intervals, month=month, fee=fee)
         line = CreditLine(
             customer=customer.name,
             availability=format_availability(credit.available),
             credit=format_money(credit.amount) if credit.amount else "",
             rate=format_percent(credit.rate),
+            amount=credit.amount,
+            domain=customer.domain,
         )
         context = (
-            {"availability": line.availability, "amount": line.credit, "rate": line.rate}
+            {
+                "availability": line.availability,
+                "amount": line.credit,
+                "rate": line.rate,
+                "owed": scope.known,
+            }
             if line.credit
             else None
         )
@@ -122,17 +148,15 @@ async def credits_owed_between(
 ) -> Decimal:
     """The service credits that became owed within a period: per customer and month, the
     month-to-date credit at the period's end less the one at its start (so a month's credit is
-    never counted twice, however many incidents or weeks it spans)."""
+    never counted twice, however many incidents or weeks it spans). Only incidents whose scope
+    is known count: one the vendor did not place is a credit a customer may claim, not owed."""
     fees = await service_fees(
         session, partner=partner, service=service, regions=[], catalogue=catalogue
     )
-    incidents = await incident_rows.incidents_overlapping(
-        session=session,
-        service=service,
-        start=start - LOOK_BACK,
-        end=end,
-        partner_id=partner.id,
+    incidents, scopes = await month_downtime(
+        session, partner=partner, service=service, start=start, end=end
     )
+    incidents = [incident for incident in incidents if scopes[incident.id].known]
     owed = Decimal(0)
     for customer, fee in fees.values():
         time_zone = customer.timezone or partner.timezone
@@ -141,11 +165,44 @@ async def credits_owed_between(
             month = month_of(moment, time_zone)
             stop = min(month[1], end)
             after = credit_for(
-                intervals=intervals_for(customer, incidents, until=stop), month=month, fee=fee
+                intervals=intervals_for(customer, incidents, scopes, until=stop),
+                month=month,
+                fee=fee,
             ).amount
             before = credit_for(
-                intervals=intervals_for(customer, incidents, until=moment), month=month, fee=fee
+                intervals=intervals_for(customer, incidents, scopes, until=moment),
+                month=month,
+                fee=fee,
             ).amount
             owed += after - before
             moment = stop
     return owed
+
+
+async def customer_minutes_between(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    incidents: list[Incident],
+    start: datetime,
+    end: datetime,
+    catalogue: Catalogue,
+) -> int:
+    """Customer-minutes of outage within a period: for each incident, the partner's customers
+    in its scope (those who may have been affected, when the vendor did not say where) times
+    the seconds it lasted within the period, added up, then rounded to minutes once."""
+    scopes = await scopes_for(session, incidents, partner.id)
+    seconds = 0
+    for incident in incidents:
+        if no_impact(incident.status):
+            continue
+        impact = await incident_rows.impact_by_partner(
+            session=session,
+            plan_codes=plans_with(incident.service, catalogue),
+            regions=scopes[incident.id].regions,
+            partner_id=partner.id,
+        )
+        customers = impact[0].customers if impact else 0
+        lasted = min(incident.end_at or end, end) - max(incident.start_at, start)
+        seconds += customers * max(int(lasted.total_seconds()), 0)
+    return customer_minutes(seconds)

@@ -15,13 +15,15 @@ from bot.blocks import Message
 from bot.catalogue import Catalogue
 from bot.outages import messages as outage_messages
 from bot.outages.apology import GENERIC_CUSTOMER, render_apology
+from bot.outages.closing import closing_message, credits_file, no_impact_message
 from bot.outages.credits import credits_for_partner
 from bot.outages.intake import no_impact
 from bot.outages.messages import ImpactView, IncidentView, incident_view
-from bot.outages.rules import plans_with, regions_of
-from bot.outbox.rows import post_message
+from bot.outages.rules import plans_with
+from bot.outages.scope import Scope, scope_of
+from bot.outbox.rows import post_message, upload_file
+from storage import outage_scopes, outbox
 from storage import outages as incident_rows
-from storage import outbox
 from storage.models import Incident, IncidentAlert, OutboxMessage, Partner
 
 COLLAPSE = timedelta(seconds=5)  # updates this close together become one thread reply
@@ -41,13 +43,22 @@ class FanOutData:
     closings: dict[int, str]  # … and closing ones
     followers: dict[int, list[str]]
     waiting_updates: dict[str, OutboxMessage]  # update replies not yet sent, by root key
+    narrowed: dict[int, list[str]]  # partners' narrowings of an incident the vendor did not place
+
+    def scope(self, incident: Incident, partner_id: int) -> Scope:
+        return scope_of(incident, self.narrowed.get(partner_id))
 
 
 async def fan_out_data(
     session: AsyncSession, incident: Incident, *, catalogue: Catalogue, became_resolved: bool
 ) -> FanOutData:
     plan_codes = plans_with(incident.service, catalogue)
-    regions = regions_of(incident)
+    regions = scope_of(incident).regions
+    narrowed = (
+        await outage_scopes.narrowings_of(session=session, incident_id=incident.id)
+        if not regions and incident.partner_id is None
+        else {}
+    )
     impacts = {
         impact.partner_id: impact
         for impact in await incident_rows.impact_by_partner(
@@ -66,6 +77,23 @@ async def fan_out_data(
         limit=outage_messages.TOP_CUSTOMERS,
         partner_id=incident.partner_id,
     )
+    for partner_id, own in narrowed.items():
+        # A partner's narrowing counts its own customers again, in its regions only.
+        found = await incident_rows.impact_by_partner(
+            session=session, plan_codes=plan_codes, regions=own, partner_id=partner_id
+        )
+        impacts.pop(partner_id, None)
+        impacts.update({impact.partner_id: impact for impact in found})
+        top.update(
+            await incident_rows.top_affected_by_partner(
+                session=session,
+                plan_codes=plan_codes,
+                regions=own,
+                limit=outage_messages.TOP_CUSTOMERS,
+                partner_id=partner_id,
+            )
+            or {partner_id: []}
+        )
     return FanOutData(
         impacts=impacts,
         alerts=alerts,
@@ -87,6 +115,7 @@ async def fan_out_data(
         )
         if alerts
         else {},
+        narrowed=narrowed,
     )
 
 
@@ -113,7 +142,8 @@ async def fan_out(
         alert = data.alerts.get(partner_id)
         if alert is None and incident.is_resolved:
             continue  # over before this partner heard of it: nothing to act on
-        view = incident_view(incident, partner.timezone, now)
+        scope = data.scope(incident, partner_id)
+        view = incident_view(incident, partner.timezone, now, scope)
         root = outage_messages.root_message(view, impact_view(data, partner_id))
         if alert is None:
             alert = new_alert(incident, partner, now)
@@ -127,16 +157,12 @@ async def fan_out(
             )
         if became_resolved and no_impact(incident.status):
             # A false positive hit nobody: no closing apology, no credits.
-            message = outage_messages.no_impact_message(view)
+            message = no_impact_message(view)
             rows.append(thread_reply(alert, f"{alert.root_key}:closing:0", message, now + collapse))
         elif became_resolved and not view.advisory:
-            closing = await closing_messages(
-                session, incident, partner, view, catalogue, now, data.closings.get(partner_id)
+            rows += await closing_rows(
+                session, incident, alert, partner, view, scope, catalogue, (now, collapse), data
             )
-            rows += [
-                thread_reply(alert, f"{alert.root_key}:closing:{number}", message, now + collapse)
-                for number, message in enumerate(closing)
-            ]
     await incident_rows.add_alerts(session=session, alerts=new_alerts)
     await outbox.add(session=session, rows=rows)
     return len({row["partner_id"] for row in rows})
@@ -179,7 +205,8 @@ def first_alert_rows(
     ]
     if not view.advisory:
         text = render_apology(own_apology, partner, view, "apology", GENERIC_CUSTOMER, None)
-        for number, message in enumerate(outage_messages.apology_message(text)):
+        apology = outage_messages.apology_message(text, known=view.scope_known)
+        for number, message in enumerate(apology):
             # A long apology goes on in more replies: ":apology", ":apology:1", …
             key = f"{alert.root_key}:apology" + (f":{number}" if number else "")
             rows.append(thread_reply(alert, key, message, now))
@@ -270,17 +297,43 @@ async def collapse_or_add(
     return rows
 
 
-async def closing_messages(
+async def closing_rows(
     session: AsyncSession,
     incident: Incident,
+    alert: IncidentAlert,
     partner: Partner,
     view: IncidentView,
+    scope: Scope,
     catalogue: Catalogue,
-    now: datetime,
-    own_template: str | None,
-) -> list[Message]:
-    """The resolution's replies: the credits of the partner's affected customers and the closing
-    text."""
-    credits = await credits_for_partner(session, incident, partner, catalogue, now)
-    text = render_apology(own_template, partner, view, "closing", GENERIC_CUSTOMER, None)
-    return outage_messages.closing_message(view, [line for _, line, _ in credits], text)
+    when: tuple[datetime, timedelta],  # now, and how long the replies wait (updates collapse)
+    data: FanOutData,
+) -> list[dict]:
+    """The resolution's replies: the credits that matter with their total, the closing text,
+    and every affected customer's figures in a CSV file in the thread."""
+    now, collapse = when
+    due = now + collapse
+    credits = [
+        line
+        for _, line, _ in await credits_for_partner(
+            session, incident, partner, catalogue, now, scope
+        )
+    ]
+    own = data.closings.get(partner.id)
+    text = render_apology(own, partner, view, "closing", GENERIC_CUSTOMER, None)
+    messages = closing_message(view, credits, text, known=scope.known)
+    rows = [
+        thread_reply(alert, f"{alert.root_key}:closing:{number}", message, due)
+        for number, message in enumerate(messages)
+    ]
+    if credits:
+        upload = upload_file(
+            key=f"{alert.root_key}:closing:file",
+            channel=alert.channel,
+            content=credits_file(credits, scope.known),
+            filename=f"outage-{incident.id}-availability-and-credits.csv",
+            title=f"Outage #{incident.id}: every customer's availability and credit",
+            partner_id=partner.id,
+            now=due,
+        )
+        rows.append({**upload, "parent_key": alert.root_key})
+    return rows

@@ -160,6 +160,7 @@ async def ingest(
     partner: Partner | None = None,
     collapse: timedelta = COLLAPSE,
     history: datetime | None = None,
+    declared_by: str = "",
 ) -> Ingested:
     """Stores an incident body and queues every message it causes, once: the same body again
     changes nothing, an older version of it (by lastModifiedDateTime) changes nothing, and
@@ -178,6 +179,7 @@ async def ingest(
                 partner=partner,
                 collapse=collapse,
                 history=history,
+                declared_by=declared_by,
             )
         else:
             ingested = await update(
@@ -197,10 +199,12 @@ async def create(
     partner: Partner | None,
     collapse: timedelta,
     history: datetime | None = None,
+    declared_by: str = "",
 ) -> Ingested | None:
     """Stores a new incident and alerts the partners concerned; None when a concurrent delivery
     created it first (this one is then an update, if anything)."""
     fresh = new_incident(incoming, now, partner.id if partner else None)
+    fresh.declared_by = declared_by  # who declared a partner's own outage (staff read it)
     if not await incident_rows.claim_external_id(session=session, incident=fresh):
         await session.rollback()
         return None

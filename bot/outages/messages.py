@@ -3,6 +3,7 @@ message with credits, follower DMs, and the /outage answers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,11 +25,13 @@ from bot.blocks import (
 )
 from bot.money import format_money
 from bot.outages.intake import no_impact, status_words
-from bot.outages.rules import duration_words, regions_of
+from bot.outages.rules import duration_words
+from bot.outages.scope import Scope, scope_of, scope_words
 from bot.zones import when_in
 from storage.models import Incident
 
 TOP_CUSTOMERS = 5
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 # An update longer than this many messages (some 120,000 characters, more than the intake keeps
 # of an update's title, impact and one post) is cut: a partner's thread is not to be flooded by
 # a broken feed.
@@ -68,11 +71,18 @@ class IncidentView:
     resolved: bool
     declared_by_partner: bool
     no_impact: bool = False  # closed as a false positive
+    # False while the vendor has not said where it hit and the reader's team has not narrowed
+    # it: customers *may* be affected, credits are what they can claim if they were.
+    scope_known: bool = True
+    declared_by: str = ""  # the Slack user who declared a partner's own outage
 
 
-def incident_view(incident: Incident, time_zone: str, now: datetime) -> IncidentView:
-    """An incident in words for a reader in a time zone."""
-    regions = regions_of(incident)
+def incident_view(
+    incident: Incident, time_zone: str, now: datetime, scope: Scope | None = None
+) -> IncidentView:
+    """An incident in words for a reader in a time zone (and its scope for the reader's
+    partner; without one, what the incident alone says)."""
+    scope = scope or scope_of(incident)
     end = incident.end_at or (now if incident.is_resolved else None)
     return IncidentView(
         number=incident.id,
@@ -84,7 +94,7 @@ def incident_view(incident: Incident, time_zone: str, now: datetime) -> Incident
         # An unknown (newer) classification gets the lighter advisory treatment: a notice, no
         # apology, no credits.
         advisory=incident.classification != "incident",
-        regions=", ".join(regions) if regions else "all regions",
+        regions=scope_words(scope),
         started=when_in(incident.start_at, time_zone),
         ended=when_in(end, time_zone) if incident.is_resolved and end else "",
         duration=duration_words(incident.start_at, end) if incident.is_resolved and end else "",
@@ -93,6 +103,8 @@ def incident_view(incident: Incident, time_zone: str, now: datetime) -> Incident
         resolved=incident.is_resolved,
         declared_by_partner=incident.partner_id is not None,
         no_impact=no_impact(incident.status),
+        scope_known=scope.known,
+        declared_by=incident.declared_by if SLACK_USER.fullmatch(incident.declared_by) else "",
     )
 
 
@@ -112,20 +124,18 @@ def status_line(incident: IncidentView) -> str:
     return f"🔴 *{escape(incident.status[:1].upper() + incident.status[1:])}*"
 
 
-def no_impact_message(incident: IncidentView) -> Message:
-    """The reply that closes a false positive: nobody was hit, nothing is owed."""
-    text = (
-        "✅ *Closed: no impact.* The vendor found this was a false positive: no customer was "
-        "affected, no credit is owed and no closing note is needed."
-    )
-    return Message(f"Closed, no impact: {escape(incident.title)}", [section(text)])
-
-
-def impact_text(impact: ImpactView) -> str:
+def impact_text(impact: ImpactView, incident: IncidentView) -> str:
+    who = "affected" if incident.scope_known else "who may be affected"
     lines = [
-        f"*Your customers affected:* {plural(impact.customers, 'customer')} · "
+        f"*Your customers {who}:* {plural(impact.customers, 'customer')} · "
         f"{plural(impact.seats, 'seat')} · {format_money(impact.monthly)} monthly revenue at risk"
     ]
+    if not incident.scope_known:
+        lines.append(
+            "_The vendor did not say where this hits: every customer with the service may be "
+            "affected, or none. If you know where, narrow it for your team: "
+            f"`/outage narrow {escape(incident.external_id)} &lt;regions&gt;`._"
+        )
     if impact.top:
         names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)
         more = impact.customers - len(impact.top)
@@ -137,6 +147,8 @@ def root_blocks(incident: IncidentView, impact: ImpactView) -> list[dict]:
     """The one message per partner and incident; edited in place as the status changes."""
     kind = "Advisory" if incident.advisory else "Outage"
     source = "declared by your team" if incident.declared_by_partner else "reported by the vendor"
+    if incident.declared_by:
+        source = f"declared by <@{incident.declared_by}>"
     details = [
         status_line(incident),
         f"*Service:* {escape(incident.service)}"
@@ -151,7 +163,7 @@ def root_blocks(incident: IncidentView, impact: ImpactView) -> list[dict]:
     ]
     if incident.impact and not incident.advisory:
         blocks.append(section(shorten("*Impact:* " + escape(incident.impact), 3000)))
-    blocks.append(section(impact_text(impact)))
+    blocks.append(section(impact_text(impact, incident)))
     elements = []
     if not incident.advisory:
         elements += [
@@ -186,13 +198,20 @@ def root_message(incident: IncidentView, impact: ImpactView) -> Message:
     return Message(shorten(text, 3000), root_blocks(incident, impact))
 
 
-def apology_message(text: str, *, closing: bool = False) -> list[Message]:
+def apology_message(text: str, *, closing: bool = False, known: bool = True) -> list[Message]:
     """A ready-to-send text in the thread (already escaped by the template's autoescape); a long
     one goes on in the next messages, so all of it can be copied."""
     title = "Closing note, ready to send" if closing else "Apology, ready to send"
+    whom = (
+        ""
+        if known
+        else " to customers who report trouble or that you know were hit (the vendor did not "
+        "say where, so any customer with the service may or may not be affected)"
+    )
     blocks = [
         section(
-            f"*{title}* (copy it, replace [customer] or use the buttons for one customer's text):"
+            f"*{title}*{whom} (copy it, replace [customer] or use the buttons for one "
+            "customer's text):"
         )
     ]
     return messages(title, blocks + sections(text))
@@ -225,40 +244,6 @@ def update_message(changes: list[str], incident: IncidentView) -> Message:
     return update_messages(changes, incident)[0]
 
 
-@dataclass(frozen=True)
-class CreditLine:
-    customer: str
-    availability: str
-    credit: str  # "" when the SLA held
-    rate: str
-
-
-def closing_message(
-    incident: IncidentView, credits: list[CreditLine], apology: str
-) -> list[Message]:
-    """The resolution reply: duration, credits per affected customer, and a closing apology."""
-    owed = [line for line in credits if line.credit]
-    lines = [
-        f"• {escape(line.customer)}: availability {line.availability} — "
-        + (
-            f"*credit {line.credit}* ({line.rate} of the service's monthly fee)"
-            if line.credit
-            else "within the SLA, no credit"
-        )
-        for line in credits
-    ]
-    blocks = [
-        section(
-            f"✅ *Resolved* after {incident.duration} (from {incident.started} to "
-            f"{incident.ended}).\n*SLA this month* (99.9%: below it 25%, below 99% 50%, "
-            f"below 95% 100% credit): {plural(len(owed), 'customer')} owed a credit."
-        ),
-    ]
-    blocks += [section(chunk) for chunk in pack(lines, separator="\n")]
-    result = messages(f"Resolved: {escape(incident.title)}", blocks)
-    return result + apology_message(apology, closing=True)
-
-
 def follower_message(incident: IncidentView, changes: list[str], thread_channel: str) -> Message:
     """A follower's DM: the update, cut to one message where it reads well (all of it is in
     the alert's thread)."""
@@ -279,7 +264,10 @@ def follower_message(incident: IncidentView, changes: list[str], thread_channel:
 EXAMPLES = (
     "`/outage declare Exchange Online Europe — Mail delayed for some users`",
     "`/outage update 7 Fix deployed, mail flowing again` · `/outage resolve 7`",
-    "`/outage list` · `/outage apology 7 contoso` · `/outage template apology`",
+    "`/outage list` · `/outage apology EX123456 contoso` · `/outage template apology`",
+    "`/outage narrow EX123456 Europe` (where an outage the vendor did not place hit you)",
+    "An outage's id is its number or the vendor's (`EX123456`); "
+    "with one open outage, leave it out.",
 )
 
 
@@ -305,7 +293,8 @@ def outage_list(views: list[IncidentView]) -> list[Message]:
         state = "closed, no impact" if view.no_impact else state
         source = "yours" if view.declared_by_partner else "vendor"
         lines.append(
-            f"*#{view.number}* {escape(view.title)} — {escape(view.service)} · "
+            f"*#{view.number}* ({escape(view.external_id)}) {escape(view.title)} — "
+            f"{escape(view.service)} · "
             f"_{escape(state)}_ · since {view.started} · {source}"
         )
     blocks = [header("Outages: open and the last 30 days")]
@@ -369,7 +358,9 @@ def template_form(kind: str, current: str) -> dict:
                 "`{{ partner.name }}`, `{{ services }}`, `{{ incident.title }}`, "
                 "`{{ incident.started }}`, `{{ incident.impact }}`, `{{ incident.latest }}`, "
                 "`{{ incident.next_update }}`, `{{ incident.duration }}`, "
-                "`{{ credit.amount }}`, `{{ credit.availability }}` (closing only)."
+                "`{{ incident.scope_known }}` (false: the vendor did not say where, the customer "
+                "*may* be affected), `{{ credit.amount }}`, `{{ credit.availability }}`, "
+                "`{{ credit.owed }}` (false: a credit to claim if affected) (closing only)."
             ),
             {
                 "type": "input",

@@ -17,6 +17,7 @@ from bot.catalogue import Catalogue
 from bot.outages import apology, flows
 from bot.outages.intake import Incoming
 from bot.outages.rules import plans_with, regions_of
+from bot.outages.scope import scope_for
 from storage import outages as incident_rows
 from storage import outbox
 from storage.models import ApologyTemplate, Customer, Incident, Partner
@@ -79,7 +80,7 @@ async def declare(
         title=declared.title,
         classification="incident",
         status="investigating",
-        impact_description=f"Declared by <@{by}>.",
+        impact_description="",  # who declared it is kept apart: customers read the impact
         regions=((declared.region,) if declared.region else ()),
         start_at=now,
         end_at=None,
@@ -88,7 +89,13 @@ async def declare(
         body_hash=body_hash(external_id, declared, now),
     )
     return await flows.ingest(
-        session, incoming, catalogue=catalogue, now=now, partner=partner, collapse=collapse
+        session,
+        incoming,
+        catalogue=catalogue,
+        now=now,
+        partner=partner,
+        collapse=collapse,
+        declared_by=by,
     )
 
 
@@ -181,7 +188,7 @@ async def affected_matching(
         session=session,
         partner_id=partner.id,
         plan_codes=plans_with(incident.service, catalogue),
-        regions=regions_of(incident),
+        regions=(await scope_for(session, incident, partner.id)).regions,
     )
     wanted = fold(clean_query(text))
     found = [

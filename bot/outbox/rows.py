@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 
@@ -30,3 +31,23 @@ def post_message(
         "last_error": "",
         "created_at": now,
     }
+
+
+def upload_file(
+    *,
+    key: str,
+    channel: str,
+    content: bytes,
+    filename: str,
+    title: str,
+    partner_id: int | None,
+    now: datetime,
+) -> dict:
+    """An outbox row that uploads a file (files_upload_v2); give it a `parent_key` to put it in
+    that message's thread."""
+    row = post_message(
+        key=key, channel=channel, message=Message(title, []), partner_id=partner_id, now=now
+    )
+    payload = {"content_b64": base64.b64encode(content).decode(), "filename": filename}
+    payload["title"] = title
+    return {**row, "method": "files.upload_v2", "payload": json.dumps(payload)}

@@ -38,15 +38,22 @@ COMMANDS: tuple[CommandHelp, ...] = (
         ("/outage declare Exchange Online Europe — Mail delayed for some users",),
     ),
     CommandHelp(
-        "/outage update <id> <text> · /outage resolve <id> · /outage list",
-        "Posts an update, resolves an outage, lists open and recent outages.",
+        "/outage update [id] <text> · /outage resolve [id] · /outage list",
+        "Posts an update, resolves an outage, lists open and recent outages (id: the outage's "
+        "number or the vendor's, e.g. EX123456; left out, your one open outage).",
         ("/outage update 7 Fix deployed, mail flowing again", "/outage resolve 7", "/outage list"),
     ),
     CommandHelp(
-        "/outage apology <id> <customer> · /outage template [apology|closing]",
+        "/outage apology [id] <customer> · /outage template [apology|closing]",
         "The apology text for one affected customer, ready to send; your own wording of the "
         "apology texts.",
         ("/outage apology 7 contoso", "/outage template apology"),
+    ),
+    CommandHelp(
+        "/outage narrow [id] <regions> · /outage narrow [id] all",
+        "When the vendor does not say where an outage hits: the regions it hit your customers "
+        "in (your team only); all undoes it.",
+        ("/outage narrow EX123456 Europe", "/outage narrow EX123456 all"),
     ),
     CommandHelp(
         "/summary [this-week|last-week]",

@@ -15,8 +15,9 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.outages.credits import credits_owed_between
-from bot.outages.rules import plans_with, regions_of
+from bot.outages.credits import credits_owed_between, customer_minutes_between
+from bot.outages.rules import plans_with
+from bot.outages.scope import scope_for
 from bot.outbox.rows import post_message
 from bot.subscriptions.rules import CommissionRule
 from bot.summaries import chart
@@ -94,18 +95,15 @@ async def outage_figures(
     hits = await figures.incidents_hitting(
         session=session, partner_id=partner.id, start=week.start, end=week.end
     )
-    minutes, credits = 0, Decimal(0)
-    for incident in hits:
-        impact = await incident_rows.impact_by_partner(
-            session=session,
-            plan_codes=plans_with(incident.service, catalogue),
-            regions=regions_of(incident),
-            partner_id=partner.id,
-        )
-        customers = impact[0].customers if impact else 0
-        start = max(incident.start_at, week.start)
-        end = min(incident.end_at or now, week.end)
-        minutes += customers * max(int((end - start).total_seconds() // 60), 0)
+    minutes = await customer_minutes_between(
+        session,
+        partner=partner,
+        incidents=hits,
+        start=week.start,
+        end=min(week.end, now),
+        catalogue=catalogue,
+    )
+    credits = Decimal(0)
     for service in sorted({incident.service for incident in hits}):
         credits += await credits_owed_between(
             session,
@@ -132,7 +130,7 @@ async def at_risk(
             session=session,
             partner_id=partner.id,
             plan_codes=plans_with(incident.service, catalogue),
-            regions=regions_of(incident),
+            regions=(await scope_for(session, incident, partner.id)).regions,
         )
         for row in affected:
             hits[row.customer.name] = hits.get(row.customer.name, 0) + 1

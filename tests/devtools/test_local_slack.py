@@ -231,3 +231,46 @@ async def test_store_then_fail_keeps_the_post_and_answers_500(slack):
     )
     assert [m["text"] for m in slack.posted["D0DM"]] == ["hi"]
     assert (await client_for(slack).chat_postMessage(channel="D0DM", text="again"))["ok"]
+
+
+async def test_file_uploads_go_through_slacks_three_steps_and_are_refused_as_slack_refuses(slack):
+    client = client_for(slack)
+    await client.conversations_join(channel=CHANNEL)
+    root = await client.chat_postMessage(channel=CHANNEL, text="root")
+    done = await client.files_upload_v2(
+        channel=CHANNEL, thread_ts=root["ts"], content="a,b\n1,2\n", filename="f.csv", title="F"
+    )
+    assert done["ok"]
+    methods = [c.method for c in slack.calls]
+    assert methods[-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+    (stored,) = slack.files
+    assert stored["content"] == "a,b\n1,2\n" and stored["thread_ts"] == root["ts"]
+    assert stored["title"] == "F" and stored["channel"] == CHANNEL
+    # A file is completed once; after that its upload is gone.
+    again = client.files_completeUploadExternal(files=[{"id": stored["id"]}], channel_id=CHANNEL)
+    assert await refusal(again) == (200, "file_not_found")
+    never = client.files_completeUploadExternal(files=[{"id": "F0NEVER"}], channel_id=CHANNEL)
+    assert await refusal(never) == (200, "file_not_found")
+    assert await refusal(client.files_completeUploadExternal(files=[])) == (
+        200,
+        "invalid_arguments",
+    )
+    # filename and a length of at least one byte are required.
+    assert await refusal(client.files_getUploadURLExternal(filename="x.txt", length=0)) == (
+        200,
+        "missing_argument",
+    )
+    assert await refusal(client.files_getUploadURLExternal(filename="", length=5)) == (
+        200,
+        "missing_argument",
+    )
+    # A reply in a thread is shared to one channel only.
+    url = await client.files_getUploadURLExternal(filename="x.txt", length=1)
+    both = client.files_completeUploadExternal(
+        files=[{"id": url["file_id"]}], channels="C0ONE,C0TWO", thread_ts=root["ts"]
+    )
+    assert await refusal(both) == (200, "invalid_arguments")
+    # The upload URL takes only the ids it gave out.
+    async with aiohttp.ClientSession() as http:
+        async with http.post(slack.url + "upload/F0NEVER", data=b"x") as response:
+            assert response.status == 404

@@ -153,8 +153,12 @@ async def test_resolution_closes_the_alert_with_duration_and_credits(bot, sessio
     # Small GmbH: EXO $50.00 × 25% = $12.50.
     # Large AG: BPOS-S $300.00, of which Exchange's share is 5.00/(5.00+5.25+2.00+4.50) =
     # $89.55…; 25% of that = $22.39.
-    assert "Small GmbH: availability 99.597% — *credit $12.50*" in closing
-    assert "Large AG: availability 99.597% — *credit $22.39*" in closing
+    assert (
+        "Small GmbH: *credit $12.50* (25% of the service's monthly fee; availability 99.597%)"
+        in (closing)
+    )
+    assert "Large AG: *credit $22.39*" in closing
+    assert "*2 customers owed a credit, $34.89 in total*" in closing
     assert "Good news" in closing and "after 3 h 00 min" in closing
     edits = [e for e in slack.calls_to("chat.update") if e.params["channel"] == a.alert_channel]
     assert "Resolved* after 3 h 00 min" in text_of(edits[-1])

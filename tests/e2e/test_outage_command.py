@@ -55,7 +55,8 @@ async def test_staff_declare_update_resolve_and_list_their_own_outage(bot, sessi
     assert "already resolved" in again.text
 
     listed = await bot.slack.command("/outage", "list", team_id=a.team_id)
-    assert f"#{number}* Mail stuck in the queue" in listed.text and "yours" in listed.text
+    assert f"#{number}* (P{a.id}-" in listed.text and "Mail stuck in the queue" in listed.text
+    assert "yours" in listed.text
     others = await bot.slack.command("/outage", "list", team_id=b.team_id)
     assert "Mail stuck" not in others.text
 
@@ -66,7 +67,7 @@ async def test_bad_outage_commands_say_what_to_type(bot, sessions):
         "declare Teams — down": "`Teams` is not a service",
         "declare Exchange Online": "Give the outage a title after a dash",
         "declare Exchange Online Mars — down": "`mars` is not a region",
-        "update": "Which outage?",
+        "update": "Missing the update's text",
         "update 3": "Missing the update's text",
         "apology x": "Which outage?",
         "launch": "`launch` is not an /outage command",
@@ -189,3 +190,58 @@ async def test_a_staff_update_with_pings_and_ampersands_is_shown_as_typed_and_pi
     assert "<!channel>" not in shown and "<@U0BOSS>" not in shown and "\u202e" not in shown
     assert "&amp;amp;" not in shown and "&amp;lt;" not in shown
     assert "Mail &amp; calendar &lt;down&gt;" in text_of(posts_to(slack, a.alert_channel)[0])
+
+
+async def test_the_vendors_id_or_none_names_the_outage_and_the_closing_file_lands_in_the_thread(
+    bot, sessions
+):
+    a, _, _, number, _ = await vendor_incident(bot, sessions)
+    by_id = await bot.slack.command("/outage", "apology EX100200 large ag", team_id=a.team_id)
+    assert "Apology for Large AG" in by_id.text
+    only_one = await bot.slack.command("/outage", "apology large ag", team_id=a.team_id)
+    assert "Apology for Large AG" in only_one.text
+    wrong = await bot.slack.command("/outage", "apology EX999999 large", team_id=a.team_id)
+    assert "There is no outage EX999999 for your company" in wrong.text
+
+    declared = await bot.slack.command(
+        "/outage", "declare Exchange Online Europe — Mail stuck", team_id=a.team_id
+    )
+    own = int(declared.text.split("Outage #")[1].split(" ")[0])
+    # Two open outages: an apology must say which; resolve has only the declared one to take.
+    several = await bot.slack.command("/outage", "apology large ag", team_id=a.team_id)
+    assert "Which outage? 2 are open" in several.text
+    resolved = await bot.slack.command("/outage", "resolve", team_id=a.team_id)
+    assert f"Outage #{own} resolved" in resolved.text
+
+    slack = bot.local_slack
+    await slack.wait_for(lambda: slack.files)
+    (file,) = slack.files
+    root = next(
+        post
+        for post in slack.posted[a.alert_channel]
+        if post["thread_ts"] is None and "Mail stuck" in post["text"]
+    )
+    assert file["channel"] == a.alert_channel and file["thread_ts"] == root["ts"]
+    assert file["content"].startswith("customer,domain,availability this month,credit rate,")
+    assert file["content"].count("\n") == 3  # the header, Large AG and Small GmbH
+    assert number != own
+
+
+async def test_staff_narrow_an_outage_the_vendor_did_not_place(bot, sessions):
+    a, b, _ = await two_partners(sessions)
+    body = {k: v for k, v in incident().items() if k != "regions"}
+    status, _ = await send(bot, body)
+    assert status == 201
+    slack = bot.local_slack
+    await slack.wait_for(lambda: len(posts_to(slack, a.alert_channel)) == 2)
+    assert "may be affected:* 3 customers" in text_of(posts_to(slack, a.alert_channel)[0])
+
+    narrowed = await bot.slack.command("/outage", "narrow Europe", team_id=a.team_id)
+    assert "narrowed to Europe for your team: 2 customers affected" in narrowed.text
+    await slack.wait_for(lambda: slack.calls_to("chat.update"))
+    (edit,) = slack.calls_to("chat.update")
+    assert "*Your customers affected:* 2 customers" in text_of(edit)
+    bad = await bot.slack.command("/outage", "narrow EX100200 Atlantis", team_id=a.team_id)
+    assert "`atlantis` is not a region" in bad.text
+    theirs = await bot.slack.command("/outage", "narrow", team_id=b.team_id)
+    assert "Which regions?" in theirs.text

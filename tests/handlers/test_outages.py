@@ -68,7 +68,9 @@ async def test_outage_list_usage_and_a_refusal_are_answered(services, sessions):
     assert empty.texts == ["No open outages and none in the last 30 days."]
     number = await vendor_incident(sessions)
     _, listed, _ = await command(services, a, "list")
-    assert f"#{number}* Mail delayed for some users" in json.dumps(listed.calls[0]["blocks"])
+    assert f"#{number}* (EX100200) Mail delayed for some users" in json.dumps(
+        listed.calls[0]["blocks"]
+    )
     _, usage, _ = await command(services, a, "")
     assert "*/outage* — your own outages, and apology texts" in usage.texts[0]
     _, refused, _ = await command(services, b, f"update {number} hello")

@@ -449,7 +449,8 @@ def test_a_customer_without_plan_and_seats_is_told_what_is_missing_with_an_examp
     assert parse_order_command("summit dental", BUILT_IN) == BadArguments(
         "Missing the plan code and the seats: `/order summit dental` names only the customer. "
         "Add the plan code and the seats it should have in total, e.g. "
-        "`/order summit dental BPOS-S 10`. Plan codes: `BPOS-S`, `EXO`, `SPO`, `OCO`, `OLM`."
+        "`/order summit dental BPOS-S 10`. Plan codes: `BPOS-S`, `EXO`, `SPO`, `OCO`, `OLM`, "
+        "`EXO-P1`, `M365-BB`, `M365-BS`, `M365-BP`, `O365-E3`, `M365-E3`, `M365-E5`."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -24,6 +25,10 @@ class Written:
         """What a person would read of a row: its text and its blocks."""
         payload = json.loads(self.rows[key].payload)
         return payload["text"] + json.dumps(payload["blocks"], ensure_ascii=False)
+
+    def file(self, key: str) -> str:
+        """The content of a file the row uploads."""
+        return base64.b64decode(json.loads(self.rows[key].payload)["content_b64"]).decode()
 
     def changes(self, key: str) -> list[str]:
         return json.loads(self.rows[key].payload).get("_changes", [])

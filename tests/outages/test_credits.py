@@ -4,12 +4,16 @@ and the credits that became owed within a period, for the weekly summaries."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bot.catalogue import BUILT_IN, EXCHANGE, SHAREPOINT
 from bot.outages import flows
-from bot.outages.credits import credits_for_partner, credits_owed_between
+from bot.outages.credits import (
+    credits_for_partner,
+    credits_owed_between,
+    customer_minutes_between,
+)
 from bot.outages.intake import parse_incident
 from tests.utils.incidents import END, incident, two_partners
 
@@ -37,7 +41,12 @@ async def test_each_affected_customer_gets_its_availability_and_credit(sessions)
         ("Small GmbH", "99.597%", "$12.50", "25%"),
     ]
     contexts = {customer.name: context for customer, _, context in credits}
-    assert contexts["Small GmbH"] == {"availability": "99.597%", "amount": "$12.50", "rate": "25%"}
+    assert contexts["Small GmbH"] == {
+        "availability": "99.597%",
+        "amount": "$12.50",
+        "rate": "25%",
+        "owed": True,
+    }
 
 
 async def test_credits_owed_within_a_period_count_each_month_once(sessions):
@@ -56,3 +65,30 @@ async def test_credits_owed_within_a_period_count_each_month_once(sessions):
     assert await owed(a, EXCHANGE, *after) == Decimal("0.00")
     assert await owed(b, EXCHANGE, *week) == Decimal("5.00")
     assert await owed(a, SHAREPOINT, *week) == Decimal("0")
+
+
+async def test_customer_minutes_of_short_outages_add_up_before_rounding(sessions):
+    a, _, _ = await two_partners(sessions)
+    incidents = []
+    # Two 40-second outages of Exchange in Europe, each hitting Alpha's 2 European customers:
+    # 2 × 2 × 40 s = 160 customer-seconds, 2.67 customer-minutes: 3 (rounding each first: 0).
+    for number, start in enumerate(("2026-10-10T08:00:00Z", "2026-10-10T09:00:00Z")):
+        end = (datetime.fromisoformat(start) + timedelta(seconds=40)).isoformat()
+        fields = {"id": f"EX{number}", "startDateTime": start, "endDateTime": end}
+        for more in ({}, {"status": "serviceRestored", "isResolved": True}):
+            body = json.dumps(incident(**fields, **more)).encode()
+            async with sessions() as session:
+                ingested = await flows.ingest(
+                    session, parse_incident(body, BUILT_IN), catalogue=BUILT_IN, now=OPENED
+                )
+        incidents.append(ingested.incident)
+    async with sessions() as session:
+        minutes = await customer_minutes_between(
+            session,
+            partner=a,
+            incidents=incidents,
+            start=datetime(2026, 10, 5, tzinfo=UTC),
+            end=datetime(2026, 10, 12, tzinfo=UTC),
+            catalogue=BUILT_IN,
+        )
+    assert minutes == 3

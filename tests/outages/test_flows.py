@@ -5,15 +5,22 @@ SLA credits; checked by the incident, alerts and outbox rows they write."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
+from bot.blocks import Message
 from bot.catalogue import BUILT_IN
+from bot.money import format_money
 from bot.outages import flows
+from bot.outages.closing import CreditLine, closing_message, credits_file
 from bot.outages.fan_out import COLLAPSE
 from bot.outages.intake import parse_incident
+from bot.outages.messages import incident_view
 from storage import outages as incident_rows
 from storage import outbox
-from storage.models import Incident
+from storage.models import Customer, Incident, Subscription
+from tests.utils.factories import make_partner
 from tests.utils.incidents import END, count, incident, two_partners
 from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
@@ -168,7 +175,11 @@ async def test_resolution_closes_each_thread_with_the_credits_owed(sessions, wri
 
     seen = await written()
     root = root_key(number, a)
-    assert seen.keys(root + ":closing:") == [root + ":closing:0", root + ":closing:1"]
+    assert seen.keys(root + ":closing:") == [
+        root + ":closing:0",
+        root + ":closing:1",
+        root + ":closing:file",
+    ]
     for key in seen.keys(root + ":closing:"):
         assert seen.rows[key].parent_key == root
         assert seen.rows[key].next_attempt_at == closed + COLLAPSE
@@ -176,15 +187,21 @@ async def test_resolution_closes_each_thread_with_the_credits_owed(sessions, wri
     assert "Resolved* after 3 h 00 min" in credits
     # October 2026 in Berlin has 745 hours; 3 down leave 99.597%: a 25% credit of the service's
     # monthly fee (Small GmbH: $50.00; Large AG: Exchange's share of $300.00, $89.55…).
-    assert "Small GmbH: availability 99.597% — *credit $12.50*" in credits
-    assert "Large AG: availability 99.597% — *credit $22.39*" in credits
-    assert "2 customers owed a credit" in credits
+    assert "*2 customers owed a credit, $34.89 in total*; 0 customers within the SLA" in credits
+    large = "• Large AG: *credit $22.39* (25% of the service's monthly fee; availability 99.597%)"
+    small = "• Small GmbH: *credit $12.50* (25%"
+    assert large in credits and small in credits
+    assert credits.index(large) < credits.index(small)  # the largest credit first
+    file = seen.file(root + ":closing:file")
+    assert file.splitlines()[0] == (
+        "customer,domain,availability this month,credit rate,credit owed"
+    )
+    assert [line.split(",")[0] for line in file.splitlines()[1:]] == ["Large AG", "Small GmbH"]
+    assert seen.rows[root + ":closing:file"].method == "files.upload_v2"
     closing = seen.text(root + ":closing:1")
     assert "Good news" in closing and "after 3 h 00 min" in closing and "Alpha IT" in closing
     assert "Resolved* after 3 h 00 min" in seen.text(root + ":edit:2")
-    assert "Beta Customer Ltd: availability 99.597% — *credit $5.00*" in seen.text(
-        root_key(number, b) + ":closing:0"
-    )
+    assert "Beta Customer Ltd: *credit $5.00*" in seen.text(root_key(number, b) + ":closing:0")
 
 
 async def test_an_advisory_gets_its_notice_and_neither_apology_nor_credits(sessions, written):
@@ -379,8 +396,12 @@ async def test_a_false_positive_closes_as_no_impact_without_apology_or_credits(s
         status="serviceRestored",
     )
     seen = await written()
-    credits = seen.text(seen.keys(f"incident:{number + 1}:partner:{a.id}:root:closing:0")[0])
-    assert "Small GmbH: availability 99.932% — within the SLA, no credit" in credits
+    later_root = f"incident:{number + 1}:partner:{a.id}:root"
+    credits = seen.text(later_root + ":closing:0")
+    assert "*No credit owed*; 2 customers within the SLA, no credit." in credits
+    assert re.search(
+        r"^Small GmbH,\S+,99\.932%,0%,\$0\.00$", seen.file(later_root + ":closing:file"), re.M
+    )
 
 
 async def test_an_older_version_never_overwrites_a_newer_one(sessions, written):
@@ -425,3 +446,86 @@ async def test_history_is_recorded_without_alerts(sessions, written):
     # The recorded issue's resolution later tells nobody: nobody was told it began.
     late = await first_sight(id="EX1", status="resolved", isResolved=True, endDateTime=END)
     assert late.outcome == "updated" and late.partners == 0
+
+
+async def test_a_one_minute_outage_of_320_customers_says_what_matters_and_files_the_rest(
+    sessions, written
+):
+    # Issue 14: a one-minute outage posted 320 lines of "within the SLA, no credit".
+    partner = await make_partner(sessions, name="Many Customers", timezone="Europe/Berlin")
+    async with sessions() as session:
+        for n in range(320):
+            customer = Customer(
+                partner_id=partner.id,
+                name=f"Customer {n:03d}",
+                name_key=f"customer {n:03d}",
+                domain=f"c{n:03d}.onmicrosoft.com",
+                region="Europe",
+            )
+            session.add(customer)
+            await session.flush()
+            session.add(
+                Subscription(
+                    partner_id=partner.id,
+                    customer_id=customer.id,
+                    plan_code="EXO",
+                    seats=5,
+                    unit_price=Decimal("5.00"),
+                    billing_cycle="annual",
+                    start_date=date(2026, 1, 5),
+                    renewal_date=date(2027, 1, 5),
+                    status="active",
+                    billing_owner="partner",
+                )
+            )
+        await session.commit()
+    number = (await ingest(sessions, OPENED, startDateTime="2026-10-10T10:04:00Z")).incident.id
+    await ingest(
+        sessions,
+        OPENED + timedelta(hours=2),
+        startDateTime="2026-10-10T10:04:00Z",
+        endDateTime="2026-10-10T10:05:00Z",
+        status="serviceRestored",
+        isResolved=True,
+    )
+    seen = await written()
+    root = root_key(number, partner)
+    # One reply with the figures, one with the closing text, one file: not 320 lines.
+    assert seen.keys(root + ":closing:") == [
+        root + ":closing:0",
+        root + ":closing:1",
+        root + ":closing:file",
+    ]
+    figures = seen.text(root + ":closing:0")
+    assert "Resolved* after 1 min (from Sat 10 Oct 2026, 12:04 Europe/Berlin to" in figures
+    assert "*No credit owed*; 320 customers within the SLA, no credit." in figures
+    assert "Customer 0" not in figures and "99.99" not in figures
+    rows = seen.file(root + ":closing:file").splitlines()
+    # 1 minute of October's 745 hours (44,700 minutes): 99.997%, shown rounded down.
+    assert len(rows) == 321 and rows[1].startswith("Customer 000,c000.onmicrosoft.com,99.997%,")
+    assert_slack_accepts(Message("x", json.loads(seen.rows[root + ":closing:0"].payload)["blocks"]))
+
+
+async def test_the_closing_names_at_most_fifteen_credits_and_counts_the_rest(sessions, written):
+    a, _, _ = await two_partners(sessions)
+    credits = [
+        CreditLine(f"Customer {n:02d}", "99.000%", format_money(Decimal(n)), "25%", Decimal(n))
+        for n in range(1, 21)
+    ] + [CreditLine("Fine Ltd", "99.950%", "", "0%")]
+    view = incident_view(Incident(id=7, external_id="EX7", service="Exchange Online",
+                                  title="Mail", classification="incident", status="serviceRestored",
+                                  start_at=OPENED, end_at=OPENED + timedelta(hours=9),
+                                  is_resolved=True, impact_description="", latest_post=""),
+                         "UTC", OPENED)  # fmt: skip
+    (figures, *_) = closing_message(view, credits, "Dear [customer]")
+    text = json.dumps(figures.blocks, ensure_ascii=False)
+    # 1 + 2 + … + 20 = $210.00; the 15 largest ($20 … $6) shown, 5 more counted.
+    assert "*20 customers owed a credit, $210.00 in total*; 1 customer within the SLA" in text
+    assert "Customer 20: *credit $20.00*" in text and "Customer 06: *credit $6.00*" in text
+    assert "Customer 05" not in text and "… and 5 more in the file." in text
+    assert "Fine Ltd" not in text
+    file = credits_file(credits, known=True).decode().splitlines()
+    assert file[1].startswith("Customer 20,,99.000%,25%,$20.00")
+    assert file[-1] == "Fine Ltd,,99.950%,0%,$0.00"
+    formula = CreditLine("=HYPERLINK(1)", "99.000%", "$1.00", "25%", Decimal(1))
+    assert credits_file([formula], known=False).decode().splitlines()[1].startswith("'=HYPER")

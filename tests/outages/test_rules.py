@@ -10,6 +10,7 @@ from bot.outages.rules import (
     availability,
     credit_for,
     credit_rate,
+    customer_minutes,
     downtime,
     duration_words,
     format_availability,
@@ -137,3 +138,22 @@ def test_durations_in_words():
     assert duration_words(start, start + timedelta(minutes=45)) == "45 min"
     assert duration_words(start, start + timedelta(hours=2, minutes=5)) == "2 h 05 min"
     assert duration_words(start, start + timedelta(days=3, hours=4)) == "3 d 4 h"
+
+
+def test_a_one_minute_outage_lasts_a_minute_and_a_shorter_one_its_seconds():
+    # Issue 14: "after 0 min (from 12:04 to 12:05)".
+    start = at("2026-11-01T12:04:00")
+    assert duration_words(start, start + timedelta(minutes=1)) == "1 min"
+    assert duration_words(start + timedelta(seconds=50), start + timedelta(seconds=70)) == "20 s"
+    assert duration_words(start, start + timedelta(seconds=59)) == "59 s"
+    # Minutes round half up: 89 s is 1 min, 90 s is 2 min, 2 h 4 min 30 s is 2 h 05 min.
+    assert duration_words(start, start + timedelta(seconds=89)) == "1 min"
+    assert duration_words(start, start + timedelta(seconds=90)) == "2 min"
+    assert duration_words(start, start + timedelta(hours=2, minutes=4, seconds=30)) == "2 h 05 min"
+    assert duration_words(start, start - timedelta(seconds=5)) == "0 s"
+
+
+def test_customer_minutes_are_rounded_once_at_the_end():
+    # 336 customers × 40 s = 13,440 customer-seconds = 224 customer-minutes (not 336 × 0).
+    assert customer_minutes(336 * 40) == 224
+    assert customer_minutes(29) == 0 and customer_minutes(30) == 1 and customer_minutes(90) == 2

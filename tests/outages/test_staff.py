@@ -7,11 +7,13 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from bot.catalogue import BUILT_IN, EXCHANGE
 from bot.outages import flows, staff
 from bot.outages.intake import parse_incident
 from bot.outages.staff import Declare
-from storage.models import IncidentFollower
+from storage.models import Customer, Incident, IncidentFollower
 from tests.utils.incidents import END, count, incident, two_partners
 
 NOW = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
@@ -69,7 +71,7 @@ async def test_a_declared_outage_alerts_only_the_declaring_partner(sessions, wri
     assert declared.outcome == "created" and declared.partners == 1
     stored = declared.incident
     assert stored.partner_id == a.id and stored.external_id.startswith(f"P{a.id}-")
-    assert stored.impact_description == "Declared by <@U0STAFF>."
+    assert stored.impact_description == "" and stored.declared_by == "U0STAFF"
     assert json.loads(stored.regions) == ["Europe"] and stored.status == "investigating"
 
     seen = await written()
@@ -77,7 +79,7 @@ async def test_a_declared_outage_alerts_only_the_declaring_partner(sessions, wri
     assert seen.keys() == [root, root + ":apology"]
     assert set(seen.alerts) == {a.id}  # Beta Cloud's Exchange customer is not told
     shown = seen.text(root)
-    assert "Mail stuck in the queue" in shown and "declared by your team" in shown
+    assert "Mail stuck in the queue" in shown and "declared by <@U0STAFF>" in shown
     assert "2 customers · 30 seats" in shown
 
 
@@ -97,7 +99,11 @@ async def test_staff_update_and_resolve_their_own_outage_and_only_theirs(session
     assert resolved.ingested.incident.is_resolved
     assert resolved.ingested.incident.end_at == NOW + timedelta(hours=1)
     seen = await written()
-    assert seen.keys(root + ":closing:") == [root + ":closing:0", root + ":closing:1"]
+    assert seen.keys(root + ":closing:") == [
+        root + ":closing:0",
+        root + ":closing:1",
+        root + ":closing:file",
+    ]
     assert "Resolved* after 1 h 00 min" in seen.text(root + ":closing:0")
     again = await change(sessions, a, number, now=NOW + timedelta(hours=2), resolve=True)
     assert again.problem == f"Outage #{number} is already resolved."
@@ -177,3 +183,38 @@ async def test_a_partners_own_template_is_checked_saved_and_used_for_the_next_al
     number = await vendor_incident(sessions)
     seen = await written()
     assert "Sorry, [customer]!" in seen.text(f"incident:{number}:partner:{a.id}:root:apology")
+
+
+async def test_a_declared_outages_apology_names_it_and_says_nothing_internal(sessions):
+    # Issue 14: "What we know: Declared by <@U0DEMO001A>." and no word of the outage's title.
+    a, _, _ = await two_partners(sessions)
+    async with sessions() as session:
+        small = (await session.exec(select(Customer).where(Customer.name == "Small GmbH"))).one()
+        small.timezone = "America/New_York"
+        session.add(small)
+        await session.commit()
+    number = (await declare(sessions, a, title="Mail delayed for some users")).incident.id
+    await change(
+        sessions,
+        a,
+        number,
+        now=NOW + timedelta(minutes=5),
+        text="Fix deployed <@U0BOSS>, see <#C0OPS|ops> and <https://status.example.com|status>",
+    )
+    found = await apology(sessions, a, number, customer_query="small")
+    text = found.text
+    assert "Mail delayed for some users" in text
+    # 09:00 UTC is 05:00 in New York (EDT) on 10 October: the customer's zone, not Berlin's.
+    assert "since Sat 10 Oct 2026, 05:00 America/New_York" in text
+    assert "What is being done: Fix deployed, see and status (https://status.example.com)" in text
+    for internal in ("Declared by", "U0STAFF", "U0BOSS", "C0OPS", "&lt;@", "<@", "What we know"):
+        assert internal not in text, internal
+
+    # An outage declared before who declared it was kept apart says it in its impact: left out.
+    async with sessions() as session:
+        stored = await session.get(Incident, number)
+        stored.impact_description = "Declared by <@U0DEMO001A>."
+        session.add(stored)
+        await session.commit()
+    older = await apology(sessions, a, number, customer_query="small")
+    assert "Declared by" not in older.text and "U0DEMO001A" not in older.text

@@ -5,7 +5,7 @@ read in full. The next poll asks Microsoft Graph only for issues changed since t
 small overlap); no row means the feed has never been read and the whole list is asked for.
 
 Revision ID: 0011
-Revises: 0009 (re-point to 0010 when that lands first)
+Revises: 0009
 Create Date: 2026-11-29 22:00:00
 """
 
