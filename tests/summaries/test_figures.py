@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from storage import summary_figures as figures
+from storage import summary_money as figures
 from tests.utils.factories import make_customer, make_partner, make_subscription
 
 

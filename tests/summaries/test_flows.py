@@ -124,16 +124,18 @@ async def test_revenue_and_commission_are_worked_out_as_by_hand(sessions):
     # had 10 seats (the −4 confirmed later is taken back out) and Bright had nothing: $50.00.
     assert summary.current.mrr == Decimal("90.00")
     assert summary.mrr_before == summary.previous.mrr == Decimal("50.00")
-    # Accrued by the day at 12% in the first year. Anchor (started 5 Jan, annual 6 × 5 × 12 =
-    # $360) served 7 days; Bright's BPOS-S (started 11 Nov, annual $720) served 5 days (11-15
-    # Nov): 0.12 × (360 × 7 + 720 × 5) / 365 = $2.0120… → $2.01.
-    assert summary.current.commission.earned_this_week == Decimal("2.01")
+    # Accrued by the day at 12% in the first year, each day at the seats it had. Anchor (started
+    # 5 Jan) had 10 seats ($600 a year) on 9-11 Nov and 6 ($360) from 12 Nov, the day its
+    # change was confirmed (17:00 in Berlin); Bright's BPOS-S (started 11 Nov, annual $720)
+    # served 5 days (11-15 Nov): 0.12 × (600 × 3 + 360 × 4 + 720 × 5) / 365 = $2.2487… → $2.25.
+    assert summary.current.commission.earned_this_week == Decimal("2.25")
     # Next 365 days from 16 Nov: Anchor is 315 days old, so 50 first-year days and 315 later
     # (6%); Bright 5 days old: 360 first-year days and 5 later.
     # (0.12 × (360 × 50 + 720 × 360) + 0.06 × (360 × 315 + 720 × 5)) / 365 = $110.367… → $110.37
     assert summary.current.commission.expected_next_12_months == Decimal("110.37")
-    # The week before, only Anchor: 0.12 × 360 × 7 / 365 = $0.828… → $0.83.
-    assert summary.previous.commission.earned_this_week == Decimal("0.83")
+    # The week before, only Anchor, still at 10 seats: 0.12 × 600 × 7 / 365 = $1.380… → $1.38
+    # (the later cut to 6 seats does not reach back).
+    assert summary.previous.commission.earned_this_week == Decimal("1.38")
 
 
 async def test_lost_orders_put_their_customers_at_risk_and_nothing_else_is_owed(sessions):
