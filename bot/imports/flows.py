@@ -99,11 +99,11 @@ async def import_subscriptions(
             changes = subscription_changes(
                 parsed.rows, existing, partner_id=partner.id, customer_ids=customer_ids
             )
+            # Read before the update, which refreshes the stored rows it changes.
+            seat_history = imported_seat_changes(changes.changed, existing, on=today)
             await stored.insert_subscriptions(session=session, values=changes.new)
             await stored.update_subscriptions(session=session, values=changes.changed)
-            await seat_changes.insert_rows(
-                session=session, values=imported_seat_changes(changes.changed, existing, on=today)
-            )
+            await seat_changes.insert_rows(session=session, values=seat_history)
     except IntegrityError:
         raise written_meanwhile(path) from None
     return ImportReport("subscriptions", len(changes.new), len(changes.changed), changes.unchanged)
