@@ -14,11 +14,15 @@ from bot.orders import sweeps
 from bot.orders.rules import Answer, csrf_token
 from bot.subscriptions.rules import CommissionRule
 from bot.summaries import flows
+from bot.summaries import messages as summary_messages
 from bot.summaries.rules import week_starting
+from storage import orders as order_rows
 from storage import outbox
 from storage import summaries as schedules
 from storage.models import Customer, Partner
 from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.orders import cancel
+from tests.utils.slack import mrkdwn_texts
 
 CATALOGUE = load_catalogue(None)
 RULE = CommissionRule()
@@ -245,3 +249,24 @@ async def test_each_partner_is_due_at_its_own_local_time_and_never_when_off(sess
     (posted, _) = await summary_rows(sessions, tokyo)
     assert posted.idempotency_key == f"summary:{tokyo.id}:2026-11-09"
     assert await summary_rows(sessions, berlin) == [] and await summary_rows(sessions, off) == []
+
+
+async def test_an_order_cancelled_by_staff_is_counted_and_said(sessions):
+    partner = await a_busy_week(sessions)
+    async with sessions() as session:
+        (pending,) = [
+            o for o, _ in await order_rows.recent(
+                session=session, partner_id=partner.id, since=at(1, 0), limit=10
+            )
+            if o.state == "pending"
+        ]  # fmt: skip
+    await cancel(sessions, partner, pending.id, now=at(14, 9))
+
+    summary = await build(sessions, partner)
+
+    # Filed 5 = confirmed 2 + declined 1 + expired 1 + cancelled 1 (Careful's OCO), none pending.
+    orders = summary.current.orders
+    assert (orders.filed, orders.cancelled, orders.pending_at_end) == (5, 1, 0)
+    text = "\n".join(mrkdwn_texts(summary_messages.summary_blocks(summary, scheduled=False)))
+    assert "2 confirmed (▲ 2 (none last week)) · 1 declined · 1 expired · 1 cancelled · " in text
+    assert "0 still pending" in text
