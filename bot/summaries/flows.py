@@ -185,7 +185,7 @@ async def build_summary(
 
 
 async def chart_history(
-    session: AsyncSession, *, partner: Partner, week: Week, now: datetime
+    session: AsyncSession, *, partner: Partner, week: Week
 ) -> list[tuple[str, Decimal, int]]:
     """The last 8 weeks' monthly recurring revenue and orders confirmed, oldest first."""
     weeks = [week]
@@ -262,7 +262,7 @@ async def post_summary(
     summary = await build_summary(
         session, partner=partner, week=week, catalogue=catalogue, rule=rule, now=now
     )
-    history = await chart_history(session, partner=partner, week=week, now=now)
+    history = await chart_history(session, partner=partner, week=week)
     key = f"summary:{partner.id}:{week.monday.isoformat()}"
     message = summary_messages.summary_message(summary, scheduled=True)
     rows = [
