@@ -22,12 +22,13 @@ async def subscription_command(ack, command, respond, context) -> None:
         answers = await commands.subscription_answer(
             session, slash_text(command.get("text")), partner=context["partner"],
             catalogue=services.catalogue, rule=services.rule, now=services.clock(),
+            user_id=command.get("user_id", ""),
         )  # fmt: skip
     await send(respond, answers, replace_original=False)
     services.metrics.answer_latency.labels("/subscription").observe(time.perf_counter() - started)
 
 
-async def pick_customer(ack, action, respond, context) -> None:
+async def pick_customer(ack, action, respond, context, body=None) -> None:
     await ack()
     services: Services = context["services"]
     value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
@@ -35,6 +36,7 @@ async def pick_customer(ack, action, respond, context) -> None:
         answers = await commands.picked_customer_answer(
             session, value, partner=context["partner"],
             catalogue=services.catalogue, rule=services.rule, now=services.clock(),
+            user_id=((body or {}).get("user") or {}).get("id", ""),
         )  # fmt: skip
     await send(respond, answers, replace_original=True)
 

@@ -67,6 +67,11 @@ class Partner(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     # None while a workspace that set itself up waits for the operator's approval.
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who sees money in /subscription: everyone | commission (managers only see commission) |
+    # all (managers only see commission and prices).
+    money_for_managers_only: str = Field(
+        default="none", sa_column_kwargs={"server_default": "none"}, max_length=12
+    )
 
 
 # Database model: who may ask for a partner's summaries
@@ -125,6 +130,25 @@ class Subscription(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# Database model: a change of a subscription's seats or price from the day it took effect (a
+# confirmed order, an import); the days before it keep the seats and price of `*_before`
+class SeatChange(SQLModel, table=True):
+    __tablename__ = "seat_change"
+    __table_args__ = (Index("ix_seat_change_partner_effective", "partner_id", "effective_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE")
+    subscription_id: int = Field(foreign_key="subscription.id", index=True, ondelete="CASCADE")
+    effective_on: date  # the first day of the new seats, in the partner's time zone
+    seats_before: int
+    seats_after: int
+    unit_price_before: Decimal = Field(sa_type=Cents)
+    unit_price_after: Decimal = Field(sa_type=Cents)
+    # The confirmed order that made the change; None for an import.
+    order_id: int | None = Field(default=None, foreign_key="customer_order.id", ondelete="SET NULL")
+    recorded_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
 # Database model: an order filed by partner staff, waiting for the customer's answer

@@ -101,13 +101,25 @@ async def set_team_id(*, session: AsyncSession, partner: Partner, team_id: str) 
 async def update_settings(
     *, session: AsyncSession, partner: Partner, name: str, alert_channel: str,
     manager_channel: str, orders_channel: str | None, timezone: str,
+    money_for_managers_only: str,
 ) -> Partner:  # fmt: skip
-    """Changes a partner's name, channels and time zone (the caller commits)."""
+    """Changes a partner's name, channels, time zone and who sees the money (the caller
+    commits)."""
     partner.name = name
     partner.alert_channel = alert_channel
     partner.manager_channel = manager_channel
     partner.orders_channel = orders_channel
     partner.timezone = timezone
+    partner.money_for_managers_only = money_for_managers_only
+    session.add(partner)
+    await session.flush()
+    return partner
+
+
+async def set_money_setting(*, session: AsyncSession, partner_id: int, setting: str) -> Partner:
+    """Sets who of a partner sees commission and prices (the caller commits)."""
+    partner = await session.get(Partner, partner_id)
+    partner.money_for_managers_only = setting
     session.add(partner)
     await session.flush()
     return partner

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, type_coerce
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Order, Subscription
+from storage.models import Subscription
 
 STATUS_ORDER = {"active": 0, "trial": 1, "suspended": 2, "cancelled": 3}
 
@@ -14,12 +14,6 @@ STATUS_ORDER = {"active": 0, "trial": 1, "suspended": 2, "cancelled": 3}
 def monthly_cents() -> object:
     """A subscription's monthly value (seats × unit price) in whole cents, as SQL."""
     return type_coerce(Subscription.__table__.c.unit_price, BigInteger) * Subscription.seats
-
-
-def seat_change_cents() -> object:
-    """What an order's seat change adds to the monthly value, in whole cents, as SQL."""
-    unit = type_coerce(Order.__table__.c.unit_price, BigInteger)
-    return unit * (Order.seats - Order.previous_seats)
 
 
 async def of_customer(*, session: AsyncSession, customer_id: int) -> list[Subscription]:

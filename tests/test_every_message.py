@@ -38,7 +38,8 @@ from bot.subscriptions.rules import CommissionRule
 from bot.summaries import messages as summary_messages
 from bot.summaries.rules import Summary, WeekFigures, week_of
 from storage.models import Customer, Order, Partner, Subscription
-from storage.summary_figures import CommissionFigures, OrderFigures, Renewal
+from storage.summary_figures import OrderFigures, Renewal
+from storage.summary_money import CommissionFigures
 from tests.utils.slack import (
     assert_slack_accepts,
     assert_slack_accepts_view,
@@ -118,7 +119,7 @@ def subscription(number: int) -> Subscription:
 
 def summary() -> Summary:
     figures = WeekFigures(
-        orders=OrderFigures(10**6, 10**6, 10**6, 10**6, 10**6, 10**7, 10**7),
+        orders=OrderFigures(10**6, 10**6, 10**6, 10**6, 10**6, 10**6, 10**7, 10**7),
         conversion=Decimal("99.9"), median_hours=Decimal("9999.9"),
         mrr=Decimal("123456789.12"),
         commission=CommissionFigures(Decimal("12345678.90"), Decimal("98765432.10")),

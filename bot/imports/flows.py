@@ -13,6 +13,7 @@ from bot.catalogue import BUILT_IN, Catalogue
 from bot.errors import UnknownPartner, UserError
 from bot.imports.rules import (
     customer_changes,
+    imported_seat_changes,
     parse_customers,
     parse_subscriptions,
     subscription_changes,
@@ -22,6 +23,7 @@ from bot.zones import today_in
 from storage import customers as stored_customers
 from storage import imports as stored
 from storage import partners as stored_partners
+from storage import seat_changes
 from storage.db import Sessions
 from storage.models import Partner
 
@@ -75,7 +77,8 @@ async def import_subscriptions(
     today: date | None = None,
 ) -> ImportReport:
     """Loads or updates the subscriptions of a partner's customers from a CSV file: every row, or
-    none. `today` (default: today in the partner's time zone) bounds the plausible dates."""
+    none. `today` (default: today in the partner's time zone) bounds the plausible dates, and is
+    the day from which changed seats or prices count (the days before keep the stored ones)."""
     data = read_file(path)
     try:
         async with sessions() as session, session.begin():
@@ -83,11 +86,12 @@ async def import_subscriptions(
             customer_ids = await stored.customer_ids_by_domain(
                 session=session, partner_id=partner.id
             )
+            today = today or today_in(partner.timezone)
             parsed = parse_subscriptions(
                 decode(data, source=path.name),
                 customer_domains=customer_ids,
                 catalogue=catalogue,
-                today=today or today_in(partner.timezone),
+                today=today,
             )
             if parsed.problems:
                 raise ImportFailed(path.name, parsed.problems)
@@ -95,8 +99,11 @@ async def import_subscriptions(
             changes = subscription_changes(
                 parsed.rows, existing, partner_id=partner.id, customer_ids=customer_ids
             )
+            # Read before the update, which refreshes the stored rows it changes.
+            seat_history = imported_seat_changes(changes.changed, existing, on=today)
             await stored.insert_subscriptions(session=session, values=changes.new)
             await stored.update_subscriptions(session=session, values=changes.changed)
+            await seat_changes.insert_rows(session=session, values=seat_history)
     except IntegrityError:
         raise written_meanwhile(path) from None
     return ImportReport("subscriptions", len(changes.new), len(changes.changed), changes.unchanged)

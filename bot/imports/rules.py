@@ -321,3 +321,30 @@ def subscription_changes(
             stored.get((customer_id, row.plan_code, row.start_date)), values, identity=identity
         )
     return changes
+
+
+def imported_seat_changes(
+    changed: list[dict[str, Any]], stored: Mapping[tuple[int, str, date], Any], *, on: date
+) -> list[dict[str, Any]]:
+    """The seat changes an import makes: each changed subscription whose seats or price differ
+    from the stored ones changes from the import day on (nothing for one that starts later)."""
+    by_id = {subscription.id: subscription for subscription in stored.values()}
+    found = []
+    for values in changed:
+        old = by_id[values["id"]]
+        if (values["seats"], values["unit_price"]) == (old.seats, old.unit_price):
+            continue
+        if on <= old.start_date:
+            continue
+        found.append(
+            {
+                "partner_id": old.partner_id,
+                "subscription_id": old.id,
+                "effective_on": on,
+                "seats_before": old.seats,
+                "seats_after": values["seats"],
+                "unit_price_before": old.unit_price,
+                "unit_price_after": values["unit_price"],
+            }
+        )
+    return found

@@ -29,7 +29,7 @@ from bot.orders.rules import (
 from bot.outbox.rows import post_message
 from bot.subscriptions.rules import ACTIVE, CANCELLED
 from bot.zones import add_years, today_in
-from storage import customers, outbox
+from storage import customers, outbox, seat_changes
 from storage import orders as order_rows
 from storage import partners as partner_rows
 from storage.models import Customer, Order, Partner, Subscription
@@ -307,11 +307,22 @@ async def apply_order(
             created_at=now,
         )
         subscription.status = ACTIVE
+    seats_before, price_before = subscription.seats, subscription.unit_price
     subscription.seats = order.seats
     subscription.partner_of_record_id = partner.id
     subscription.updated_at = now
     session.add(subscription)
     await session.flush()
+    # The months before today keep the seats they had.
+    await seat_changes.record(
+        session=session,
+        subscription=subscription,
+        effective_on=today_in(partner.timezone, now),
+        seats_before=seats_before,
+        unit_price_before=price_before,
+        now=now,
+        order_id=order.id,
+    )
     return subscription.id
 
 

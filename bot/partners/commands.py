@@ -16,6 +16,7 @@ from bot.partners.managers import change_managers, is_manager, parse_managers
 from bot.partners.messages import SetupAction
 from bot.partners.signup import signup_for
 from bot.services import Services
+from bot.subscriptions.rules import FOR_EVERYONE
 from storage import installations, partners
 from storage.installations import InstalledWorkspace
 from storage.models import Partner
@@ -31,6 +32,7 @@ FIELDS = {
     "manager_channel": SetupAction.MANAGER_CHANNEL,
     "orders_channel": SetupAction.ORDERS_CHANNEL,
     "timezone": SetupAction.TIMEZONE,
+    "money": SetupAction.MONEY,
 }
 
 
@@ -174,6 +176,8 @@ def setup_form_of(values: dict[str, str]) -> SetupForm:
         manager_channel=value.get(SetupAction.MANAGER_CHANNEL, ""),
         orders_channel=value.get(SetupAction.ORDERS_CHANNEL) or None,
         timezone=value.get(SetupAction.TIMEZONE, ""),
+        # A form opened before the choice existed keeps today's behaviour.
+        money=value.get(SetupAction.MONEY) or FOR_EVERYONE,
     )
 
 

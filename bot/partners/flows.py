@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.outbox.rows import post_message
 from bot.partners.signup import Signup, approved_text, refused_text
 from bot.services import Services
+from bot.subscriptions.rules import FOR_EVERYONE, MONEY_SETTINGS
 from bot.zones import is_time_zone
 from storage import installations, outbox, partners
 from storage.db import DATABASE_ERRORS, Sessions
@@ -174,6 +175,7 @@ class SetupForm:
     manager_channel: str
     orders_channel: str | None
     timezone: str
+    money: str = FOR_EVERYONE  # who sees commission and prices (Partner.money_for_managers_only)
 
 
 def may_set_up(*, user_id: str, is_admin: bool, installer_id: str) -> bool:
@@ -202,6 +204,8 @@ def setup_problems(form: SetupForm) -> dict[str, str]:
             f"{form.timezone.strip()!r} is not a time zone; type an IANA name such as "
             "Europe/Berlin."
         )
+    if form.money not in MONEY_SETTINGS:
+        problems["money"] = "Pick who sees commission and prices."
     return problems
 
 
@@ -220,7 +224,7 @@ async def set_up_workspace(
             await partners.update_settings(
                 session=session, partner=partner, name=name, alert_channel=form.alert_channel,
                 manager_channel=form.manager_channel, orders_channel=form.orders_channel,
-                timezone=timezone,
+                timezone=timezone, money_for_managers_only=form.money,
             )  # fmt: skip
             await session.commit()
             return partner, False
@@ -235,7 +239,14 @@ async def set_up_workspace(
     )
     if signup is Signup.REFUSED:
         raise UserError(refused_text(team_id))
-    return await add_partner(sessions, request, approved=signup is Signup.APPROVED), True
+    partner = await add_partner(sessions, request, approved=signup is Signup.APPROVED)
+    if form.money != FOR_EVERYONE:
+        async with sessions() as session:
+            partner = await partners.set_money_setting(
+                session=session, partner_id=partner.id, setting=form.money
+            )
+            await session.commit()
+    return partner, True
 
 
 async def workspace_installed(

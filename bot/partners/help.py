@@ -73,7 +73,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         "/partnerbot setup",
         "Workspace admins: connect this workspace to your partner account, or change its "
-        "channels and time zone.",
+        "channels, time zone and who sees commission and prices.",
         ("/partnerbot setup",),
     ),
     CommandHelp(

@@ -17,6 +17,7 @@ from bot.blocks import (
     visible,
 )
 from bot.partners.signup import waiting_text
+from bot.subscriptions.rules import COMMISSION_AND_PRICES, COMMISSION_ONLY, FOR_EVERYONE
 from storage.models import Partner
 
 MAX_NAME = 200
@@ -32,6 +33,20 @@ class SetupAction(StrEnum):
     MANAGER_CHANNEL = "setup_manager_channel"
     ORDERS_CHANNEL = "setup_orders_channel"
     TIMEZONE = "setup_timezone"
+    MONEY = "setup_money"
+
+
+# Who sees commission and prices in /subscription (Partner.money_for_managers_only).
+MONEY_CHOICES = {
+    FOR_EVERYONE: "Everyone in the workspace sees commission and prices",
+    COMMISSION_ONLY: "Only managers see commission",
+    COMMISSION_AND_PRICES: "Only managers see commission and prices",
+}
+MONEY_WORDS = {
+    FOR_EVERYONE: "everyone",
+    COMMISSION_ONLY: "commission for managers only",
+    COMMISSION_AND_PRICES: "commission and prices for managers only",
+}
 
 
 def _channel_input(
@@ -78,14 +93,36 @@ def _text_input(
     return block
 
 
+def _money_input(setting: str) -> dict:
+    options = [{"text": plain(label), "value": value} for value, label in MONEY_CHOICES.items()]
+    initial = next((o for o in options if o["value"] == setting), options[0])
+    return {
+        "type": "input",
+        "block_id": SetupAction.MONEY,
+        "label": plain("Money in /subscription"),
+        "hint": plain(
+            "Managers are those who get the weekly summaries. Everyone else gets the same "
+            "answer without the figures kept for managers."
+        ),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": SetupAction.MONEY,
+            "options": options,
+            "initial_option": initial,
+        },
+    }
+
+
 def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC") -> dict:
-    """The form an admin fills in: the partner's name, its channels and time zone (filled in with
-    the current settings when the workspace is set up already)."""
+    """The form an admin fills in: the partner's name, its channels, time zone and who sees the
+    money (filled in with the current settings when the workspace is set up already)."""
+    money = FOR_EVERYONE
     if partner is not None:
         name, timezone = partner.name, partner.timezone
+        money = partner.money_for_managers_only
         intro = (
-            f"This workspace is set up for *{escape(partner.name)}*. Change its name, channels "
-            "or time zone here."
+            f"This workspace is set up for *{escape(partner.name)}*. Change its name, channels, "
+            "time zone or who sees the money here."
         )
     else:
         intro = (
@@ -135,6 +172,7 @@ def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC"
                 max_length=64,
                 hint="An IANA name such as Europe/Berlin or America/New_York.",
             ),
+            _money_input(money),
         ],
     }
 
@@ -149,6 +187,8 @@ def settings_text(partner: Partner, managers: list[str]) -> str:
         f"• Order answers: <#{orders}>\n"
         f"• Weekly summaries: <#{partner.manager_channel}>\n"
         f"• Time zone: {escape(partner.timezone)}\n"
+        f"• Commission and prices in /subscription: "
+        f"{MONEY_WORDS.get(partner.money_for_managers_only, MONEY_WORDS[COMMISSION_AND_PRICES])}\n"
         f"• Managers: {who}"
     )
 

@@ -10,9 +10,18 @@ from bot import customers
 from bot.arguments import whole_number
 from bot.blocks import Message, section
 from bot.catalogue import Catalogue
+from bot.customers import Lookup
 from bot.subscriptions.messages import lookup_messages
-from bot.subscriptions.rules import CommissionRule
+from bot.subscriptions.rules import (
+    EVERYTHING,
+    FOR_EVERYONE,
+    CommissionRule,
+    MoneyShown,
+    money_shown,
+)
 from bot.zones import today_in
+from storage import partners as partner_rows
+from storage import seat_changes
 from storage.models import Partner
 
 GONE = Message(
@@ -34,15 +43,12 @@ async def subscription_answer(
     catalogue: Catalogue,
     rule: CommissionRule,
     now: datetime,
+    user_id: str = "",
 ) -> list[Message]:
     """Answers `/subscription <text>` for the caller's partner."""
     lookup = await customers.look_up(session, partner_id=partner.id, text=text)
-    return lookup_messages(
-        lookup,
-        partner=partner,
-        catalogue=catalogue,
-        rule=rule,
-        today=today_in(partner.timezone, now),
+    return await answer_for(
+        session, lookup, partner=partner, catalogue=catalogue, rule=rule, now=now, user_id=user_id
     )
 
 
@@ -54,6 +60,7 @@ async def picked_customer_answer(
     catalogue: Catalogue,
     rule: CommissionRule,
     now: datetime,
+    user_id: str = "",
 ) -> list[Message]:
     """Answers a click on one of the customers offered (the button's or option's value is the
     customer's id): its subscriptions, or that it is no longer among the partner's."""
@@ -64,10 +71,42 @@ async def picked_customer_answer(
         )
     if found is None:
         return [GONE]
+    return await answer_for(
+        session, found, partner=partner, catalogue=catalogue, rule=rule, now=now, user_id=user_id
+    )
+
+
+async def answer_for(
+    session: AsyncSession,
+    lookup: Lookup,
+    *,
+    partner: Partner,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    now: datetime,
+    user_id: str,
+) -> list[Message]:
+    """The messages about what was found: a found customer's subscriptions with their seat
+    changes, and only the money the caller may see."""
+    changes = {}
+    if isinstance(lookup, customers.Found):
+        changes = await seat_changes.of_subscriptions(
+            session=session, subscription_ids=[s.id for s in lookup.subscriptions]
+        )
     return lookup_messages(
-        found,
+        lookup,
         partner=partner,
         catalogue=catalogue,
         rule=rule,
         today=today_in(partner.timezone, now),
+        changes=changes,
+        shown=await money_shown_to(session, partner=partner, user_id=user_id),
     )
+
+
+async def money_shown_to(session: AsyncSession, *, partner: Partner, user_id: str) -> MoneyShown:
+    """What money a member of the partner's workspace sees in /subscription."""
+    if partner.money_for_managers_only == FOR_EVERYONE:
+        return EVERYTHING
+    managers = await partner_rows.manager_ids(session=session, partner_id=partner.id)
+    return money_shown(partner.money_for_managers_only, is_manager=user_id in managers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,12 +29,15 @@ from bot.picking import CustomerChoice, choice, pick_action_ids, pick_block
 from bot.subscriptions.rules import (
     ACTIVE,
     CANCELLED,
+    EVERYTHING,
     SUSPENDED,
     TRIAL,
     Commission,
     CommissionRule,
+    MoneyShown,
     commission_for,
 )
+from bot.subscriptions.seat_history import Change, SeatPeriod, periods_of
 from bot.zones import days_until
 from storage.models import Customer, Partner, Subscription
 
@@ -86,6 +90,7 @@ class SubscriptionView:
     billing_owner: str
     partner_of_record: str | None  # the partner's name; None when no partner is of record
     of_record_is_caller: bool
+    periods: tuple[SeatPeriod, ...] = ()  # seats and price over time (none: today's since start)
 
 
 def renewal_words(renewal: date, today: date, status: str) -> str:
@@ -136,10 +141,40 @@ def commission_words(view: SubscriptionView, commission: Commission, rule: Commi
 
 
 def subscription_text(
-    view: SubscriptionView, *, catalogue: Catalogue, rule: CommissionRule, today: date
+    view: SubscriptionView,
+    *,
+    catalogue: Catalogue,
+    rule: CommissionRule,
+    today: date,
+    shown: MoneyShown = EVERYTHING,
 ) -> str:
     """Describes one subscription in a few lines of mrkdwn: everything a partner asks about it."""
-    commission = commission_for(
+    monthly = format_money(monthly_value(view.seats, view.unit_price))
+    annual = format_money(annual_value(view.seats, view.unit_price))
+    of_record = escape(view.partner_of_record) if view.partner_of_record else "none"
+    billed = f"billed {BILLED[view.billing_cycle]} by the {view.billing_owner}"
+    seats = (
+        f"{plural(view.seats, 'seat')} × {format_money(view.unit_price)} per seat = "
+        f"*{monthly} a month* · {annual} a year · {billed}"
+        if shown.prices
+        else f"{plural(view.seats, 'seat')} · {billed}"
+    )
+    lines = [
+        f"*{escape(view.plan_code)}* — {escape(catalogue.name_of(view.plan_code))} · "
+        f"_{view.status}_",
+        seats,
+        f"Started {view.start_date.isoformat()} · "
+        f"{renewal_words(view.renewal_date, today, view.status)}",
+        f"Partner of record: {of_record}",
+    ]
+    if shown.commission:
+        lines.append(commission_words(view, commission_of(view, rule=rule, today=today), rule))
+    return "\n".join(lines)
+
+
+def commission_of(view: SubscriptionView, *, rule: CommissionRule, today: date) -> Commission:
+    """The subscription's commission today, each month valued as it was."""
+    return commission_for(
         seats=view.seats,
         unit_price=view.unit_price,
         start_date=view.start_date,
@@ -147,45 +182,37 @@ def subscription_text(
         on=today,
         rule=rule,
         renewal_date=view.renewal_date,
-    )
-    monthly = format_money(monthly_value(view.seats, view.unit_price))
-    annual = format_money(annual_value(view.seats, view.unit_price))
-    of_record = escape(view.partner_of_record) if view.partner_of_record else "none"
-    return "\n".join(
-        (
-            f"*{escape(view.plan_code)}* — {escape(catalogue.name_of(view.plan_code))} · "
-            f"_{view.status}_",
-            f"{plural(view.seats, 'seat')} × {format_money(view.unit_price)} per seat = "
-            f"*{monthly} a month* · {annual} a year · billed {BILLED[view.billing_cycle]} "
-            f"by the {view.billing_owner}",
-            f"Started {view.start_date.isoformat()} · "
-            f"{renewal_words(view.renewal_date, today, view.status)}",
-            f"Partner of record: {of_record}",
-            commission_words(view, commission, rule),
-        )
+        periods=view.periods,
     )
 
 
-def totals_text(subscriptions: list[SubscriptionView], *, rule: CommissionRule, today: date) -> str:
+def totals_text(
+    subscriptions: list[SubscriptionView],
+    *,
+    rule: CommissionRule,
+    today: date,
+    shown: MoneyShown = EVERYTHING,
+) -> str:
     """Sums up the live (active) subscriptions and the commission of all of them."""
     active = [s for s in subscriptions if s.status == ACTIVE]
     seats = sum(s.seats for s in active)
     monthly = sum((monthly_value(s.seats, s.unit_price) for s in active), Decimal(0))
+    text = (
+        f"*{plural(len(subscriptions), 'subscription')}* ({len(active):,} active) · "
+        f"{plural(seats, 'active seat')}"
+    )
+    if shown.prices:
+        text += f" · *{format_money(monthly)} a month* · {format_money(monthly * 12)} a year"
+    if not shown.commission:
+        return text
     earned = expected = Decimal(0)
     for s in subscriptions:
-        if not s.of_record_is_caller:
-            continue
-        commission = commission_for(
-            seats=s.seats, unit_price=s.unit_price, start_date=s.start_date,
-            status=s.status, on=today, rule=rule, renewal_date=s.renewal_date,
-        )  # fmt: skip
-        earned += commission.earned_to_date
-        expected += commission.expected_next_12_months
+        if s.of_record_is_caller:
+            commission = commission_of(s, rule=rule, today=today)
+            earned += commission.earned_to_date
+            expected += commission.expected_next_12_months
     return (
-        f"*{plural(len(subscriptions), 'subscription')}* ({len(active):,} active) · "
-        f"{plural(seats, 'active seat')} · *{format_money(monthly)} a month* · "
-        f"{format_money(monthly * 12)} a year\n"
-        f"Your commission: earned to date {format_money(earned)} · "
+        f"{text}\nYour commission: earned to date {format_money(earned)} · "
         f"expected in the next 12 months {format_money(expected)}"
     )
 
@@ -199,8 +226,10 @@ def customer_blocks(
     catalogue: Catalogue,
     rule: CommissionRule,
     today: date,
+    shown: MoneyShown = EVERYTHING,
 ) -> list[dict]:
-    """The answer for one customer: who it is, its totals, then every subscription."""
+    """The answer for one customer: who it is, its totals, then every subscription; without
+    commission or prices for a reader who may not see them."""
     contact = customer.contact_name or ""
     if customer.contact_email:
         contact = f"{contact} <{customer.contact_email}>".strip()
@@ -215,16 +244,18 @@ def customer_blocks(
     if not subscriptions:
         blocks.append(section("This customer has no subscriptions on record."))
         return blocks
-    blocks += [section(totals_text(subscriptions, rule=rule, today=today)), divider()]
+    blocks += [section(totals_text(subscriptions, rule=rule, today=today, shown=shown)), divider()]
     texts = [
-        subscription_text(s, catalogue=catalogue, rule=rule, today=today) for s in subscriptions
+        subscription_text(s, catalogue=catalogue, rule=rule, today=today, shown=shown)
+        for s in subscriptions
     ]
     if len(texts) <= SECTIONS_OF_THEIR_OWN:
         blocks += [section(text) for text in texts]
     else:
         blocks += [section(chunk) for chunk in pack(texts)]
+    described = f"{rule.describe()} " if shown.commission else ""
     blocks.append(
-        context(f"{rule.describe()} Dates are as of today, {today.isoformat()}, in {time_zone}.")
+        context(f"{described}Dates are as of today, {today.isoformat()}, in {time_zone}.")
     )
     return blocks
 
@@ -292,7 +323,9 @@ def customer_view(customer: Customer) -> CustomerView:
     )
 
 
-def subscription_view(row: Subscription, *, partner_id: int, partner_name: str) -> SubscriptionView:
+def subscription_view(
+    row: Subscription, *, partner_id: int, partner_name: str, changes: Sequence[Change] = ()
+) -> SubscriptionView:
     # Another partner's name is never shown to this partner.
     if row.partner_of_record_id is None:
         of_record = None
@@ -311,6 +344,9 @@ def subscription_view(row: Subscription, *, partner_id: int, partner_name: str) 
         billing_owner=row.billing_owner,
         partner_of_record=of_record,
         of_record_is_caller=row.partner_of_record_id == partner_id,
+        periods=periods_of(
+            start_date=row.start_date, seats=row.seats, unit_price=row.unit_price, changes=changes
+        ),
     )
 
 
@@ -321,8 +357,11 @@ def lookup_messages(
     catalogue: Catalogue,
     rule: CommissionRule,
     today: date,
+    changes: Mapping[int, Sequence[Change]] | None = None,
+    shown: MoneyShown = EVERYTHING,
 ) -> list[Message]:
-    """Turns what /subscription found into the messages the caller reads."""
+    """Turns what /subscription found into the messages the caller reads: `changes` are the
+    found subscriptions' seat changes by id, `shown` what money the caller may see."""
     match lookup:
         case Usage():
             return messages("How to use /subscription", usage_blocks())
@@ -336,7 +375,12 @@ def lookup_messages(
             return messages(text, no_match_blocks(query, [choice(c) for c in suggestions]))
         case Found(customer=customer, subscriptions=rows):
             views = [
-                subscription_view(row, partner_id=partner.id, partner_name=partner.name)
+                subscription_view(
+                    row,
+                    partner_id=partner.id,
+                    partner_name=partner.name,
+                    changes=(changes or {}).get(row.id, ()),
+                )
                 for row in rows
             ]
             blocks = customer_blocks(
@@ -347,6 +391,7 @@ def lookup_messages(
                 catalogue=catalogue,
                 rule=rule,
                 today=today,
+                shown=shown,
             )
             return messages(customer_fallback(customer_view(customer), len(views)), blocks)
     raise TypeError(f"unexpected lookup {lookup!r}")

@@ -35,6 +35,7 @@ from storage import outages as incident_rows
 from storage import outbox
 from storage import summaries as runs
 from storage import summary_figures as figures
+from storage import summary_money as money_figures
 from storage.db import Sessions
 from storage.models import Partner
 
@@ -61,10 +62,10 @@ async def week_figures(
         session=session, partner_id=partner.id, start=week.start, end=week.end
     )
     last_day = week.monday + timedelta(days=6)
-    mrr = await figures.monthly_revenue_at(
-        session=session, partner_id=partner.id, moment=min(week.end, now), day=last_day
+    mrr = await money_figures.monthly_revenue_at(
+        session=session, partner_id=partner.id, day=last_day
     )
-    commission = await figures.commission_figures(
+    commission = await money_figures.commission_figures(
         session=session,
         partner_id=partner.id,
         week_start=week.monday,
@@ -182,7 +183,7 @@ async def build_summary(
 
 
 async def chart_history(
-    session: AsyncSession, *, partner: Partner, week: Week, now: datetime
+    session: AsyncSession, *, partner: Partner, week: Week
 ) -> list[tuple[str, Decimal, int]]:
     """The last 8 weeks' monthly recurring revenue and orders confirmed, oldest first."""
     weeks = [week]
@@ -190,12 +191,12 @@ async def chart_history(
         weeks.append(weeks[-1].previous())
     weeks.reverse()
     points = [
-        figures.WeekPoint(
-            moment=min(w.end, now), day=w.monday + timedelta(days=6), start=w.start, end=w.end
-        )
+        money_figures.WeekPoint(day=w.monday + timedelta(days=6), start=w.start, end=w.end)
         for w in weeks
     ]
-    history = await figures.weekly_history(session=session, partner_id=partner.id, weeks=points)
+    history = await money_figures.weekly_history(
+        session=session, partner_id=partner.id, weeks=points
+    )
     return [
         (f"{w.monday.day} {w.monday:%b}", mrr, confirmed)
         for w, (mrr, confirmed) in zip(weeks, history, strict=True)
@@ -259,7 +260,7 @@ async def post_summary(
     summary = await build_summary(
         session, partner=partner, week=week, catalogue=catalogue, rule=rule, now=now
     )
-    history = await chart_history(session, partner=partner, week=week, now=now)
+    history = await chart_history(session, partner=partner, week=week)
     key = f"summary:{partner.id}:{week.monday.isoformat()}"
     message = summary_messages.summary_message(summary, scheduled=True)
     rows = [

@@ -48,7 +48,7 @@ def orders_section(summary: Summary) -> dict:
     return section(
         f"*Orders:* {o.filed:,} filed ({change_words(o.filed, p.filed)}) · "
         f"{o.confirmed:,} confirmed ({change_words(o.confirmed, p.confirmed)}) · "
-        f"{o.declined:,} declined · {o.expired:,} expired · "
+        f"{o.declined:,} declined · {o.expired:,} expired · {o.cancelled:,} cancelled · "
         f"{o.pending_at_end:,} still pending\n"
         f"Conversion {percent(now.conversion)} of the orders decided (last week "
         f"{percent(before.conversion)}) · median time to confirm {median}"

@@ -19,7 +19,8 @@ from bot.zones import zone
 
 if TYPE_CHECKING:
     from storage.models import Partner, SummarySchedule
-    from storage.summary_figures import CommissionFigures, OrderFigures, Renewal
+    from storage.summary_figures import OrderFigures, Renewal
+    from storage.summary_money import CommissionFigures
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -87,6 +88,7 @@ class Summary:
             or o.confirmed
             or o.declined
             or o.expired
+            or o.cancelled
             or o.seats_added
             or o.seats_removed
             or self.current.incidents

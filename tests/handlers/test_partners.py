@@ -193,3 +193,64 @@ async def test_a_database_failure_while_saving_the_form_is_said_beside_the_name(
     assert answer["response_action"] == "errors"
     assert "cannot reach its database" in answer["errors"][SetupAction.NAME]
     assert "(ref " in answer["errors"][SetupAction.NAME]
+
+
+def with_money_choice(view: dict, value: str) -> dict:
+    """The setup view with the money radio buttons answered as Slack sends them."""
+    picked = {"type": "radio_buttons", "selected_option": {"value": value}}
+    view["state"]["values"][SetupAction.MONEY] = {SetupAction.MONEY: picked}
+    return view
+
+
+async def test_the_setup_form_decides_who_sees_the_money_and_shows_it_again(services, sessions):
+    body = {"team": {"id": "T0NEW001"}, "user": {"id": "U0ADMIN1"}}
+    await setup_submitted(
+        FakeAck(), with_money_choice(setup_view(), "commission"), body,
+        listener_context(services, None), FakeClient(answers=ADMIN),
+    )  # fmt: skip
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id="T0NEW001")
+    assert partner.money_for_managers_only == "commission"
+
+    respond, client = FakeRespond(), FakeClient(answers=ADMIN)
+    await partnerbot_command(
+        FakeAck(), command("setup", user_id="U0ADMIN1"), respond,
+        listener_context(services, partner), client,
+    )  # fmt: skip
+    [opened] = client.calls_to("views_open")
+    [money] = [b for b in opened["view"]["blocks"] if b.get("block_id") == SetupAction.MONEY]
+    assert money["element"]["initial_option"]["value"] == "commission"
+    assert "Commission and prices in /subscription: commission for managers only" in str(
+        respond.calls
+    )
+
+    ack = FakeAck()
+    await setup_submitted(
+        ack, with_money_choice(setup_view(), "all"), body,
+        listener_context(services, partner), FakeClient(answers=ADMIN),
+    )  # fmt: skip
+    assert ack.calls[0]["response_action"] == "update"
+    async with sessions() as session:
+        changed = await partners.get_by_team_id(session=session, team_id="T0NEW001")
+    assert changed.money_for_managers_only == "all"
+
+
+async def test_a_form_without_the_money_choice_keeps_everyone_seeing_it(services, sessions):
+    body = {"team": {"id": "T0NEW001"}, "user": {"id": "U0ADMIN1"}}
+    await setup_submitted(
+        FakeAck(), setup_view(), body, listener_context(services, None), FakeClient(answers=ADMIN)
+    )
+    async with sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id="T0NEW001")
+    assert partner.money_for_managers_only == "none"
+
+
+async def test_an_unknown_money_choice_is_answered_beside_the_field(services, sessions):
+    ack = FakeAck()
+    body = {"team": {"id": "T0NEW001"}, "user": {"id": "U0ADMIN1"}}
+    await setup_submitted(
+        ack, with_money_choice(setup_view(), "nobody"), body,
+        listener_context(services, None), FakeClient(answers=ADMIN),
+    )  # fmt: skip
+    [answer] = ack.calls
+    assert answer["errors"] == {SetupAction.MONEY: "Pick who sees commission and prices."}

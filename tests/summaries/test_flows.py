@@ -14,12 +14,15 @@ from bot.orders import sweeps
 from bot.orders.rules import Answer, csrf_token
 from bot.subscriptions.rules import CommissionRule
 from bot.summaries import flows
+from bot.summaries import messages as summary_messages
 from bot.summaries.rules import week_starting
+from storage import orders as order_rows
 from storage import outbox
 from storage import summaries as schedules
 from storage.models import Customer, Partner
 from tests.utils.factories import make_customer, make_partner, make_subscription
-from tests.utils.orders import file_order_as_typed
+from tests.utils.orders import cancel, file_order_as_typed
+from tests.utils.slack import mrkdwn_texts
 
 CATALOGUE = load_catalogue(None)
 RULE = CommissionRule()
@@ -126,16 +129,18 @@ async def test_revenue_and_commission_are_worked_out_as_by_hand(sessions):
     # had 10 seats (the −4 confirmed later is taken back out) and Bright had nothing: $50.00.
     assert summary.current.mrr == Decimal("90.00")
     assert summary.mrr_before == summary.previous.mrr == Decimal("50.00")
-    # Accrued by the day at 12% in the first year. Anchor (started 5 Jan, annual 6 × 5 × 12 =
-    # $360) served 7 days; Bright's BPOS-S (started 11 Nov, annual $720) served 5 days (11-15
-    # Nov): 0.12 × (360 × 7 + 720 × 5) / 365 = $2.0120… → $2.01.
-    assert summary.current.commission.earned_this_week == Decimal("2.01")
+    # Accrued by the day at 12% in the first year, each day at the seats it had. Anchor (started
+    # 5 Jan) had 10 seats ($600 a year) on 9-11 Nov and 6 ($360) from 12 Nov, the day its
+    # change was confirmed (17:00 in Berlin); Bright's BPOS-S (started 11 Nov, annual $720)
+    # served 5 days (11-15 Nov): 0.12 × (600 × 3 + 360 × 4 + 720 × 5) / 365 = $2.2487… → $2.25.
+    assert summary.current.commission.earned_this_week == Decimal("2.25")
     # Next 365 days from 16 Nov: Anchor is 315 days old, so 50 first-year days and 315 later
     # (6%); Bright 5 days old: 360 first-year days and 5 later.
     # (0.12 × (360 × 50 + 720 × 360) + 0.06 × (360 × 315 + 720 × 5)) / 365 = $110.367… → $110.37
     assert summary.current.commission.expected_next_12_months == Decimal("110.37")
-    # The week before, only Anchor: 0.12 × 360 × 7 / 365 = $0.828… → $0.83.
-    assert summary.previous.commission.earned_this_week == Decimal("0.83")
+    # The week before, only Anchor, still at 10 seats: 0.12 × 600 × 7 / 365 = $1.380… → $1.38
+    # (the later cut to 6 seats does not reach back).
+    assert summary.previous.commission.earned_this_week == Decimal("1.38")
 
 
 async def test_lost_orders_put_their_customers_at_risk_and_nothing_else_is_owed(sessions):
@@ -245,3 +250,24 @@ async def test_each_partner_is_due_at_its_own_local_time_and_never_when_off(sess
     (posted, _) = await summary_rows(sessions, tokyo)
     assert posted.idempotency_key == f"summary:{tokyo.id}:2026-11-09"
     assert await summary_rows(sessions, berlin) == [] and await summary_rows(sessions, off) == []
+
+
+async def test_an_order_cancelled_by_staff_is_counted_and_said(sessions):
+    partner = await a_busy_week(sessions)
+    async with sessions() as session:
+        (pending,) = [
+            o for o, _ in await order_rows.recent(
+                session=session, partner_id=partner.id, since=at(1, 0), limit=10
+            )
+            if o.state == "pending"
+        ]  # fmt: skip
+    await cancel(sessions, partner, pending.id, now=at(14, 9))
+
+    summary = await build(sessions, partner)
+
+    # Filed 5 = confirmed 2 + declined 1 + expired 1 + cancelled 1 (Careful's OCO), none pending.
+    orders = summary.current.orders
+    assert (orders.filed, orders.cancelled, orders.pending_at_end) == (5, 1, 0)
+    text = "\n".join(mrkdwn_texts(summary_messages.summary_blocks(summary, scheduled=False)))
+    assert "2 confirmed (▲ 2 (none last week)) · 1 declined · 1 expired · 1 cancelled · " in text
+    assert "0 still pending" in text

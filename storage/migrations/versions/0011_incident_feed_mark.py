@@ -5,7 +5,7 @@ read in full. The next poll asks Microsoft Graph only for issues changed since t
 small overlap); no row means the feed has never been read and the whole list is asked for.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-29 22:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
