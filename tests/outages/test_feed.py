@@ -12,6 +12,7 @@ import trustme
 from sqlmodel import select
 
 from bot.outages.feed import poll_feed
+from bot.outages.intake import RESOLVED_STATUSES, STATUS_WORDS
 from bot.settings import load_settings
 from devtools.local_entra import thumbprint_of
 from storage.models import Incident, IncidentFeedMark
@@ -79,6 +80,27 @@ async def test_microsofts_published_issues_come_in_through_the_feed(feed, sessio
     incidents = await stored(sessions)
     assert sorted(incidents) == ["CR384241", "EX226792", "EX415080", "MO226784"]
     assert incidents["MO226784"].service == "Microsoft 365 suite"
+
+
+async def test_every_documented_status_in_both_spellings_comes_in_through_the_feed(
+    feed, sessions, graph_site
+):
+    issues = []
+    for number, status in enumerate(STATUS_WORDS):
+        for spelling in (status, status[0].upper() + status[1:]):
+            issues.append(
+                issue_changed_at("2026-11-20T11:00:00Z", id=f"EX8{number:02d}{spelling[0]}",
+                                 status=spelling)
+            )  # fmt: skip
+    graph_site.graph.put(*issues)
+
+    assert await poll_feed(feed) == len(issues)
+
+    incidents = await stored(sessions)
+    for issue in issues:
+        incident = incidents[issue["id"]]
+        assert incident.status == issue["status"][0].lower() + issue["status"][1:]
+        assert incident.is_resolved == (incident.status in RESOLVED_STATUSES), issue["status"]
 
 
 # Only what changed
