@@ -31,6 +31,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler
 from bot.services import Services
+from bot.partner_center.tokens import AppTokens
 from bot.settings import Settings, secret_value
 from bot.slack_retries import safe_retries
 from bot.subscriptions.rules import CommissionRule
@@ -53,6 +54,7 @@ def build_services(settings: Settings, *, engine=None) -> Services:
         sessions=sessions,
         catalogue=load_catalogue(settings.plan_catalogue),
         rule=CommissionRule(settings.commission_first_year_rate, settings.commission_later_rate),
+        app_tokens=AppTokens(ca_file=settings.partner_center_ca_file),
     )
     if settings.oauth_enabled:
         client_id = (settings.slack_client_id or "").strip()
