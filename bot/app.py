@@ -28,10 +28,10 @@ import handlers.summaries
 from bot.catalogue import load_catalogue
 from bot.oauth import INSTALL_PATH
 from bot.outbox.worker import OutboxWorker
+from bot.partner_center.tokens import AppTokens
 from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler
 from bot.services import Services
-from bot.partner_center.tokens import AppTokens
 from bot.settings import Settings, secret_value
 from bot.slack_retries import safe_retries
 from bot.subscriptions.rules import CommissionRule

@@ -10,8 +10,8 @@ requires), answering as Microsoft documents them (tests/fixtures/partner_center/
   an account only sees its own customers.
 
 Knobs for tests: `throttle(n, retry_after)` answers the next n API calls 429 with Retry-After and
-Microsoft's documented body, `fail(n, status, after=k)` answers n calls after the next k with a server error, `revoke(tenant)`
-ends an account's consent (every token and new one refused)."""
+Microsoft's documented body, `fail(n, status, after=k)` answers n calls after the next k with a
+server error, `revoke(tenant)` ends an account's consent (every token and new one refused)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ MPN = re.compile(r"^[0-9]{4,20}$")
 
 
 class ConnectProblem(UserError):
-    """One of the details cannot be used; `field` names which (tenant, client_id, secret, mpn_id)."""
+    """One of the details cannot be used; `field` names which one."""
 
     def __init__(self, field: str, text: str):
         super().__init__(text)

@@ -72,7 +72,7 @@ def connect_form(connection: PartnerCenterConnection | None) -> dict:
             _input(
                 ConnectAction.MPN_ID,
                 "Your partner (MPN) ID",
-                "Optional: with it, subscriptions an indirect reseller sold are told apart from yours.",
+                "Optional: tells subscriptions an indirect reseller sold apart from yours.",
                 max_length=20,
                 optional=True,
             ),

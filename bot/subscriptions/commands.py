@@ -10,9 +10,12 @@ from bot import customers
 from bot.arguments import whole_number
 from bot.blocks import Message, section
 from bot.catalogue import Catalogue
+from bot.customers import Found, Lookup
+from bot.subscriptions.freshness import freshness_words
 from bot.subscriptions.messages import lookup_messages
 from bot.subscriptions.rules import CommissionRule
 from bot.zones import today_in
+from storage import partner_center
 from storage.models import Partner
 
 GONE = Message(
@@ -43,6 +46,21 @@ async def subscription_answer(
         catalogue=catalogue,
         rule=rule,
         today=today_in(partner.timezone, now),
+        freshness=await freshness_of(session, lookup, partner=partner, now=now),
+    )
+
+
+async def freshness_of(session, lookup: Lookup, *, partner: Partner, now: datetime) -> str:
+    """Where the found customer's figures come from, and how fresh they are."""
+    if not isinstance(lookup, Found) or not lookup.subscriptions:
+        return ""
+    connection = await partner_center.get(session=session, partner_id=partner.id)
+    return freshness_words(
+        {row.source for row in lookup.subscriptions},
+        synced_at=connection.last_synced_at if connection else None,
+        imported_at=partner.subscriptions_imported_at,
+        sync_problem=connection.problem if connection else "",
+        now=now,
     )
 
 
@@ -70,4 +88,5 @@ async def picked_customer_answer(
         catalogue=catalogue,
         rule=rule,
         today=today_in(partner.timezone, now),
+        freshness=await freshness_of(session, found, partner=partner, now=now),
     )

@@ -86,6 +86,7 @@ class SubscriptionView:
     billing_owner: str
     partner_of_record: str | None  # the partner's name; None when no partner is of record
     of_record_is_caller: bool
+    offer_name: str = ""  # Partner Center's name of the offer ("" for imported rows)
 
 
 def renewal_words(renewal: date, today: date, status: str) -> str:
@@ -153,8 +154,7 @@ def subscription_text(
     of_record = escape(view.partner_of_record) if view.partner_of_record else "none"
     return "\n".join(
         (
-            f"*{escape(view.plan_code)}* — {escape(catalogue.name_of(view.plan_code))} · "
-            f"_{view.status}_",
+            f"*{escape(view.plan_code)}* — {escape(plan_name(view, catalogue))} · _{view.status}_",
             f"{plural(view.seats, 'seat')} × {format_money(view.unit_price)} per seat = "
             f"*{monthly} a month* · {annual} a year · billed {BILLED[view.billing_cycle]} "
             f"by the {view.billing_owner}",
@@ -164,6 +164,12 @@ def subscription_text(
             commission_words(view, commission, rule),
         )
     )
+
+
+def plan_name(view: SubscriptionView, catalogue: Catalogue) -> str:
+    """The plan's catalogue name; an offer no plan matches by Partner Center's name for it."""
+    plan = catalogue.get(view.plan_code)
+    return plan.name if plan else (view.offer_name or view.plan_code)
 
 
 def totals_text(subscriptions: list[SubscriptionView], *, rule: CommissionRule, today: date) -> str:
@@ -199,6 +205,7 @@ def customer_blocks(
     catalogue: Catalogue,
     rule: CommissionRule,
     today: date,
+    freshness: str = "",
 ) -> list[dict]:
     """The answer for one customer: who it is, its totals, then every subscription."""
     contact = customer.contact_name or ""
@@ -226,6 +233,8 @@ def customer_blocks(
     blocks.append(
         context(f"{rule.describe()} Dates are as of today, {today.isoformat()}, in {time_zone}.")
     )
+    if freshness:
+        blocks.append(context(escape(freshness)))
     return blocks
 
 
@@ -311,6 +320,7 @@ def subscription_view(row: Subscription, *, partner_id: int, partner_name: str) 
         billing_owner=row.billing_owner,
         partner_of_record=of_record,
         of_record_is_caller=row.partner_of_record_id == partner_id,
+        offer_name=row.offer_name,
     )
 
 
@@ -321,6 +331,7 @@ def lookup_messages(
     catalogue: Catalogue,
     rule: CommissionRule,
     today: date,
+    freshness: str = "",
 ) -> list[Message]:
     """Turns what /subscription found into the messages the caller reads."""
     match lookup:
@@ -347,6 +358,7 @@ def lookup_messages(
                 catalogue=catalogue,
                 rule=rule,
                 today=today,
+                freshness=freshness,
             )
             return messages(customer_fallback(customer_view(customer), len(views)), blocks)
     raise TypeError(f"unexpected lookup {lookup!r}")
