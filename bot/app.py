@@ -208,6 +208,7 @@ def create_web_app(
 
     async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
         yield
+        services.app_tokens.close()
         await services.engine.dispose()
 
     async def socket_mode(_app: web.Application) -> AsyncIterator[None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -214,3 +214,23 @@ def problem_words(failure: Exception) -> str:
                 "operator; the next sync tries again."
             )
     return str(failure)
+
+
+async def sync_due_partners(services: Services, *, batch: int = 20) -> int:
+    """The schedule: syncs the partners whose time has come, each claimed first so that one
+    process syncs it; returns how many synced without a problem."""
+    now = services.clock()
+    interval = timedelta(minutes=services.settings.partner_center_sync_minutes)
+    async with services.sessions() as session:
+        due = await connections.due(session=session, now=now, limit=batch)
+    synced = 0
+    for partner_id in due:
+        async with services.sessions() as session:
+            claimed = await connections.claim(
+                session=session, partner_id=partner_id, seen_due_at=now, next_at=now + interval
+            )
+            await session.commit()
+        if claimed:
+            outcome = await sync_partner(services, partner_id)
+            synced += outcome.problem is None
+    return synced

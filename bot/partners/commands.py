@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.blocks import Message
 from bot.errors import UserError
+from bot.partner_center import commands as partner_center
 from bot.partners import messages as setup_messages
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
 from bot.partners.help import help_blocks
@@ -58,10 +59,13 @@ def is_workspace_admin(user: dict) -> bool:
 
 
 def subcommand(text: str) -> str:
-    """Names the /partnerbot subcommand typed: `managers`, `setup`, or `help` for anything else."""
-    words = text.split()
-    first = words[0].lower() if words else ""
-    return first if first in ("managers", "setup") else "help"
+    """Names the /partnerbot subcommand typed: `managers`, `setup`, `setup partner-center`,
+    `sync`, or `help` for anything else."""
+    words = [word.lower() for word in text.split()]
+    if words[:2] == ["setup", "partner-center"]:
+        return "setup partner-center"
+    first = words[0] if words else ""
+    return first if first in ("managers", "setup", "sync") else "help"
 
 
 async def partnerbot_answer(
@@ -84,6 +88,19 @@ async def partnerbot_answer(
         case "setup":
             return await setup_answer(
                 services, team_id=team_id, user_id=user_id, partner=partner, user_info=user_info
+            )
+        case "setup partner-center" if partner is not None and partner.approved_at is not None:
+            answers, form = await partner_center.connect_form_answer(
+                services, partner=partner, user_id=user_id
+            )
+            return Reply(answers, form)
+        case "setup partner-center":  # a workspace not set up yet: its setup comes first
+            return await setup_answer(
+                services, team_id=team_id, user_id=user_id, partner=partner, user_info=user_info
+            )
+        case "sync" if partner is not None:
+            return Reply(
+                await partner_center.sync_answer(services, partner=partner, user_id=user_id)
             )
     return Reply([Message("What partnerbot can do", help_blocks())])
 

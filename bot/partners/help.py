@@ -70,6 +70,12 @@ COMMANDS: tuple[CommandHelp, ...] = (
         ("/partnerbot setup",),
     ),
     CommandHelp(
+        "/partnerbot setup partner-center · /partnerbot sync",
+        "Managers: connect your Partner Center (a form), so that /subscription shows live "
+        "subscriptions; sync from it now.",
+        ("/partnerbot setup partner-center", "/partnerbot sync"),
+    ),
+    CommandHelp(
         "/partnerbot help",
         "This list.",
         ("/partnerbot help",),
