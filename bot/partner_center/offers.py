@@ -101,7 +101,7 @@ def read_subscription(item: dict, catalogue: Catalogue) -> RemoteSubscription:
     subscription_id = text_of(item.get("id"))
     if not subscription_id:
         raise BadRecord("a subscription without an id")
-    offer_id, offer_name = text_of(item.get("offerId")), text_of(item.get("offerName"))
+    offer_id, offer_name = offer_id_of(item), text_of(item.get("offerName"))
     if not offer_name:
         offer_name = text_of(item.get("friendlyName")) or offer_id or "unnamed offer"
     code = plan_for(offer_id, offer_name, catalogue) or unknown_code(offer_id, subscription_id)
@@ -129,6 +129,19 @@ def read_subscription(item: dict, catalogue: Catalogue) -> RemoteSubscription:
         status=status,
         reseller_id=text_of(item.get("partnerId"))[:20],
     )
+
+
+def offer_id_of(item: dict) -> str:
+    """The offer's id; a legacy subscription may name its offer only in `links.offer`."""
+    offer_id = text_of(item.get("offerId"))
+    if not offer_id:
+        offer = (
+            ((item.get("links") or {}).get("offer") or {})
+            if isinstance(item.get("links"), dict)
+            else {}
+        )
+        offer_id = text_of(offer.get("uri") if isinstance(offer, dict) else "").rsplit("/", 1)[-1]
+    return offer_id
 
 
 def seats_of(quantity: object, subscription_id: str) -> int:

@@ -29,15 +29,17 @@ def fixture(name: str) -> dict:
 
 def services_for(local: LocalPartnerCenter, engine, database_url: str, **overrides) -> Services:
     settings = load_settings(
-        database_url=database_url,
-        secret_key="x" * 20,
-        incident_feed_url=None,
-        partner_center_key=KEY,
-        partner_center_authority=local.url,
-        partner_center_api_url=local.url,
-        partner_center_ca_file=local.ca_file,
-        partner_center_retry_budget=5,
-        **overrides,
+        **{
+            "database_url": database_url,
+            "secret_key": "x" * 20,
+            "incident_feed_url": None,
+            "partner_center_key": KEY,
+            "partner_center_authority": local.url,
+            "partner_center_api_url": local.url,
+            "partner_center_ca_file": local.ca_file,
+            "partner_center_retry_budget": 5,
+            **overrides,
+        }
     )
     return build_services(settings, engine=engine)
 
