@@ -16,7 +16,13 @@ from bot.partner_center.tokens import AppTokens
 from storage.models import Customer, PartnerCenterConnection, Subscription
 from tests.utils.factories import make_partner
 from tests.utils.partner_center import (
-    CLIENT_ID, KEY, SECRET, TENANT, connected, services_for, subscription,
+    CLIENT_ID,
+    KEY,
+    SECRET,
+    TENANT,
+    connected,
+    services_for,
+    subscription,
 )  # fmt: skip
 
 C1 = "11111111-aaaa-4bbb-8ccc-000000000001"
