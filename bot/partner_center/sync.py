@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
+from sqlalchemy.exc import IntegrityError
 
 from bot.errors import UserError
 from bot.outbox.rows import post_message
@@ -74,6 +75,10 @@ async def sync_partner(services: Services, partner_id: int) -> SyncOutcome:
             )
             await record_success(session, partner_id=partner_id, now=services.clock())
             await session.commit()
+    except IntegrityError:
+        # Another process synced the same partner at this moment and wrote first: its result
+        # stands, and this one changed nothing.
+        return SyncOutcome(None, "Another sync of this partner ran at the same time; try again.")
     except FAILURES as failure:
         problem = problem_words(failure)
         logger.warning("Partner Center sync of partner %s failed: %s", partner_id, failure)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from bot.blocks import Message
 from bot.errors import UserError
 from bot.partner_center import commands as partner_center
+from bot.partner_center.messages import status_text as partner_center_status
 from bot.partners import messages as setup_messages
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
 from bot.partners.help import help_blocks
@@ -18,6 +19,7 @@ from bot.partners.messages import SetupAction
 from bot.partners.signup import signup_for
 from bot.services import Services
 from storage import installations, partners
+from storage import partner_center as partner_center_store
 from storage.installations import InstalledWorkspace
 from storage.models import Partner
 
@@ -171,7 +173,12 @@ async def setup_answer(
     if partner is not None:
         async with services.sessions() as session:
             managers = await partners.manager_ids(session=session, partner_id=partner.id)
-        return Reply([setup_messages.current_settings(partner, managers, may_change=allowed)], form)
+            connection = await partner_center_store.get(session=session, partner_id=partner.id)
+        status = partner_center_status(connection, now=services.clock())
+        current = setup_messages.current_settings(
+            partner, managers, may_change=allowed, partner_center=status
+        )
+        return Reply([current], form)
     return Reply([] if allowed else [setup_messages.not_allowed()], form)
 
 

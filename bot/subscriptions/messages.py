@@ -214,7 +214,7 @@ def customer_blocks(
     blocks: list[dict] = [
         header(customer.name),
         context(
-            f"{escape(customer.domain)} · {escape(customer.region)} · "
+            f"{escape(customer.domain)} · {escape(customer.region or 'region unknown')} · "
             f"contact: {escape(contact) or 'none'}"
             f" · customer of {escape(partner_name)}"
         ),

@@ -98,6 +98,11 @@ async def test_a_connected_partner_sees_live_subscriptions_with_their_freshness(
     ):
         assert expected in answer.text, expected
 
+    settings = await pc_bot.slack.command(
+        "/partnerbot", "setup", team_id=partner.team_id, user_id=MANAGER
+    )
+    assert f"Partner Center: connected (app `{CLIENT_ID}`), last synced just now." in settings.text
+
     # The secret is nowhere in clear: not in the database, the logs, or what Slack was sent.
     async with sessions() as session:
         rows = (await session.exec(text("SELECT * FROM partner_center_connection"))).all()
