@@ -148,3 +148,13 @@ def test_app_credentials_never_print_their_secret():
     assert SECRET not in repr(AppCredentials("https://x", TENANT, CLIENT_ID, SECRET))
     assert SECRET not in repr(ConnectForm(TENANT, CLIENT_ID, SECRET))
     AppTokens().close()
+
+
+async def test_the_sync_job_is_scheduled_only_with_a_key(local_pc, engine, database_url):
+    from bot.scheduler import jobs_for
+
+    with_key = services_for(local_pc, engine, database_url)
+    without = services_for(local_pc, engine, database_url, partner_center_key="")
+
+    assert "partner-center-sync" in [job.id for job in jobs_for(with_key)]
+    assert "partner-center-sync" not in [job.id for job in jobs_for(without)]
