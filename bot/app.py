@@ -28,6 +28,7 @@ import handlers.summaries
 from bot.catalogue import load_catalogue
 from bot.oauth import INSTALL_PATH
 from bot.outbox.worker import OutboxWorker
+from bot.partner_center.tokens import AppTokens
 from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler
 from bot.services import Services
@@ -53,6 +54,7 @@ def build_services(settings: Settings, *, engine=None) -> Services:
         sessions=sessions,
         catalogue=load_catalogue(settings.plan_catalogue),
         rule=CommissionRule(settings.commission_first_year_rate, settings.commission_later_rate),
+        app_tokens=AppTokens(ca_file=settings.partner_center_ca_file),
     )
     if settings.oauth_enabled:
         client_id = (settings.slack_client_id or "").strip()
@@ -206,6 +208,7 @@ def create_web_app(
 
     async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
         yield
+        services.app_tokens.close()
         await services.engine.dispose()
 
     async def socket_mode(_app: web.Application) -> AsyncIterator[None]:

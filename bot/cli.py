@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import UserError
+from bot.errors import UnknownPartner, UserError
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from storage import partners, schema
@@ -77,6 +77,22 @@ def parser() -> argparse.ArgumentParser:
         "approve", help="approve a workspace that set itself up (PARTNER_SIGNUP=approval)"
     )
     approve.add_argument("--team-id", required=True, help="the workspace, e.g. T0123ABCD")
+
+    connect = partner_commands.add_parser(
+        "connect", help="connect a partner's Partner Center (an app in its own Entra tenant)"
+    )
+    connect.add_argument("--team-id", required=True, help="the partner's workspace")
+    connect.add_argument("--tenant", required=True, help="the partner's Entra tenant id or domain")
+    connect.add_argument("--client-id", required=True, help="the app's Application (client) ID")
+    connect.add_argument(
+        "--client-secret-file",
+        required=True,
+        type=Path,
+        help="a file holding the client secret's value (- reads it from standard input)",
+    )
+    connect.add_argument("--mpn-id", default="", help="the partner's own MPN (partner) id")
+    sync = partner_commands.add_parser("sync", help="sync a partner from Partner Center now")
+    sync.add_argument("--team-id", required=True, help="the partner's workspace")
 
     imports = commands.add_parser("import", help="load customers or subscriptions from CSV")
     imports.add_argument("kind", choices=("customers", "subscriptions"))
@@ -255,6 +271,50 @@ async def partner_list(services: Services) -> None:
     sys.stdout.write("id\tworkspace\tpartner\n" + "".join(line + "\n" for line in lines))
 
 
+def read_secret(path: Path) -> str:
+    """The client secret from its file (or standard input), never from the command line, where
+    other users and the shell's history would see it."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"--client-secret-file: cannot read {path}: {error}") from None
+    return text.strip()
+
+
+async def partner_connect(services: Services, args: argparse.Namespace) -> None:
+    from bot.partner_center.connect import ConnectForm, connect
+
+    async with services.sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id=args.team_id.upper())
+    if partner is None:
+        raise UnknownPartner(args.team_id.upper())
+    form = ConnectForm(
+        args.tenant.strip(), args.client_id.strip(), read_secret(args.client_secret_file),
+        args.mpn_id.strip(),
+    )  # fmt: skip
+    connection = await connect(services, partner_id=partner.id, form=form, by="cli")
+    logger.info(
+        "partner %r connected to Partner Center (tenant %s, app %s); `serve` syncs it within a "
+        "minute, or run `python -m bot partner sync --team-id %s`",
+        partner.name, connection.tenant_id, connection.client_id, partner.team_id,
+    )  # fmt: skip
+
+
+async def partner_sync(services: Services, args: argparse.Namespace) -> None:
+    from bot.partner_center.sync import sync_partner
+
+    async with services.sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id=args.team_id.upper())
+    if partner is None:
+        raise UnknownPartner(args.team_id.upper())
+    outcome = await sync_partner(services, partner.id)
+    if outcome.problem is not None:
+        raise CliError(f"the sync failed; nothing was changed: {outcome.problem}")
+    logger.info(
+        "partner %r synced from Partner Center: %s", partner.name, outcome.report.describe()
+    )
+
+
 async def import_file(services: Services, args: argparse.Namespace) -> None:
     from bot.imports import import_customers, import_subscriptions
 
@@ -300,10 +360,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
                         await partner_list(services)
                     case "approve":
                         await partner_approve(services, args)
+                    case "connect":
+                        await partner_connect(services, args)
+                    case "sync":
+                        await partner_sync(services, args)
             case "import":
                 await require_current_schema(services)
                 await import_file(services, args)
     finally:
+        services.app_tokens.close()
         await services.engine.dispose()
 
 

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.orders import sweeps as order_sweeps
 from bot.outages.feed import poll_feed
+from bot.partner_center.sync import sync_due_partners
 from bot.replays import forget_old_requests
 from bot.services import Services
 from bot.summaries import flows as summary_flows
@@ -113,7 +114,8 @@ async def run_job(job: Job, services: Services) -> int:
 
 def jobs_for(services: Services) -> tuple[Job, ...]:
     """The jobs this process runs: the feed poll only when there is a feed (INCIDENT_FEED_URL,
-    or the feed's Entra app), the clean-up of OAuth states only with many workspaces."""
+    or the feed's Entra app), the Partner Center syncs only with PARTNER_CENTER_KEY, the clean-up
+    of OAuth states only with many workspaces."""
     jobs = JOBS
     if services.settings.feed_url:
         feed = Job(
@@ -123,6 +125,14 @@ def jobs_for(services: Services) -> tuple[Job, ...]:
             poll_feed,
         )
         jobs = (*jobs, feed)
+    if services.settings.partner_center_key is not None:
+        partner_center = Job(
+            "partner-center-sync",
+            "syncs each connected partner from Partner Center every PARTNER_CENTER_SYNC_MINUTES",
+            IntervalTrigger(minutes=1),
+            sync_due_partners,
+        )
+        jobs = (*jobs, partner_center)
     if services.workspaces is not None:
         states = Job(
             "forget-oauth-states",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import Catalogue
 from bot.metrics import Metrics
+from bot.partner_center.tokens import AppTokens
 from bot.settings import Settings
 from bot.subscriptions.rules import CommissionRule
 from bot.workspaces import WorkspaceTokens
@@ -38,5 +39,7 @@ class Services:
     # both None with one SLACK_BOT_TOKEN.
     installations: AsyncInstallationStore | None = None
     workspaces: WorkspaceTokens | None = None
+    # Microsoft Entra app-only tokens (Partner Center), cached per app until they expire.
+    app_tokens: AppTokens = field(default_factory=AppTokens)
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

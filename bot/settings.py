@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     # Many workspaces: who may become a partner by setting a workspace up in Slack.
     partner_signup: Literal["open", "approval", "allow-list"] = "approval"
     partner_allow_list: str = Field(default="", validate_default=True)
+    # Partner Center: the key sealing each partner's client secret (Fernet keys, newest first,
+    # separated by commas), where Microsoft Entra and Partner Center answer, how often to sync.
+    partner_center_key: SecretStr | None = None
+    partner_center_authority: str = "https://login.microsoftonline.com"
+    partner_center_api_url: str = "https://api.partnercenter.microsoft.com"
+    partner_center_sync_minutes: int = Field(default=60, ge=5)
+    # How long one sync may wait in all for Partner Center's Retry-After before it gives up.
+    partner_center_retry_budget: float = Field(default=120.0, ge=0)
+    # Certificates to trust for both besides the system's (a local or inspecting proxy's CA).
+    partner_center_ca_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -112,7 +122,10 @@ class Settings(BaseSettings):
         return seconds
 
     @field_validator(
-        "incident_webhook_secret", "incident_feed_token", "incident_feed_client_secret"
+        "incident_webhook_secret",
+        "incident_feed_token",
+        "incident_feed_client_secret",
+        "partner_center_key",
     )
     @classmethod
     def _blank_is_unset(cls, secret: SecretStr | None) -> SecretStr | None:
@@ -208,7 +221,13 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 256 calls at once")
         return calls
 
-    @field_validator("slack_api_url", "public_base_url", "incident_feed_url")
+    @field_validator(
+        "slack_api_url",
+        "public_base_url",
+        "incident_feed_url",
+        "partner_center_authority",
+        "partner_center_api_url",
+    )
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None:
@@ -259,7 +278,7 @@ class Settings(BaseSettings):
         """The workspaces that become partners at once under PARTNER_SIGNUP=allow-list."""
         return frozenset(allow_listed(self.partner_allow_list))
 
-    @field_validator("plan_catalogue")
+    @field_validator("plan_catalogue", "partner_center_ca_file")
     @classmethod
     def _readable_file(cls, path: Path | None) -> Path | None:
         if path is not None and not path.is_file():

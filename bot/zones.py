@@ -72,3 +72,18 @@ def whole_months_between(start: date, end: date) -> int:
 def days_until(day: date, today: date) -> int:
     """Counts the days from today to a date (negative when it has passed)."""
     return (day - today).days
+
+
+def ago_words(moment: datetime, now: datetime) -> str:
+    """How long ago a moment was, as people say it: "just now", "12 min ago", "3 hours ago",
+    "3 days ago" (whole units, rounded down)."""
+    seconds = max((now - moment).total_seconds(), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = int(seconds // 86400)
+    return f"{days:,} day{'s' if days != 1 else ''} ago"

@@ -8,6 +8,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.arguments import slash_text
+from bot.partner_center import commands as partner_center
+from bot.partner_center.messages import ConnectAction
 from bot.partners import commands
 from bot.partners.messages import SetupAction
 from bot.services import Services
@@ -71,6 +73,26 @@ async def setup_submitted(ack, view, body, context, client) -> None:
         await ack(response_action="update", view=outcome.view)
 
 
+async def connect_submitted(ack, view, body, context) -> None:
+    services: Services = context["services"]
+    try:
+        outcome = await partner_center.submit_connect(
+            services,
+            partner=context.get("partner"),
+            user_id=(body.get("user") or {}).get("id", ""),
+            values=form_values(view),
+        )
+    except DATABASE_ERRORS:
+        reference = failure_reference("saving the Partner Center form", services=services)
+        text = database_down_text(reference)
+        outcome = partner_center.ConnectOutcome(errors={ConnectAction.TENANT: text})
+    if outcome.errors:
+        await ack(response_action="errors", errors=outcome.errors)
+    else:
+        await ack(response_action="update", view=outcome.view)
+
+
 def register(app: AsyncApp) -> None:
     app.command("/partnerbot")(answering_failures(partnerbot_command))
     app.view(SetupAction.FORM)(setup_submitted)
+    app.view(ConnectAction.FORM)(connect_submitted)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Customer, Subscription
@@ -27,8 +27,13 @@ async def customer_ids_by_domain(*, session: AsyncSession, partner_id: int) -> d
 async def subscriptions_by_key(
     *, session: AsyncSession, partner_id: int
 ) -> dict[tuple[int, str, date], Subscription]:
-    """Maps each of a partner's subscriptions by its customer id, plan code and start date."""
-    result = await session.exec(select(Subscription).where(Subscription.partner_id == partner_id))
+    """Maps each of a partner's subscriptions by its customer id, plan code and start date (those
+    from Partner Center are named by their own id, not by these)."""
+    result = await session.exec(
+        select(Subscription).where(
+            Subscription.partner_id == partner_id, col(Subscription.external_id).is_(None)
+        )
+    )
     return {(s.customer_id, s.plan_code, s.start_date): s for s in result.all()}
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -72,6 +72,8 @@ class Partner(SQLModel, table=True):
     money_for_managers_only: str = Field(
         default="none", sa_column_kwargs={"server_default": "none"}, max_length=12
     )
+    # When its subscriptions were last imported from a CSV file (None: never).
+    subscriptions_imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # Database model: who may ask for a partner's summaries
@@ -88,6 +90,7 @@ class Customer(SQLModel, table=True):
         UniqueConstraint("partner_id", "domain", name="uq_customer_partner_domain"),
         # Case-insensitive lookups by name stay an index range scan within one partner.
         Index("ix_customer_partner_name_key", "partner_id", "name_key"),
+        Index("uq_customer_partner_external", "partner_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -100,6 +103,8 @@ class Customer(SQLModel, table=True):
     contact_name: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=254)
     timezone: str | None = Field(default=None, max_length=64)
+    # Partner Center's customer id (its tenant id) once a sync has found it; None otherwise.
+    external_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
@@ -108,9 +113,18 @@ class Customer(SQLModel, table=True):
 class Subscription(SQLModel, table=True):
     __table_args__ = (
         # A CSV row names a subscription by customer, plan and start date; re-imports update it.
-        UniqueConstraint(
-            "customer_id", "plan_code", "start_date", name="uq_subscription_customer_plan_start"
+        # Partner Center names its own by id: a customer may hold the same plan twice from one
+        # day (a monthly and an annual term), so the CSV key holds only where there is no id.
+        Index(
+            "uq_subscription_customer_plan_start",
+            "customer_id",
+            "plan_code",
+            "start_date",
+            unique=True,
+            sqlite_where=text("external_id IS NULL"),
+            postgresql_where=text("external_id IS NULL"),
         ),
+        Index("uq_subscription_partner_external", "partner_id", "external_id", unique=True),
         Index("ix_subscription_partner_renewal", "partner_id", "renewal_date"),
     )
 
@@ -127,6 +141,22 @@ class Subscription(SQLModel, table=True):
     billing_owner: str = Field(max_length=10)  # vendor | partner
     partner_of_record_id: int | None = Field(
         default=None, foreign_key="partner.id", ondelete="SET NULL"
+    )
+    # Where the row comes from: import (a CSV file, or an order confirmed here) | partner_center
+    source: str = Field(
+        default="import", sa_column=Column(String(16), nullable=False, server_default="import")
+    )
+    # What Partner Center says of it: its id, offer, term, commitment and the indirect reseller
+    # of record (an MPN id; "" when the connected partner sold it itself).
+    external_id: str | None = Field(default=None, max_length=64)
+    offer_name: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, server_default="")
+    )
+    term: str = Field(default="", sa_column=Column(String(8), nullable=False, server_default=""))
+    commitment_end_date: date | None = None
+    auto_renew: bool | None = None
+    reseller_id: str = Field(
+        default="", sa_column=Column(String(20), nullable=False, server_default="")
     )
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
@@ -355,3 +385,24 @@ class SeenSlackRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# Database model: a partner's connection to its Partner Center: an app registered in the
+# partner's own Microsoft Entra tenant, its client secret sealed with PARTNER_CENTER_KEY
+class PartnerCenterConnection(SQLModel, table=True):
+    __tablename__ = "partner_center_connection"
+
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, ondelete="CASCADE")
+    tenant_id: str = Field(max_length=64)  # the partner's Entra tenant (id or domain)
+    client_id: str = Field(max_length=64)  # the app's Application (client) ID
+    # The client secret as a Fernet token; never stored, shown or logged in clear.
+    sealed_secret: str = Field(sa_column=Column(Text, nullable=False))
+    mpn_id: str = Field(default="", max_length=20)  # the partner's own MPN (partner) id
+    connected_by: str = Field(default="", max_length=64)
+    connected_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # The schedule's claim: a process syncs the partner only after moving this forward.
+    next_sync_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, index=True)
+    last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # last success
+    # Why the last sync failed, in words for the partner's admins; "" once one succeeds.
+    problem: str = Field(default="", max_length=500)
+    problem_since: datetime | None = Field(default=None, sa_type=UTCDateTime)

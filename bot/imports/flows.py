@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from storage import partners as stored_partners
 from storage import seat_changes
 from storage.db import Sessions
 from storage.models import Partner
+from storage.partner_center import mark_imported
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ async def import_subscriptions(
             await stored.insert_subscriptions(session=session, values=changes.new)
             await stored.update_subscriptions(session=session, values=changes.changed)
             await seat_changes.insert_rows(session=session, values=seat_history)
+            await mark_imported(session=session, partner_id=partner.id, at=datetime.now(UTC))
     except IntegrityError:
         raise written_meanwhile(path) from None
     return ImportReport("subscriptions", len(changes.new), len(changes.changed), changes.unchanged)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from bot.blocks import Message
 from bot.errors import UserError
+from bot.partner_center import commands as partner_center
+from bot.partner_center.messages import status_text as partner_center_status
 from bot.partners import messages as setup_messages
 from bot.partners.flows import SetupForm, may_set_up, set_up_workspace, setup_problems
 from bot.partners.help import help_blocks, not_a_subcommand
@@ -18,6 +20,7 @@ from bot.partners.signup import signup_for
 from bot.services import Services
 from bot.subscriptions.rules import FOR_EVERYONE
 from storage import installations, partners
+from storage import partner_center as partner_center_store
 from storage.installations import InstalledWorkspace
 from storage.models import Partner
 
@@ -59,15 +62,17 @@ def is_workspace_admin(user: dict) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
-SUBCOMMANDS = ("help", "managers", "setup")
+SUBCOMMANDS = ("help", "managers", "setup", "sync")
 
 
 def subcommand(text: str) -> str:
-    """Names the /partnerbot subcommand typed (`help` when nothing is), or returns the first word
-    as typed when it is none of them."""
+    """Names the /partnerbot subcommand typed (`help` when nothing is; `setup partner-center`
+    for that form), or returns the first word as typed when it is none of them."""
     words = text.split()
     if not words:
         return "help"
+    if [word.lower() for word in words[:2]] == ["setup", "partner-center"]:
+        return "setup partner-center"
     return words[0].lower() if words[0].lower() in SUBCOMMANDS else words[0]
 
 
@@ -91,6 +96,19 @@ async def partnerbot_answer(
         case "setup":
             return await setup_answer(
                 services, team_id=team_id, user_id=user_id, partner=partner, user_info=user_info
+            )
+        case "setup partner-center" if partner is not None and partner.approved_at is not None:
+            answers, form = await partner_center.connect_form_answer(
+                services, partner=partner, user_id=user_id
+            )
+            return Reply(answers, form)
+        case "setup partner-center":  # a workspace not set up yet: its setup comes first
+            return await setup_answer(
+                services, team_id=team_id, user_id=user_id, partner=partner, user_info=user_info
+            )
+        case "sync" if partner is not None:
+            return Reply(
+                await partner_center.sync_answer(services, partner=partner, user_id=user_id)
             )
         case "help":
             return Reply([Message("What partnerbot can do", help_blocks())])
@@ -163,7 +181,12 @@ async def setup_answer(
     if partner is not None:
         async with services.sessions() as session:
             managers = await partners.manager_ids(session=session, partner_id=partner.id)
-        return Reply([setup_messages.current_settings(partner, managers, may_change=allowed)], form)
+            connection = await partner_center_store.get(session=session, partner_id=partner.id)
+        status = partner_center_status(connection, now=services.clock())
+        current = setup_messages.current_settings(
+            partner, managers, may_change=allowed, partner_center=status
+        )
+        return Reply([current], form)
     return Reply([] if allowed else [setup_messages.not_allowed()], form)
 
 

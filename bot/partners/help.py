@@ -77,6 +77,12 @@ COMMANDS: tuple[CommandHelp, ...] = (
         ("/partnerbot setup",),
     ),
     CommandHelp(
+        "/partnerbot setup partner-center · /partnerbot sync",
+        "Managers: connect your Partner Center (a form), so that /subscription shows live "
+        "subscriptions; sync from it now.",
+        ("/partnerbot setup partner-center", "/partnerbot sync"),
+    ),
+    CommandHelp(
         "/partnerbot help",
         "This list.",
         ("/partnerbot help",),
@@ -110,7 +116,7 @@ def not_a_subcommand(word: str) -> Message:
     then shows the help."""
     typed = escape(shorten(word, 100)).replace("`", "'")
     text = (
-        f"`{typed}` is not a /partnerbot subcommand. Its subcommands are `help`, `managers` "
-        "and `setup`; here is everything partnerbot can do."
+        f"`{typed}` is not a /partnerbot subcommand. Its subcommands are `help`, `managers`, "
+        "`setup` and `sync`; here is everything partnerbot can do."
     )
     return Message(f"{typed} is not a /partnerbot subcommand", [section(text), *help_blocks()])

@@ -193,9 +193,14 @@ def settings_text(partner: Partner, managers: list[str]) -> str:
     )
 
 
-def current_settings(partner: Partner, managers: list[str], *, may_change: bool) -> Message:
-    """The answer to `/partnerbot setup` in a workspace that is set up already."""
+def current_settings(
+    partner: Partner, managers: list[str], *, may_change: bool, partner_center: str = ""
+) -> Message:
+    """The answer to `/partnerbot setup` in a workspace that is set up already (with a line on
+    its Partner Center connection)."""
     text = settings_text(partner, managers)
+    if partner_center:
+        text += f"\n• {partner_center}"
     note = (
         "The settings form is open: change what you need and save."
         if may_change

@@ -10,7 +10,8 @@ from bot import customers
 from bot.arguments import whole_number
 from bot.blocks import Message, section
 from bot.catalogue import Catalogue
-from bot.customers import Lookup
+from bot.customers import Found, Lookup
+from bot.subscriptions.freshness import freshness_words
 from bot.subscriptions.messages import lookup_messages
 from bot.subscriptions.rules import (
     EVERYTHING,
@@ -20,8 +21,8 @@ from bot.subscriptions.rules import (
     money_shown,
 )
 from bot.zones import today_in
+from storage import partner_center, seat_changes
 from storage import partners as partner_rows
-from storage import seat_changes
 from storage.models import Partner
 
 GONE = Message(
@@ -101,6 +102,7 @@ async def answer_for(
         today=today_in(partner.timezone, now),
         changes=changes,
         shown=await money_shown_to(session, partner=partner, user_id=user_id),
+        freshness=await freshness_of(session, lookup, partner=partner, now=now),
     )
 
 
@@ -110,3 +112,17 @@ async def money_shown_to(session: AsyncSession, *, partner: Partner, user_id: st
         return EVERYTHING
     managers = await partner_rows.manager_ids(session=session, partner_id=partner.id)
     return money_shown(partner.money_for_managers_only, is_manager=user_id in managers)
+
+
+async def freshness_of(session, lookup: Lookup, *, partner: Partner, now: datetime) -> str:
+    """Where the found customer's figures come from, and how fresh they are."""
+    if not isinstance(lookup, Found) or not lookup.subscriptions:
+        return ""
+    connection = await partner_center.get(session=session, partner_id=partner.id)
+    return freshness_words(
+        {row.source for row in lookup.subscriptions},
+        synced_at=connection.last_synced_at if connection else None,
+        imported_at=partner.subscriptions_imported_at,
+        sync_problem=connection.problem if connection else "",
+        now=now,
+    )

@@ -91,6 +91,7 @@ class SubscriptionView:
     partner_of_record: str | None  # the partner's name; None when no partner is of record
     of_record_is_caller: bool
     periods: tuple[SeatPeriod, ...] = ()  # seats and price over time (none: today's since start)
+    offer_name: str = ""  # Partner Center's name of the offer ("" for imported rows)
 
 
 def renewal_words(renewal: date, today: date, status: str) -> str:
@@ -160,8 +161,7 @@ def subscription_text(
         else f"{plural(view.seats, 'seat')} · {billed}"
     )
     lines = [
-        f"*{escape(view.plan_code)}* — {escape(catalogue.name_of(view.plan_code))} · "
-        f"_{view.status}_",
+        f"*{escape(view.plan_code)}* — {escape(plan_name(view, catalogue))} · _{view.status}_",
         seats,
         f"Started {view.start_date.isoformat()} · "
         f"{renewal_words(view.renewal_date, today, view.status)}",
@@ -184,6 +184,12 @@ def commission_of(view: SubscriptionView, *, rule: CommissionRule, today: date) 
         renewal_date=view.renewal_date,
         periods=view.periods,
     )
+
+
+def plan_name(view: SubscriptionView, catalogue: Catalogue) -> str:
+    """The plan's catalogue name; an offer no plan matches by Partner Center's name for it."""
+    plan = catalogue.get(view.plan_code)
+    return plan.name if plan else (view.offer_name or view.plan_code)
 
 
 def totals_text(
@@ -227,6 +233,7 @@ def customer_blocks(
     rule: CommissionRule,
     today: date,
     shown: MoneyShown = EVERYTHING,
+    freshness: str = "",
 ) -> list[dict]:
     """The answer for one customer: who it is, its totals, then every subscription; without
     commission or prices for a reader who may not see them."""
@@ -236,7 +243,7 @@ def customer_blocks(
     blocks: list[dict] = [
         header(customer.name),
         context(
-            f"{escape(customer.domain)} · {escape(customer.region)} · "
+            f"{escape(customer.domain)} · {escape(customer.region or 'region unknown')} · "
             f"contact: {escape(contact) or 'none'}"
             f" · customer of {escape(partner_name)}"
         ),
@@ -257,6 +264,8 @@ def customer_blocks(
     blocks.append(
         context(f"{described}Dates are as of today, {today.isoformat()}, in {time_zone}.")
     )
+    if freshness:
+        blocks.append(context(escape(freshness)))
     return blocks
 
 
@@ -347,6 +356,7 @@ def subscription_view(
         periods=periods_of(
             start_date=row.start_date, seats=row.seats, unit_price=row.unit_price, changes=changes
         ),
+        offer_name=row.offer_name,
     )
 
 
@@ -359,9 +369,11 @@ def lookup_messages(
     today: date,
     changes: Mapping[int, Sequence[Change]] | None = None,
     shown: MoneyShown = EVERYTHING,
+    freshness: str = "",
 ) -> list[Message]:
     """Turns what /subscription found into the messages the caller reads: `changes` are the
-    found subscriptions' seat changes by id, `shown` what money the caller may see."""
+    found subscriptions' seat changes by id, `shown` what money the caller may see, `freshness`
+    where the figures come from."""
     match lookup:
         case Usage():
             return messages("How to use /subscription", usage_blocks())
@@ -392,6 +404,7 @@ def lookup_messages(
                 rule=rule,
                 today=today,
                 shown=shown,
+                freshness=freshness,
             )
             return messages(customer_fallback(customer_view(customer), len(views)), blocks)
     raise TypeError(f"unexpected lookup {lookup!r}")

@@ -64,8 +64,8 @@ async def test_a_word_that_is_no_subcommand_is_named_before_the_help(services, s
     [answer] = respond.calls
     assert answer["text"] == "frob is not a /partnerbot subcommand"
     assert answer["blocks"][0]["text"]["text"] == (
-        "`frob` is not a /partnerbot subcommand. Its subcommands are `help`, `managers` and "
-        "`setup`; here is everything partnerbot can do."
+        "`frob` is not a /partnerbot subcommand. Its subcommands are `help`, `managers`, "
+        "`setup` and `sync`; here is everything partnerbot can do."
     )
     assert "/subscription" in str(answer["blocks"][1:])
     assert_slack_accepts(Message(answer["text"], answer["blocks"]))

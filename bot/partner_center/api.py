@@ -1,0 +1,180 @@
+"""Partner Center's REST API as the sync reads it: the partner's customers (paged: `links.next`
+carries the `MS-ContinuationToken` header to send back) and each customer's subscriptions. A 429
+is waited out for its Retry-After while the sync's budget lasts; anything else that is not a 200
+stops the sync with a reason its admins can act on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+
+PAGE_SIZE = 100
+MAX_PAGES = 10_000
+MAX_BODY_BYTES = 32 * 1024 * 1024
+TIMEOUT = aiohttp.ClientTimeout(total=60)
+# Without a Retry-After, Microsoft's guidance is to back off; this is the first wait.
+DEFAULT_RETRY_AFTER = 30.0
+
+Reason = Literal["consent", "throttled", "unavailable", "answer"]
+
+
+class PartnerCenterFailed(Exception):
+    """A call did not give what the sync needs; `reason` says which kind of trouble it is."""
+
+    def __init__(self, reason: Reason, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class RetryBudget:
+    """Seconds a whole sync may spend waiting for Retry-After, shared by all its calls."""
+
+    seconds: float
+    spent: float = field(default=0.0)
+
+    def take(self, wait: float) -> bool:
+        if self.spent + wait > self.seconds:
+            return False
+        self.spent += wait
+        return True
+
+
+def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
+    """The system's trust, plus the operator's extra certificates when given."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(ca_file))
+    return context
+
+
+class PartnerCenterApi:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        token: str,
+        budget: RetryBudget,
+        sleep=asyncio.sleep,
+    ):
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._budget = budget
+        self._sleep = sleep
+
+    async def customers(self) -> list[dict]:
+        """Every customer of the partner, page after page."""
+        found: list[dict] = []
+        uri, headers = f"/v1/customers?size={PAGE_SIZE}", {}
+        for _ in range(MAX_PAGES):
+            body = await self._get(uri, headers)
+            found += items_of(body)
+            following = next_page(body)
+            if following is None:
+                return found
+            uri, headers = following
+        raise PartnerCenterFailed("answer", f"more than {MAX_PAGES:,} pages of customers")
+
+    async def subscriptions(self, customer_id: str) -> list[dict]:
+        """Every subscription of one customer."""
+        found: list[dict] = []
+        uri, headers = f"/v1/customers/{customer_id}/subscriptions", {}
+        for _ in range(MAX_PAGES):
+            body = await self._get(uri, headers)
+            found += items_of(body)
+            following = next_page(body)
+            if following is None:
+                return found
+            uri, headers = following
+        raise PartnerCenterFailed("answer", f"more than {MAX_PAGES:,} pages of subscriptions")
+
+    async def _get(self, uri: str, extra: dict[str, str]) -> dict:
+        url = self._base + (uri if uri.startswith("/v1/") else "/v1" + uri)
+        while True:
+            headers = {
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                "MS-RequestId": str(uuid.uuid4()),
+                "MS-CorrelationId": str(uuid.uuid4()),
+                **extra,
+            }
+            try:
+                async with self._http.get(url, headers=headers, timeout=TIMEOUT) as response:
+                    raw = await response.content.read(MAX_BODY_BYTES + 1)
+                    status, retry_after = response.status, response.headers.get("Retry-After")
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise PartnerCenterFailed(
+                    "unavailable", f"{type(error).__name__}: {error}"
+                ) from None
+            if status == 429:
+                wait = seconds_of(retry_after)
+                if not self._budget.take(wait):
+                    raise PartnerCenterFailed(
+                        "throttled", f"still throttled after waiting {self._budget.spent:.0f} s"
+                    )
+                await self._sleep(wait)
+                continue
+            return decoded(status, raw, url)
+
+
+def decoded(status: int, raw: bytes, url: str) -> dict:
+    """The JSON object of a 200; any other answer as the failure it is."""
+    if status in (401, 403):
+        raise PartnerCenterFailed("consent", f"HTTP {status} from {url}")
+    if status >= 500:
+        raise PartnerCenterFailed("unavailable", f"HTTP {status} from {url}")
+    if status != 200:
+        raise PartnerCenterFailed("answer", f"HTTP {status} from {url}")
+    if len(raw) > MAX_BODY_BYTES:
+        raise PartnerCenterFailed("answer", f"an answer larger than 32 MiB from {url}")
+    try:
+        body = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PartnerCenterFailed("answer", f"an answer that is not JSON from {url}") from None
+    if not isinstance(body, dict):
+        raise PartnerCenterFailed("answer", f"an answer that is not a JSON object from {url}")
+    return body
+
+
+def items_of(body: dict) -> list[dict]:
+    """A collection's items; a collection without a list of objects is no collection."""
+    items = body.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise PartnerCenterFailed("answer", 'a collection without an "items" list of objects')
+    return items
+
+
+def next_page(body: dict) -> tuple[str, dict[str, str]] | None:
+    """The next page's URI and headers (its MS-ContinuationToken), or None on the last page."""
+    following = (body.get("links") or {}).get("next")
+    if not following:
+        return None
+    uri = following.get("uri") if isinstance(following, dict) else None
+    if not isinstance(uri, str) or not uri.startswith("/"):
+        raise PartnerCenterFailed("answer", 'a "next" link without a relative "uri"')
+    headers = {
+        str(header.get("key")): str(header.get("value"))
+        for header in following.get("headers") or []
+        if isinstance(header, dict) and header.get("key")
+    }
+    return uri, headers
+
+
+def seconds_of(retry_after: str | None) -> float:
+    """Reads Retry-After as seconds (Partner Center sends whole seconds)."""
+    try:
+        seconds = float(retry_after) if retry_after is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        seconds = DEFAULT_RETRY_AFTER
+    return max(seconds, 0.0)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+
+from devtools.local_partner_center import LocalPartnerCenter
+from tests.utils.partner_center import services_for
+
+
+@pytest.fixture
+async def local_pc():
+    server = await LocalPartnerCenter().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def pc_services(local_pc, engine, database_url, sessions):
+    services = services_for(local_pc, engine, database_url)
+    yield services
+    services.app_tokens.close()
