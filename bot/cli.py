@@ -269,7 +269,11 @@ async def import_file(services: Services, args: argparse.Namespace) -> None:
             path=args.file,
             catalogue=services.catalogue,
         )
-    logger.info("imported %s", report.describe())
+    # What the import did goes to standard output, for the operator and for scripts.
+    sys.stdout.write(
+        f"{args.file.name}: imported {report.describe()}\n"
+        + "".join(f"  {line}\n" for line in report.details())
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:

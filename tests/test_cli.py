@@ -12,30 +12,7 @@ import aiohttp
 import pytest
 
 from storage import partners
-from tests.utils.serve import SERVE_SETTINGS, environment, free_port
-
-
-async def run_bot(
-    *args: str, database_url: str, cwd: Path, stdin: str = "", **settings: str
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=environment(database_url, **settings),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
-    except TimeoutError:
-        process.kill()  # never leave a stuck bot behind
-        await process.wait()
-        raise
-    return process.returncode, out.decode(), err.decode()
+from tests.utils.serve import SERVE_SETTINGS, environment, free_port, run_bot
 
 
 async def test_partner_add_registers_a_workspace_once(database_url, sessions, tmp_path):
