@@ -83,6 +83,7 @@ async def test_serve_without_a_required_secret_stops_with_one_line(
 
 
 async def test_serve_refuses_a_database_that_was_never_migrated(tmp_path):
+    (tmp_path / "fresh.db").touch()  # a database file, with no tables yet
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     code, _, err = await run_bot("serve", database_url=url, cwd=tmp_path, **SERVE_SETTINGS)
     assert code == 1
@@ -299,7 +300,7 @@ OAUTH_SETTINGS = {
     "SLACK_CLIENT_SECRET": "cli-test-client-secret",
     "SLACK_STATE_SECRET": "cli-test-state-secret",
     "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
-    "SECRET_KEY": "cli-test-secret-key",
+    "SECRET_KEY": "cli-test-secret-key-0123456789abcdef",
 }
 
 

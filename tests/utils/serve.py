@@ -45,7 +45,7 @@ SERVE_SETTINGS = {
     "SLACK_API_URL": "http://127.0.0.1:9/api/",
     "SLACK_BOT_TOKEN": "xoxb-cli-test",
     "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
-    "SECRET_KEY": "cli-test-secret-key",
+    "SECRET_KEY": "cli-test-secret-key-0123456789abcdef",
 }
 
 
