@@ -275,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("bot").setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every job added and every run at INFO; the jobs log what they did.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         asyncio.run(run(args, settings))

@@ -145,6 +145,16 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     for job in jobs_for(services):
         # Every job also runs once soon after start, so a bot that was down catches up.
         scheduler.add_job(
-            run_job, job.trigger, args=(job, services), id=job.id, next_run_time=utc_now()
+            run_job,
+            job.trigger,
+            args=(job, services),
+            id=job.id,
+            name=job.id,
+            next_run_time=utc_now(),
         )
     return scheduler
+
+
+def describe_jobs(scheduler: AsyncIOScheduler) -> str:
+    """The jobs of a scheduler in one line, e.g. "expire-orders every 0:05:00, …"."""
+    return ", ".join(f"{job.name} every {job.trigger.interval}" for job in scheduler.get_jobs())

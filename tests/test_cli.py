@@ -186,6 +186,13 @@ async def test_start_with_slack_credentials_serves(tmp_path):
     log = await serve_until_healthy("start", f"sqlite:///{tmp_path / 'qs.db'}", tmp_path)
     assert "demo data loaded" in log
     assert "partnerbot serving on port" in log
+    # Only the bot speaks at start: no APScheduler job bookkeeping ("Adding job tentatively",
+    # jobs all named run_job), no bolt warning that a token goes unused.
+    assert [line.split()[3] for line in log.splitlines()] == ["bot:"] * len(log.splitlines())
+    assert (
+        "scheduled jobs: expire-orders every 0:05:00, weekly-summaries every 0:01:00, "
+        "remind-filers every 0:15:00, forget-seen-requests every 0:10:00"
+    ) in log
 
 
 async def test_the_shell_answers_slash_commands_for_one_partner(database_url, sessions, tmp_path):
