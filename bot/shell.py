@@ -140,21 +140,15 @@ class Shell:
 
     async def run_line(self, line: str) -> str:
         """Runs one line typed at the prompt and returns what the reader sees."""
-        if self.form is not None and self.form.asks_for_text and line.strip() not in QUIT:
-            return await self.type_into_form(line)
+        if self.form is not None:
+            answer = await self.fill_form(line)
+            if answer is not None:
+                return answer
         line = line.strip()
         if not line:
             return ""
         if whole_number(line, digits=6):
             return await self.pick(int(line))
-        if self.form is not None and not line.startswith("/"):
-            return await self.search_form_menu(line)
-        self.form = None  # a command leaves an open menu form, as Escape does in Slack
-        if line.lower() == "/order":
-            return (
-                "In Slack, `/order` alone opens a form; the shell cannot show that one. Type "
-                "`/order <customer> <plan code> <seats>`, e.g. `/order o'brien OLM 10`."
-            )
         if not line.startswith("/"):
             return (
                 "Type a slash command such as `/subscription dental`, "
@@ -184,7 +178,7 @@ class Shell:
             return "There is no such choice; the numbers in [brackets] shown last are."
         choice = self.choices[number - 1]
         if choice.kind == "form_option" and self.form is not None:
-            return await self.submit_form(self.form.picked_value(choice))
+            return await self.next_input(self.form.current.picked(choice))
         key = uuid.uuid4().hex
         body = block_action_body(
             action=clicked(
@@ -236,32 +230,69 @@ class Shell:
         return self.people.named("\n\n".join(text for text in texts if text))
 
     async def open_form(self, view: dict) -> str:
-        """Shows a form the bot opened and, when the shell can fill it in, starts doing so."""
+        """Shows a form the bot opened and, when the shell can fill it in, asks for its first
+        input."""
         self.form = shell_forms.fillable(view)
-        parts = [shell_forms.shown(view), shell_forms.how_to_fill(self.form, view)]
-        if self.form is not None and not self.form.asks_for_text:
-            parts.append(await self.search_form_menu(""))
-        return "\n\n".join(part for part in parts if part)
+        ask = await self.ask() if self.form else shell_forms.prompt(None, view)
+        return "\n\n".join(part for part in (shell_forms.shown(view), ask) if part)
 
-    async def type_into_form(self, line: str) -> str:
+    async def ask(self) -> str:
+        """Asks for the open form's current input, offering a menu's options as choices."""
         assert self.form is not None
-        if line.strip().lower() == "cancel":
-            self.form = None
-            return "Form closed; nothing was changed."
-        if line.rstrip() != shell_forms.END_OF_TEXT:
-            self.form.lines.append(line)
-            return ""
-        return await self.submit_form(self.form.typed_value())
+        current = self.form.current
+        asked = shell_forms.prompt(self.form, self.form.view)
+        if current.kind == "static_select":
+            self.choices = current.static_choices()
+            return asked + "\n" + shell_forms.offered(self.choices)
+        if current.kind == "external_select" and not current.element.get("min_query_length"):
+            return asked + "\n" + await self.search_form_menu("")
+        return asked
 
-    async def search_form_menu(self, typed: str) -> str:
-        """Loads the options of the open form's menu matching what was typed, as choices."""
+    async def fill_form(self, line: str) -> str | None:
+        """Takes a line typed while a form is open; None when it is a command instead (which
+        closes the form, as leaving a dialog does in Slack)."""
         assert self.form is not None
+        current, typed = self.form.current, line.strip()
         if typed.lower() == "cancel":
             self.form = None
-            return "Form closed."
+            return "Form closed; nothing was changed."
+        if current.multiline:
+            if line.rstrip() != shell_forms.END_OF_TEXT:
+                self.form.lines.append(line)
+                return ""
+            lines = self.form.lines
+            return await self.next_input(current.typed("\n".join(lines)) if lines else None)
+        if typed.startswith("/"):
+            self.form = None
+            return None
+        if not typed:
+            return await self.next_input(None)
+        if current.kind in shell_forms.MENUS:
+            if whole_number(typed, digits=6):
+                return await self.pick(int(typed))
+            if current.kind == "external_select":
+                return await self.search_form_menu(typed)
+            return "Pick one by its number:\n" + shell_forms.offered(self.choices)
+        return await self.next_input(current.typed(typed))
+
+    async def next_input(self, state: dict | None) -> str:
+        """Records the current input (None: left as it is) and asks for the next, or submits."""
+        assert self.form is not None
+        current = self.form.current
+        state = state or current.preset
+        if state is None and not current.block.get("optional"):
+            return f"“{current.label}” is required.\n" + await self.ask()
+        if self.form.give(state):
+            return await self.submit_form()
+        return await self.ask()
+
+    async def search_form_menu(self, typed: str) -> str:
+        """Loads the options of the current menu matching what was typed, as choices."""
+        assert self.form is not None
+        current = self.form.current
         body = block_suggestion_body(
-            action_id=self.form.element.get("action_id", ""),
-            block_id=self.form.block_id,
+            action_id=current.element.get("action_id", ""),
+            block_id=current.block_id,
             value=typed,
             team_id=self.partner.team_id,
             user_id=self.user_id,
@@ -269,31 +300,31 @@ class Shell:
         )
         response = await self.send(body)
         answer = response.body if isinstance(response.body, str) else ""
-        self.choices = shell_forms.menu_choices(self.form, answer)
+        self.choices = shell_forms.menu_choices(answer, current)
         if not self.choices:
             return f"Nothing matches “{typed}”; type another part of a name, or `cancel`."
         return shell_forms.offered(self.choices)
 
-    async def submit_form(self, value: dict) -> str:
+    async def submit_form(self) -> str:
         """Submits the open form as Slack would, and shows how the bot answered."""
         assert self.form is not None
         form, self.form = self.form, None
         body = view_submission_body(
-            view=form.view,
-            values={form.block_id: value},
-            team_id=self.partner.team_id,
-            user_id=self.user_id,
+            view=form.view, values=form.values, team_id=self.partner.team_id, user_id=self.user_id
         )
         response = await self.send(body)
         answer = response.body if isinstance(response.body, str) else ""
         action = json.loads(answer) if answer.startswith("{") else {}
         if action.get("response_action") == "errors":
-            self.form = dataclasses.replace(form, lines=[])
+            errors = action.get("errors", {})
+            blocks = [f.block_id for f in form.fields]
+            first = min((blocks.index(b) for b in errors if b in blocks), default=0)
+            self.form = dataclasses.replace(form, index=first)
             return (
                 "The form was not accepted:\n"
-                + shell_forms.form_errors(action.get("errors", {}), form.view)
+                + shell_forms.form_errors(errors, form.view)
                 + "\n\n"
-                + shell_forms.how_to_fill(self.form, form.view)
+                + await self.ask()
             )
         if action.get("response_action") in ("update", "push"):
             return self.people.named(await self.open_form(action["view"]))

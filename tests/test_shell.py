@@ -72,7 +72,7 @@ async def test_a_post_is_shown_the_moment_it_goes_out_without_another_line(
 async def test_outage_template_opens_a_form_that_is_filled_in_by_typing(shell):
     form = await shell.run_line("/outage template")
     assert form.startswith("Apology wording\n===============")
-    assert "Type the new “Text” (as many lines as you need), then a line holding only `.`" in form
+    assert "“Text”: type it (as many lines as you need), then a line holding only `.`" in form
 
     assert await shell.run_line("Dear {{ customer.name }},") == ""
     assert await shell.run_line("sorry from {{ partner.name }}.") == ""
@@ -121,3 +121,21 @@ async def test_at_name_mentions_one_of_the_partners_people(shell):
     assert await shell.run_line("/partnerbot managers") == "Managers: @alex, @jane."
     nobody = await shell.run_line("/partnerbot managers add @bob")
     assert nobody.startswith("Nobody here is called @bob. People here (type @name): @alex")
+
+
+async def test_order_alone_opens_the_order_form_filled_in_one_input_after_the_other(shell):
+    form = await shell.run_line("/order")
+    assert "(1 of 4) “Customer”: pick one by its number, or type part of a name" in form
+    assert "[1] Contoso Dental · contosodental.com" in await shell.run_line("contoso")
+    plans = await shell.run_line("1")
+    assert "(2 of 4) “Plan”: pick one by its number" in plans
+    assert "  [2] EXO — Exchange Online" in plans
+    assert "(3 of 4) “Seats”" in await shell.run_line("2")
+    assert await shell.run_line("") == (
+        "“Seats” is required.\n(3 of 4) “Seats”: type it on one line; `cancel` closes the form."
+    )
+    assert "(4 of 4) “Note for the customer”" in await shell.run_line("12")
+    filed = await shell.run_line(".")
+    # Contoso Dental has 10 EXO seats: 12 is a change of that subscription.
+    assert "Order #" in filed and "waiting for Contoso Dental" in filed
+    assert "from 10 to 12 seats" in filed
