@@ -220,7 +220,7 @@ async def test_the_shell_answers_slash_commands_for_one_partner(database_url, se
     assert "Contoso Legal\n=============" in out  # picking [2] answered with that customer
     assert "Contoso Elsewhere" not in out
     assert "What partnerbot can do" in out
-    assert "/subscription contoso.onmicrosoft.com" in out  # the usage answer
+    assert "/subscription obriensonsplumbing.onmicrosoft.com" in out  # the usage answer
 
 
 async def test_the_shell_refuses_an_unknown_workspace(database_url, engine, tmp_path):

@@ -277,9 +277,9 @@ def follower_message(incident: IncidentView, changes: list[str], thread_channel:
 # Answers to /outage and the outage forms.
 
 EXAMPLES = (
-    "`/outage declare Exchange Online Europe — Mail delayed for some users`",
-    "`/outage update 7 Fix deployed, mail flowing again` · `/outage resolve 7`",
-    "`/outage list` · `/outage apology 7 contoso` · `/outage template apology`",
+    "`/outage declare Exchange Online — Mail delayed for some users`",
+    "`/outage update 1 Fix deployed, mail flowing again` · `/outage resolve 1`",
+    "`/outage list` · `/outage apology 1 o'brien` · `/outage template apology`",
 )
 
 
