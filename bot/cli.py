@@ -1,4 +1,4 @@
-"""The command line of CONTRACT.md: `python -m bot <command>`."""
+"""The command line: `python -m bot <command>` (README.md, *Operating it*)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.catalogue import CatalogueError
 from bot.command_line import parser
 from bot.errors import UserError
 from bot.services import Services
@@ -280,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         asyncio.run(run(args, settings))
+    except CatalogueError as error:
+        sys.stderr.write(f"error: PLAN_CATALOGUE {error}\n")
+        return 1
     except (CliError, SettingsError, UserError) as error:
         sys.stderr.write(f"error: {error}\n")
         for problem in getattr(error, "problems", [])[1:]:

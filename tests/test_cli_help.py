@@ -94,3 +94,14 @@ async def test_a_team_id_that_is_not_one_is_called_so(command, tmp_path, databas
     )
     assert code == 1
     assert err.strip() == "error: --team-id 'garbage' is not a Slack workspace id such as T0123ABCD"
+
+
+async def test_a_plan_catalogue_that_cannot_be_used_is_named_in_one_line(tmp_path):
+    (tmp_path / "plans.csv").write_text("code,name,services,list_price\nX,Y,Exchange Online,abc\n")
+    code, _, err = await run_bot(
+        "migrate", database_url="sqlite://", cwd=tmp_path, PLAN_CATALOGUE="plans.csv"
+    )
+    assert code == 1
+    assert err.splitlines() == [
+        "error: PLAN_CATALOGUE plans.csv: line 2: list_price is not a number"
+    ]
