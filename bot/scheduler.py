@@ -157,4 +157,9 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
 
 def describe_jobs(scheduler: AsyncIOScheduler) -> str:
     """The jobs of a scheduler in one line, e.g. "expire-orders every 0:05:00, …"."""
-    return ", ".join(f"{job.name} every {job.trigger.interval}" for job in scheduler.get_jobs())
+    return ", ".join(
+        f"{job.name} every {job.trigger.interval}"
+        if isinstance(job.trigger, IntervalTrigger)
+        else f"{job.name} ({job.trigger})"
+        for job in scheduler.get_jobs()
+    )
