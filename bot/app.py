@@ -191,8 +191,7 @@ def background_work(services: Services, bolt_app: AsyncApp):
             scheduler.start()
             logger.info("scheduled jobs: %s", describe_jobs(scheduler))
         yield
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        await scheduler.stop()
         await worker.stop()
         await http.close()
 
