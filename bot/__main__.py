@@ -1,4 +1,4 @@
-"""`python -m bot …`: the command line of CONTRACT.md."""
+"""`python -m bot …`: the command line (README.md, *Operating it*)."""
 
 import sys
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -30,7 +31,7 @@ from bot.oauth import INSTALL_PATH
 from bot.outbox.worker import OutboxWorker
 from bot.partner_center.tokens import AppTokens
 from bot.partners.messages import not_installed_text
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, describe_jobs
 from bot.services import Services
 from bot.settings import Settings, secret_value
 from bot.slack_retries import safe_retries
@@ -39,6 +40,8 @@ from bot.workspaces import WorkspaceClients, WorkspaceTokens
 from handlers.context import partner_middleware
 from storage.db import create_engine, session_factory
 from storage.installations import installation_store
+
+logger = logging.getLogger("bot")
 
 SERVER_NAME = "partnerbot"  # the Server header of every answer: no versions
 
@@ -67,11 +70,14 @@ def slack_client(settings: Settings, token: str | None) -> AsyncWebClient:
     """A Web API client that honours SLACK_API_URL and retries 429s; 5xx answers and dropped
     connections only for calls that do nothing twice (bot/slack_retries.py): a post, a file or a
     modal is never sent again by slack_sdk."""
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3), *safe_retries()],
-    )
+    return use_slack_api(AsyncWebClient(token=token), settings)
+
+
+def use_slack_api(client: AsyncWebClient, settings: Settings) -> AsyncWebClient:
+    """Points a Web API client at SLACK_API_URL, retrying as `slack_client` says."""
+    client.base_url = settings.slack_api_url
+    client.retry_handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=3), *safe_retries()]
+    return client
 
 
 def outbox_client(
@@ -102,8 +108,10 @@ def build_bolt_app(
     many = not token
     if many and services.workspaces is None:
         raise ValueError("a bot token, or the OAuth settings (many workspaces), is required")
+    # Given the token rather than a client: with a client, bolt also reads SLACK_BOT_TOKEN and
+    # warns at every start that it goes unused.
     app = AsyncApp(
-        client=slack_client(services.settings, token or None),
+        token=token or None,
         signing_secret=signing_secret,
         # Listeners ack first and answer through response_url, so Slack hears back at once.
         process_before_response=process_before_response,
@@ -119,6 +127,7 @@ def build_bolt_app(
             else {}
         ),
     )
+    use_slack_api(app.client, services.settings)
     app.use(partner_middleware(services))
     if many:
         handlers.install.register(app, services)
@@ -182,9 +191,9 @@ def background_work(services: Services, bolt_app: AsyncApp):
         scheduler = build_scheduler(services)
         if services.settings.run_scheduler:
             scheduler.start()
+            logger.info("scheduled jobs: %s", describe_jobs(scheduler))
         yield
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        await scheduler.stop()
         await worker.stop()
         await http.close()
 

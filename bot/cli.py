@@ -1,4 +1,4 @@
-"""The command line of CONTRACT.md: `python -m bot <command>`."""
+"""The command line: `python -m bot <command>` (README.md, *Operating it*)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.catalogue import CatalogueError
+from bot.command_line import parser
 from bot.errors import UnknownPartner, UserError
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from storage import partners, schema
+from storage.db import sqlite_file
 
 logger = logging.getLogger("bot")
 
@@ -31,76 +34,6 @@ class CliError(Exception):
     """Stops the command with one line on standard error and exit status 1."""
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m bot", description="partnerbot")
-    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    commands.add_parser("serve", help="run the bot: Slack endpoint, pages, hooks, scheduler")
-    commands.add_parser("migrate", help="bring the database schema up to date")
-    commands.add_parser("demo-data", help="fill an empty database with demo data")
-    commands.add_parser(
-        "start", help="quick start: migrate, load demo data if empty, then serve or open the shell"
-    )
-
-    shell = commands.add_parser("shell", help="type slash commands locally, no Slack needed")
-    shell.add_argument(
-        "--team-id", help="the partner workspace to act in (default: the one with most customers)"
-    )
-    shell.add_argument(
-        "--user",
-        default=None,
-        help="the Slack user id to act as (default: the partner's first manager)",
-    )
-
-    partner = commands.add_parser("partner", help="manage partner workspaces")
-    partner_commands = partner.add_subparsers(dest="partner_command", required=True)
-    add = partner_commands.add_parser("add", help="register a partner workspace")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--team-id", required=True)
-    add.add_argument("--alert-channel", required=True)
-    add.add_argument("--manager-channel", required=True)
-    add.add_argument("--orders-channel")
-    add.add_argument("--timezone", default=None, help="IANA name, e.g. Europe/Berlin")
-    add.add_argument("--managers", help="comma-separated Slack user ids, e.g. U1,U2")
-
-    link = partner_commands.add_parser(
-        "link", help="link a workspace that installed partnerbot to an existing partner"
-    )
-    link.add_argument("--team-id", required=True, help="the installed workspace, e.g. T0123ABCD")
-    which = link.add_mutually_exclusive_group(required=True)
-    which.add_argument("--partner-id", type=int, help="the partner's id (see `partner list`)")
-    which.add_argument("--name", help="the partner's exact name")
-    partner_commands.add_parser(
-        "list", help="list the partners and the workspaces that installed partnerbot"
-    )
-    approve = partner_commands.add_parser(
-        "approve", help="approve a workspace that set itself up (PARTNER_SIGNUP=approval)"
-    )
-    approve.add_argument("--team-id", required=True, help="the workspace, e.g. T0123ABCD")
-
-    connect = partner_commands.add_parser(
-        "connect", help="connect a partner's Partner Center (an app in its own Entra tenant)"
-    )
-    connect.add_argument("--team-id", required=True, help="the partner's workspace")
-    connect.add_argument("--tenant", required=True, help="the partner's Entra tenant id or domain")
-    connect.add_argument("--client-id", required=True, help="the app's Application (client) ID")
-    connect.add_argument(
-        "--client-secret-file",
-        required=True,
-        type=Path,
-        help="a file holding the client secret's value (- reads it from standard input)",
-    )
-    connect.add_argument("--mpn-id", default="", help="the partner's own MPN (partner) id")
-    sync = partner_commands.add_parser("sync", help="sync a partner from Partner Center now")
-    sync.add_argument("--team-id", required=True, help="the partner's workspace")
-
-    imports = commands.add_parser("import", help="load customers or subscriptions from CSV")
-    imports.add_argument("kind", choices=("customers", "subscriptions"))
-    imports.add_argument("file", metavar="FILE.csv", type=Path)
-    imports.add_argument("--team-id", required=True)
-    return root
-
-
 async def migrate(services: Services) -> None:
     before = await schema.current_revision(services.engine)
     await schema.upgrade(services.engine)
@@ -112,6 +45,13 @@ async def migrate(services: Services) -> None:
 
 
 async def require_current_schema(services: Services) -> None:
+    # Connecting would create an empty SQLite file, which is no help to anyone.
+    missing = sqlite_file(services.settings.database_url)
+    if missing is not None and not missing.exists():
+        raise CliError(
+            f"the database file {missing} does not exist: run `python -m bot migrate` (or "
+            "`python -m bot start`) first, or point DATABASE_URL at the bot's database"
+        )
     current = await schema.current_revision(services.engine)
     if current != schema.head_revision():
         raise CliError(
@@ -160,12 +100,14 @@ async def demo_data(services: Services) -> None:
 
 
 async def shell(services: Services, *, team_id: str | None, user_id: str | None) -> None:
+    from bot.partners.flows import team_id_of
     from bot.shell import run_shell
 
+    team_id = team_id_of(team_id) if team_id is not None else None
     await require_current_schema(services)
     async with services.sessions() as session:
         if team_id:
-            partner = await partners.get_by_team_id(session=session, team_id=team_id.upper())
+            partner = await partners.get_by_team_id(session=session, team_id=team_id)
             if partner is None:
                 raise CliError(f"--team-id {team_id}: no partner is registered for that workspace")
         else:
@@ -317,19 +259,23 @@ async def partner_sync(services: Services, args: argparse.Namespace) -> None:
 
 async def import_file(services: Services, args: argparse.Namespace) -> None:
     from bot.imports import import_customers, import_subscriptions
+    from bot.partners.flows import team_id_of
 
+    team_id = team_id_of(args.team_id)
     if args.kind == "customers":
-        report = await import_customers(
-            services.sessions, team_id=args.team_id.upper(), path=args.file
-        )
+        report = await import_customers(services.sessions, team_id=team_id, path=args.file)
     else:
         report = await import_subscriptions(
             services.sessions,
-            team_id=args.team_id.upper(),
+            team_id=team_id,
             path=args.file,
             catalogue=services.catalogue,
         )
-    logger.info("imported %s", report.describe())
+    # What the import did goes to standard output, for the operator and for scripts.
+    sys.stdout.write(
+        f"{args.file.name}: imported {report.describe()}\n"
+        + "".join(f"  {line}\n" for line in report.details())
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:
@@ -380,9 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("bot").setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every job added and every run at INFO; the jobs log what they did.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         asyncio.run(run(args, settings))
+    except CatalogueError as error:
+        sys.stderr.write(f"error: PLAN_CATALOGUE {error}\n")
+        return 1
     except (CliError, SettingsError, UserError) as error:
         sys.stderr.write(f"error: {error}\n")
         for problem in getattr(error, "problems", [])[1:]:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -144,14 +145,61 @@ def jobs_for(services: Services) -> tuple[Job, ...]:
     return jobs
 
 
-def build_scheduler(services: Services) -> AsyncIOScheduler:
+class JobScheduler(AsyncIOScheduler):
+    """APScheduler's AsyncIOScheduler, stopped only once the runs under way have finished.
+
+    Its own shutdown cancels them, and a run cut half-way leaves its database statement's
+    connection (and on SQLite the write lock) to the garbage collector: other writers fail with
+    "database is locked" meanwhile. Runs end by themselves, within the database's timeouts."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.runs_under_way = 0
+        self._all_finished: asyncio.Event | None = None
+        self.add_listener(
+            self._count_runs, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
+
+    def _count_runs(self, event: JobEvent) -> None:
+        self.runs_under_way += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self.runs_under_way == 0 and self._all_finished is not None:
+            self._all_finished.set()
+
+    async def stop(self) -> None:
+        """Starts no new run, waits for the runs under way, then shuts down."""
+        if not self.running:
+            return
+        self.pause()
+        if self.runs_under_way:
+            self._all_finished = asyncio.Event()
+            await self._all_finished.wait()
+        self.shutdown(wait=False)
+        await asyncio.sleep(0)  # the shutdown itself runs as the loop's next callback
+
+
+def build_scheduler(services: Services) -> JobScheduler:
     """Builds the scheduler with every job; start it inside the running event loop."""
-    scheduler = AsyncIOScheduler(
+    scheduler = JobScheduler(
         job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1}
     )
     for job in jobs_for(services):
         # Every job also runs once soon after start, so a bot that was down catches up.
         scheduler.add_job(
-            run_job, job.trigger, args=(job, services), id=job.id, next_run_time=utc_now()
+            run_job,
+            job.trigger,
+            args=(job, services),
+            id=job.id,
+            name=job.id,
+            next_run_time=utc_now(),
         )
     return scheduler
+
+
+def describe_jobs(scheduler: AsyncIOScheduler) -> str:
+    """The jobs of a scheduler in one line, e.g. "expire-orders every 0:05:00, …"."""
+    return ", ".join(
+        f"{job.name} every {job.trigger.interval}"
+        if isinstance(job.trigger, IntervalTrigger)
+        else f"{job.name} ({job.trigger})"
+        for job in scheduler.get_jobs()
+    )

@@ -43,6 +43,9 @@ OAUTH_SERVE_REQUIRES = (
     "SECRET_KEY",
 )
 
+# SECRET_KEY signs the customer pages' forms: shorter than this it can be guessed or is a word.
+MIN_SECRET_KEY_LENGTH = 32
+
 CLIENT_ID = re.compile(r"^[0-9]+\.[0-9]+$")
 
 # Microsoft Graph's list of service health issues, read when the feed signs in to Entra.
@@ -334,30 +337,70 @@ class Settings(BaseSettings):
         return bool(credentials and secret_value(self.slack_signing_secret))
 
     def require_for_serve(self) -> None:
-        """Refuses to serve without the secrets `serve` needs, naming the first one missing."""
+        """Refuses to serve without the secrets `serve` needs, naming every one missing or
+        malformed in one line."""
         if self.oauth_enabled and secret_value(self.slack_bot_token):
             raise SettingsError(
                 "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: "
                 "unset SLACK_BOT_TOKEN to serve many workspaces (OAuth), or the OAuth variables "
                 "to serve one"
             )
+        unset, placeholders = [], []
         for variable in OAUTH_SERVE_REQUIRES if self.oauth_enabled else SERVE_REQUIRES:
             value = getattr(self, variable.lower())
             value = secret_value(value) if isinstance(value, SecretStr | None) else value
             if value.strip().lower() in PLACEHOLDERS:
-                state = "is not set" if not value else "still holds a placeholder value"
-                raise SettingsError(f"{variable} {state}; set it in the environment or in .env")
-        if self.oauth_enabled and not CLIENT_ID.match((self.slack_client_id or "").strip()):
-            raise SettingsError(
+                (placeholders if value else unset).append(variable)
+        problems = []
+        if unset:
+            problems.append(f"{listed(unset)} {'is' if len(unset) == 1 else 'are'} not set")
+        if placeholders:
+            problems.append(
+                f"{listed(placeholders)} still {'holds' if len(placeholders) == 1 else 'hold'} "
+                "a placeholder value"
+            )
+        if problems:
+            several = len(unset) + len(placeholders) > 1
+            problems[-1] += f"; set {'them' if several else 'it'} in the environment or in .env"
+        problems += self.malformed_for_serve(skip=unset + placeholders)
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+    def malformed_for_serve(self, *, skip: list[str]) -> list[str]:
+        """What is wrong with the secrets `serve` needs that are set (those in `skip` are not)."""
+        problems = []
+        if (
+            self.oauth_enabled
+            and "SLACK_CLIENT_ID" not in skip
+            and not CLIENT_ID.match((self.slack_client_id or "").strip())
+        ):
+            problems.append(
                 "SLACK_CLIENT_ID must look like 1234567890.1234567890 (the Client ID under "
                 "Basic Information → App Credentials)"
             )
         token = secret_value(self.slack_bot_token)
-        if not self.oauth_enabled and not token.startswith("xoxb-"):
-            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if (
+            not self.oauth_enabled
+            and "SLACK_BOT_TOKEN" not in skip
+            and not token.startswith("xoxb-")
+        ):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         app_token = secret_value(self.slack_app_token)
         if app_token and not app_token.startswith("xapp-"):
-            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        secret_key = secret_value(self.secret_key).strip()
+        if "SECRET_KEY" not in skip and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY is {len(secret_key)} characters long, too short to be a secret: use "
+                f"at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
+                '`python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+            )
+        return problems
+
+
+def listed(names: list[str]) -> str:
+    """Lists names as a sentence does: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def allow_listed(text: str) -> list[str]:

@@ -16,7 +16,8 @@ class Choice:
     action_id: str
     block_id: str
     value: str
-    kind: str  # "button" | "static_select"
+    kind: str  # "button" | "static_select" | "form_option" (an option of a form's menu)
+    channel: str = ""  # where the message offering it was posted ("" for an answer to you)
 
 
 def unescape(text: str) -> str:
@@ -39,14 +40,14 @@ def text_of(element: dict) -> str:
     return text_of(element["text"]) if isinstance(element.get("text"), dict) else ""
 
 
-def render(blocks: list[dict], fallback: str = "") -> tuple[str, list[Choice]]:
-    """Renders a message as paragraphs of text, numbering the choices it offers from 1."""
+def render(blocks: list[dict], fallback: str = "", *, start: int = 1) -> tuple[str, list[Choice]]:
+    """Renders a message as paragraphs of text, numbering the choices it offers from `start`."""
     paragraphs: list[str] = []
     choices: list[Choice] = []
 
     def offer(choice: Choice) -> str:
         choices.append(choice)
-        return f"  [{len(choices)}] {choice.label}"
+        return f"  [{start + len(choices) - 1}] {choice.label}"
 
     for block in blocks or []:
         kind = block.get("type")
@@ -77,6 +78,16 @@ def render(blocks: list[dict], fallback: str = "") -> tuple[str, list[Choice]]:
                                          option["value"], "static_select"))
                         )  # fmt: skip
             paragraphs.append("\n".join(lines))
+        elif kind == "input":
+            paragraphs.append(input_text(block))
     if not paragraphs and fallback:
         paragraphs.append(readable(fallback))
     return "\n\n".join(paragraphs), choices
+
+
+def input_text(block: dict) -> str:
+    """A form's input as a reader sees it: its label, then what it holds or asks for."""
+    element = block.get("element") or {}
+    shown = element.get("initial_value") or text_of(element.get("placeholder") or {})
+    optional = " (optional)" if block.get("optional") else ""
+    return f"{text_of(block.get('label') or {})}{optional}:" + (f"\n{shown}" if shown else "")

@@ -4,13 +4,16 @@ DATABASE_URL) on PostgreSQL through COPY, in a database of its own."""
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from bot.arguments import fold
 from bot.catalogue import BUILT_IN
@@ -31,13 +34,53 @@ def as_utc(value: object) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@pytest.fixture
-def gen_url(database_url: str, tmp_path: Path) -> str:
-    """A database of the generator's own: it empties the one it is given."""
+@asynccontextmanager
+async def generators_database(database_url: str, folder: Path) -> AsyncIterator[str]:
+    """A database of the generator's own (it empties the one it is given), gone afterwards: a
+    SQLite file in `folder`, or on PostgreSQL `<test database>_bench_gen` beside the test's."""
     if is_sqlite(database_url):
-        return f"sqlite+aiosqlite:///{tmp_path / 'gen.db'}"
-    name = f"{make_url(database_url).database}_bench_gen"
-    return make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        path = folder / "gen.db"
+        yield f"sqlite+aiosqlite:///{path}"
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            file.unlink(missing_ok=True)
+        return
+    test_database = make_url(database_url)
+    name = f"{test_database.database}_bench_gen"
+    yield test_database.set(database=name).render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain_postgres(test_database))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await connection.close()
+
+
+def plain_postgres(url: URL) -> str:
+    """The URL of the server's maintenance database, as asyncpg takes it."""
+    return url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture
+async def gen_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    async with generators_database(database_url, tmp_path) as url:
+        yield url
+
+
+async def test_the_generators_database_is_gone_after_the_test(database_url, tmp_path):
+    async with generators_database(database_url, tmp_path) as url:
+        await gen.generate(url, partners=1, customers=5, seed=1, now=NOW)
+    if is_sqlite(url):
+        assert list(tmp_path.iterdir()) == []
+        return
+    connection = await asyncpg.connect(plain_postgres(make_url(database_url)))
+    try:
+        left = await connection.fetchval(
+            "SELECT count(*) FROM pg_database WHERE datname = $1", make_url(url).database
+        )
+    finally:
+        await connection.close()
+    assert left == 0
 
 
 async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):

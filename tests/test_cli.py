@@ -12,30 +12,7 @@ import aiohttp
 import pytest
 
 from storage import partners
-from tests.utils.serve import SERVE_SETTINGS, environment, free_port
-
-
-async def run_bot(
-    *args: str, database_url: str, cwd: Path, stdin: str = "", **settings: str
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=environment(database_url, **settings),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
-    except TimeoutError:
-        process.kill()  # never leave a stuck bot behind
-        await process.wait()
-        raise
-    return process.returncode, out.decode(), err.decode()
+from tests.utils.serve import SERVE_SETTINGS, environment, free_port, run_bot
 
 
 async def test_partner_add_registers_a_workspace_once(database_url, sessions, tmp_path):
@@ -106,6 +83,7 @@ async def test_serve_without_a_required_secret_stops_with_one_line(
 
 
 async def test_serve_refuses_a_database_that_was_never_migrated(tmp_path):
+    (tmp_path / "fresh.db").touch()  # a database file, with no tables yet
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     code, _, err = await run_bot("serve", database_url=url, cwd=tmp_path, **SERVE_SETTINGS)
     assert code == 1
@@ -136,7 +114,9 @@ async def test_a_bad_plan_catalogue_is_named_with_its_line(tmp_path):
         "migrate", database_url=url, cwd=tmp_path, PLAN_CATALOGUE=str(catalogue)
     )
     assert code == 1 and "Traceback" not in err
-    assert err.strip() == f"error: {catalogue}: line 3: code, name and services are required"
+    assert err.strip() == (
+        f"error: PLAN_CATALOGUE {catalogue}: line 3: code, name and services are required"
+    )
 
 
 async def test_settings_come_from_a_dotenv_file_in_the_working_directory(tmp_path):
@@ -220,6 +200,15 @@ async def test_start_with_slack_credentials_serves(tmp_path):
     log = await serve_until_healthy("start", f"sqlite:///{tmp_path / 'qs.db'}", tmp_path)
     assert "demo data loaded" in log
     assert "partnerbot serving on port" in log
+    # Only the bot speaks at start: no APScheduler job bookkeeping ("Adding job tentatively",
+    # jobs all named run_job), no bolt warning that a token goes unused.
+    speakers = {line.split()[3] for line in log.splitlines()}
+    assert {speaker.split(".")[0].rstrip(":") for speaker in speakers} == {"bot"}, log
+    assert "WARNING" not in log and "ERROR" not in log, log
+    assert (
+        "scheduled jobs: expire-orders every 0:05:00, weekly-summaries every 0:01:00, "
+        "remind-filers every 0:15:00, forget-seen-requests every 0:10:00"
+    ) in log
 
 
 async def test_the_shell_answers_slash_commands_for_one_partner(database_url, sessions, tmp_path):
@@ -247,7 +236,7 @@ async def test_the_shell_answers_slash_commands_for_one_partner(database_url, se
     assert "Contoso Legal\n=============" in out  # picking [2] answered with that customer
     assert "Contoso Elsewhere" not in out
     assert "What partnerbot can do" in out
-    assert "/subscription contoso.onmicrosoft.com" in out  # the usage answer
+    assert "/subscription obriensonsplumbing.onmicrosoft.com" in out  # the usage answer
 
 
 async def test_the_shell_refuses_an_unknown_workspace(database_url, engine, tmp_path):
@@ -334,7 +323,7 @@ OAUTH_SETTINGS = {
     "SLACK_CLIENT_SECRET": "cli-test-client-secret",
     "SLACK_STATE_SECRET": "cli-test-state-secret",
     "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
-    "SECRET_KEY": "cli-test-secret-key",
+    "SECRET_KEY": "cli-test-secret-key-0123456789abcdef",
 }
 
 

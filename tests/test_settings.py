@@ -185,6 +185,26 @@ def test_serve_refuses_a_missing_secret_naming_it(variable):
         settings.require_for_serve()
 
 
+def test_serve_names_every_missing_or_placeholder_secret_in_one_line():
+    settings = load_settings(slack_bot_token="xoxb-your-token")
+    with pytest.raises(SettingsError) as refused:
+        settings.require_for_serve()
+    assert str(refused.value) == (
+        "SLACK_SIGNING_SECRET and SECRET_KEY are not set; SLACK_BOT_TOKEN still holds a "
+        "placeholder value; set them in the environment or in .env"
+    )
+
+
+@pytest.mark.parametrize(("length", "refused"), [(31, True), (32, False)])
+def test_serve_refuses_a_secret_key_shorter_than_32_characters(length, refused):
+    settings = load_settings(**(GOOD_SECRETS | {"secret_key": "k" * length}))
+    if refused:
+        with pytest.raises(SettingsError, match=r"^SECRET_KEY is 31 characters long, too short"):
+            settings.require_for_serve()
+    else:
+        settings.require_for_serve()
+
+
 @pytest.mark.parametrize(
     ("variable", "placeholder"),
     [

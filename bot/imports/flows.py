@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,6 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.catalogue import BUILT_IN, Catalogue
 from bot.errors import UnknownPartner, UserError
 from bot.imports.rules import (
+    UNCHANGED,
+    Changes,
+    FieldChange,
+    RowOutcome,
     customer_changes,
     imported_seat_changes,
     parse_customers,
@@ -35,6 +39,7 @@ class ImportReport:
     added: int
     updated: int
     unchanged: int
+    outcomes: tuple[RowOutcome, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
         """Says what the import did, e.g. "120 customers: 5 added, 3 updated, 112 unchanged"."""
@@ -44,6 +49,27 @@ class ImportReport:
             f"{total:,} {kind}: {self.added:,} added, {self.updated:,} updated, "
             f"{self.unchanged:,} unchanged"
         )
+
+    def details(self) -> list[str]:
+        """One line per row added or changed (with each changed field, before and after), in
+        the file's order; unchanged rows are only counted."""
+        return [
+            f"line {outcome.line}: {outcome.outcome} {outcome.what}"
+            + "".join(f"; {shown_change(change)}" for change in outcome.fields)
+            for outcome in self.outcomes
+            if outcome.outcome != UNCHANGED
+        ]
+
+
+def shown_change(change: FieldChange) -> str:
+    """A changed field as the file names it, e.g. "timezone Europe/Berlin → (blank)"."""
+    if change.name == "partner_of_record_id":
+        before, after = ("yes" if value else "no" for value in (change.before, change.after))
+        return f"partner_of_record {before} → {after}"
+    before, after = (
+        "(blank)" if value in (None, "") else str(value) for value in (change.before, change.after)
+    )
+    return f"{change.name} {before} → {after}"
 
 
 async def import_customers(sessions: Sessions, *, team_id: str, path: Path) -> ImportReport:
@@ -66,7 +92,7 @@ async def import_customers(sessions: Sessions, *, team_id: str, path: Path) -> I
             await stored.update_customers(session=session, values=changes.changed)
     except IntegrityError:
         raise written_meanwhile(path) from None
-    return ImportReport("customers", len(changes.new), len(changes.changed), changes.unchanged)
+    return report("customers", changes)
 
 
 async def import_subscriptions(
@@ -108,7 +134,19 @@ async def import_subscriptions(
             await mark_imported(session=session, partner_id=partner.id, at=datetime.now(UTC))
     except IntegrityError:
         raise written_meanwhile(path) from None
-    return ImportReport("subscriptions", len(changes.new), len(changes.changed), changes.unchanged)
+    return report("subscriptions", changes)
+
+
+def report(kind: str, changes: Changes) -> ImportReport:
+    """What an import wrote, row by row."""
+    # name_key follows name; showing it would say the same change twice.
+    outcomes = tuple(
+        replace(outcome, fields=tuple(f for f in outcome.fields if f.name != "name_key"))
+        for outcome in changes.outcomes
+    )
+    return ImportReport(
+        kind, len(changes.new), len(changes.changed), changes.unchanged, outcomes=outcomes
+    )
 
 
 def read_file(path: Path) -> bytes:

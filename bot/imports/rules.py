@@ -39,14 +39,19 @@ START_YEARS_BACK = 20
 START_YEARS_AHEAD = 1
 RENEWAL_YEARS_AHEAD = 10
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")
+CLEAR = "-"  # in an optional customer cell: clear the stored value
 
 EMAIL = re.compile(r"[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+")
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 REGION_BY_KEY = {fold(region): region for region in REGIONS}
 
+# Subscription cells that, left blank, keep the stored value (a new row gets the default: the
+# catalogue's list price, the importing partner as partner of record); by stored column.
+KEPT_WHEN_BLANK = {"unit_price": "unit_price", "partner_of_record": "partner_of_record_id"}
+
 # The stored customer columns a re-import may change; the domain identifies the customer.
-CUSTOMER_FIELDS = ("name", "name_key", "region", "contact_name", "contact_email")
+CUSTOMER_FIELDS = ("name", "name_key", "region")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class CustomerRow:
     contact_name: str
     contact_email: str
     timezone: str | None
+    # Optional columns left blank: a re-import keeps what is stored in them.
+    keep: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,30 @@ class SubscriptionRow:
     status: str
     billing_owner: str
     partner_of_record: bool  # the importing partner becomes the partner of record
+    # Optional columns left blank: a re-import keeps what is stored in them.
+    keep: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One stored value a re-import changes."""
+
+    name: str  # the stored column
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What an import does with one row of its file, for the report it prints."""
+
+    line: int
+    what: str  # "customer contoso.onmicrosoft.com", "EXO of contoso.onmicrosoft.com from …"
+    outcome: str  # ADDED | CHANGED | UNCHANGED
+    fields: tuple[FieldChange, ...] = ()
+
+
+ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
 
 @dataclass
@@ -83,16 +114,37 @@ class Changes:
     new: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)  # each with the stored row's id
     unchanged: int = 0
+    outcomes: list[RowOutcome] = field(default_factory=list)
 
-    def add(self, existing: Any, values: dict[str, Any], *, identity: dict[str, Any]) -> None:
+    def add(
+        self,
+        existing: Any,
+        values: dict[str, Any],
+        *,
+        identity: dict[str, Any],
+        line: int = 0,
+        what: str = "",
+        keep: frozenset[str] = frozenset(),
+    ) -> None:
         """Counts one row of the file: new (written with its identity), changed (by the stored
-        row's id) or unchanged."""
+        row's id) or unchanged. For a stored row the columns in `keep` (blank in the file)
+        stay as they are."""
         if existing is None:
             self.new.append({**values, **identity})
-        elif any(getattr(existing, name) != value for name, value in values.items()):
+            self.outcomes.append(RowOutcome(line, what, ADDED))
+            return
+        values = {name: value for name, value in values.items() if name not in keep}
+        fields = tuple(
+            FieldChange(name, getattr(existing, name), value)
+            for name, value in values.items()
+            if getattr(existing, name) != value
+        )
+        if fields:
             self.changed.append({"id": existing.id, **values})
+            self.outcomes.append(RowOutcome(line, what, CHANGED, fields))
         else:
             self.unchanged += 1
+            self.outcomes.append(RowOutcome(line, what, UNCHANGED))
 
 
 def parse_customers(text: str) -> Parsed[CustomerRow]:
@@ -107,13 +159,18 @@ def parse_customers(text: str) -> Parsed[CustomerRow]:
         name = check.text("name")
         domain = check.domain("domain")
         region = check_region(check)
-        contact_name = check.text("contact_name", required=False)
-        contact_email = check.cell("contact_email")
+        keep = frozenset(
+            column
+            for column in ("contact_name", "contact_email", "timezone")
+            if check.cell(column) == ""
+        )
+        contact_name = cleared(check.text("contact_name", required=False))
+        contact_email = cleared(check.cell("contact_email"))
         if contact_email and (
             len(contact_email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(contact_email)
         ):
             check.problem(f"contact_email {shown(contact_email)} is not an email address")
-        timezone = check.cell("timezone") or None
+        timezone = cleared(check.cell("timezone")) or None
         if timezone and not is_time_zone(timezone):
             check.problem(f"timezone {shown(timezone)} is not an IANA time zone like Europe/Berlin")
         if domain in first_line_of:
@@ -122,10 +179,16 @@ def parse_customers(text: str) -> Parsed[CustomerRow]:
             first_line_of[domain] = check.line
         if check.ok:
             customer = CustomerRow(
-                check.line, name, fold(name), domain, region, contact_name, contact_email, timezone
-            )
+                check.line, name, fold(name), domain, region, contact_name, contact_email,
+                timezone, keep,
+            )  # fmt: skip
             rows.append(customer)
     return Parsed(rows, problems, table.columns)
+
+
+def cleared(value: str) -> str:
+    """Reads an optional cell: `-` clears the stored value (a blank cell keeps it)."""
+    return "" if value == CLEAR else value
 
 
 def check_region(check: RowCheck) -> str:
@@ -204,6 +267,11 @@ def parse_subscriptions(
                 status,
                 billing_owner,
                 partner_of_record=partner_of_record not in NO,
+                keep=frozenset(
+                    stored_column
+                    for column, stored_column in KEPT_WHEN_BLANK.items()
+                    if check.cell(column) == ""
+                ),
             )
             rows.append(subscription)
     return Parsed(rows, problems, table.columns)
@@ -279,13 +347,18 @@ def customer_changes(
     rows: list[CustomerRow], stored: Mapping[str, Any], *, partner_id: int, sets_timezone: bool
 ) -> Changes:
     """Sorts a file's customers into new, changed and unchanged against the stored ones by domain;
-    without a timezone column (sets_timezone false) the stored time zones are kept."""
-    fields = CUSTOMER_FIELDS + (("timezone",) if sets_timezone else ())
+    without a timezone column (sets_timezone false) the stored time zones are kept, and so is
+    every optional value left blank."""
+    fields = CUSTOMER_FIELDS + ("contact_name", "contact_email")
+    fields += ("timezone",) if sets_timezone else ()
     changes = Changes()
     for row in rows:
         values = {name: getattr(row, name) for name in fields}
         identity = {"partner_id": partner_id, "domain": row.domain, "timezone": row.timezone}
-        changes.add(stored.get(row.domain), values, identity=identity)
+        changes.add(
+            stored.get(row.domain), values, identity=identity, line=row.line,
+            what=f"customer {row.domain}", keep=row.keep,
+        )  # fmt: skip
     return changes
 
 
@@ -318,8 +391,10 @@ def subscription_changes(
             "start_date": row.start_date,
         }
         changes.add(
-            stored.get((customer_id, row.plan_code, row.start_date)), values, identity=identity
-        )
+            stored.get((customer_id, row.plan_code, row.start_date)), values, identity=identity,
+            line=row.line, keep=row.keep,
+            what=f"{row.plan_code} of {row.customer_domain} from {row.start_date}",
+        )  # fmt: skip
     return changes
 
 
@@ -332,7 +407,10 @@ def imported_seat_changes(
     found = []
     for values in changed:
         old = by_id[values["id"]]
-        if (values["seats"], values["unit_price"]) == (old.seats, old.unit_price):
+        # A blank optional cell keeps the stored value: the row then carries no value for it.
+        seats = values.get("seats", old.seats)
+        unit_price = values.get("unit_price", old.unit_price)
+        if (seats, unit_price) == (old.seats, old.unit_price):
             continue
         if on <= old.start_date:
             continue
@@ -342,9 +420,9 @@ def imported_seat_changes(
                 "subscription_id": old.id,
                 "effective_on": on,
                 "seats_before": old.seats,
-                "seats_after": values["seats"],
+                "seats_after": seats,
                 "unit_price_before": old.unit_price,
-                "unit_price_after": values["unit_price"],
+                "unit_price_after": unit_price,
             }
         )
     return found

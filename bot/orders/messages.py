@@ -36,10 +36,10 @@ from storage.models import Customer, Order, Partner
 MAX_MODAL_BLOCKS = 100
 
 EXAMPLES = (
-    "`/order contoso.com BPOS-S 25` — 25 seats of BPOS-S for a customer, by domain",
-    "`/order fabrikam dental EXO 10` — by name (it may have spaces)",
+    "`/order obriensonsplumbing.onmicrosoft.com OLM 10` — 10 seats of OLM, customer by domain",
+    "`/order sons plumbing OLM 10` — customer by name (it may have spaces)",
     "`/order` — a form with a customer search",
-    "`/order list` · `/order cancel 42` · `/order resend 42`",
+    "`/order list` · `/order resend 1` · `/order cancel 1`",
 )
 
 

@@ -161,7 +161,7 @@ Parsed = OrderRequest | OrderSubcommand | OpenModal | BadArguments
 
 USAGE = (
     "Type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, "
-    "e.g. `/order contoso.com BPOS-S 25`, or just `/order` for a form."
+    "e.g. `/order sons plumbing OLM 10`, or just `/order` for a form."
 )
 
 

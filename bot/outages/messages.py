@@ -262,9 +262,9 @@ def follower_message(incident: IncidentView, changes: list[str], thread_channel:
 # Answers to /outage and the outage forms.
 
 EXAMPLES = (
-    "`/outage declare Exchange Online Europe — Mail delayed for some users`",
-    "`/outage update 7 Fix deployed, mail flowing again` · `/outage resolve 7`",
-    "`/outage list` · `/outage apology EX123456 contoso` · `/outage template apology`",
+    "`/outage declare Exchange Online — Mail delayed for some users`",
+    "`/outage update 1 Fix deployed, mail flowing again` · `/outage resolve 1`",
+    "`/outage list` · `/outage apology 1 o'brien` · `/outage template apology`",
     "`/outage narrow EX123456 Europe` (where an outage the vendor did not place hit you)",
     "An outage's id is its number or the vendor's (`EX123456`); "
     "with one open outage, leave it out.",

@@ -26,7 +26,7 @@ from storage.models import OutboxMessage
 
 LEASE = timedelta(seconds=60)
 POLL_SECONDS = 2.0
-STOP_GRACE_SECONDS = 5.0  # how long a stop waits for statements and posts under way
+STOP_GRACE_SECONDS = 5.0  # how long a stop waits for the posts under way
 BATCH = 20
 CONCURRENCY = 8
 
@@ -66,6 +66,7 @@ class OutboxWorker:
         self.concurrency = concurrency
         self.ready = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._senders: list[asyncio.Task] = []  # the tasks that call Slack, while running
         self._held: dict[int, OutboxMessage] = {}  # claimed and not yet written back
         self._outcomes: list[tuple[OutboxMessage, Delivery]] = []
         self._written = asyncio.Event()  # some outcomes were written back: rows may be due
@@ -86,8 +87,11 @@ class OutboxWorker:
 
     async def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stops between statements: no new claim, the posts under way finish and are written
-        back. A statement cancelled half-way would leave its connection (and on SQLite the write
-        lock) to the garbage collector, so cancelling is the last resort, after `grace`."""
+        back. Past `grace` the posts still waiting for Slack are given up (their rows stay
+        claimed until the lease runs out, then are looked for before being posted again), but
+        a database statement is never cancelled: one cut half-way keeps its connection, and on
+        SQLite the write lock, until the garbage collector closes it, and every other writer
+        fails meanwhile. Statements end by themselves, within the database's own timeouts."""
         if self._task is None:
             return
         self._stopping.set()
@@ -95,14 +99,15 @@ class OutboxWorker:
         self._flush.set()
         done, _ = await asyncio.wait({self._task}, timeout=grace)
         if not done:
-            self._task.cancel()
+            for sender in self._senders:
+                sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
     async def run(self) -> None:
         """Feeds claimed rows to `concurrency` senders until cancelled."""
         queue: asyncio.Queue[tuple[OutboxMessage, OutboxMessage | None]] = asyncio.Queue()
-        senders = [
+        senders = self._senders = [
             asyncio.create_task(self._sender(queue), name=f"outbox-sender-{n}")
             for n in range(self.concurrency)
         ]

@@ -19,35 +19,35 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "/subscription <customer name, domain or part of it>",
         "A customer's subscriptions: plan, seats, price, monthly and annual value, start and "
         "renewal dates, status, billing owner, partner of record, and your commission.",
-        ("/subscription contoso", "/subscription contoso.onmicrosoft.com"),
+        ("/subscription dental", "/subscription obriensonsplumbing.onmicrosoft.com"),
     ),
     CommandHelp(
         "/order <customer> <plan code> <seats>",
         "Files an order and gives you a confirmation link to send to the customer "
         "(no arguments: a form).",
-        ("/order contoso EXO 25", "/order"),
+        ("/order o'brien OLM 10", "/order"),
     ),
     CommandHelp(
         "/order list · /order cancel <order id> · /order resend <order id>",
         "Pending and recent orders; cancel one; send a fresh link (the old one stops working).",
-        ("/order list", "/order cancel 42", "/order resend 42"),
+        ("/order list", "/order resend 1", "/order cancel 1"),
     ),
     CommandHelp(
         "/outage declare <service> [region] — <title>",
         "Declares an outage of your own; the alert channel gets the alert and apology text.",
-        ("/outage declare Exchange Online Europe — Mail delayed for some users",),
+        ("/outage declare Exchange Online — Mail delayed for some users",),
     ),
     CommandHelp(
         "/outage update [id] <text> · /outage resolve [id] · /outage list",
         "Posts an update, resolves an outage, lists open and recent outages (id: the outage's "
         "number or the vendor's, e.g. EX123456; left out, your one open outage).",
-        ("/outage update 7 Fix deployed, mail flowing again", "/outage resolve 7", "/outage list"),
+        ("/outage update 1 Fix deployed, mail flowing again", "/outage resolve 1", "/outage list"),
     ),
     CommandHelp(
         "/outage apology [id] <customer> · /outage template [apology|closing]",
         "The apology text for one affected customer, ready to send; your own wording of the "
         "apology texts.",
-        ("/outage apology 7 contoso", "/outage template apology"),
+        ("/outage apology 1 o'brien", "/outage template apology"),
     ),
     CommandHelp(
         "/outage narrow [id] <regions> · /outage narrow [id] all",

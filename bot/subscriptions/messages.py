@@ -46,9 +46,9 @@ SECTIONS_OF_THEIR_OWN = 10
 BILLED = {"monthly": "monthly", "annual": "annually"}
 
 EXAMPLES = (
-    "`/subscription contoso` — part of a customer's name",
-    "`/subscription contoso.onmicrosoft.com` — a tenant domain",
-    "`/subscription fabrikam dental` — a whole name (any letter case)",
+    "`/subscription dental` — part of a customer's name",
+    "`/subscription obriensonsplumbing.onmicrosoft.com` — a tenant domain",
+    "`/subscription sons plumbing` — several words of a name (any letter case)",
 )
 
 
@@ -297,7 +297,10 @@ def no_match_blocks(query: str, suggestions: list[CustomerChoice]) -> list[dict]
     if suggestions:
         blocks.append(section("*Did you mean…*"))
         blocks.append(pick_block("subscription_suggestions", suggestions, **PICK_ACTIONS))
-    blocks.append(context("Try part of the name or the tenant domain, e.g. " + EXAMPLES[0]))
+    # No example customer here: one that does not exist either would only send them round again.
+    blocks.append(
+        context("Check the spelling, or type less: one word of the name, or the tenant domain.")
+    )
     return blocks
 
 

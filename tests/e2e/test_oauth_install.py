@@ -48,7 +48,7 @@ async def oauth_bot(sessions, engine, database_url, local_slack) -> AsyncIterato
         slack_client_secret=CLIENT_SECRET,
         slack_state_secret=STATE_SECRET,
         slack_signing_secret=SIGNING_SECRET,
-        secret_key="e2e-secret-key-0123456789",
+        secret_key="e2e-secret-key-0123456789abcdef0123456789",
         slack_api_url=local_slack.api_url,
         public_base_url=url,
         incident_webhook_secret=INCIDENT_SECRET,

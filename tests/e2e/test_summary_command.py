@@ -53,10 +53,12 @@ async def file_and_answer(
             token=filed_order.token,
             answer=answer,
             csrf=csrf_token(
-                "e2e-secret-key-0123456789", order_id=order.id, stored_hash=order.token_hash
+                "e2e-secret-key-0123456789abcdef0123456789",
+                order_id=order.id,
+                stored_hash=order.token_hash,
             ),
             confirmer=order_flows.Confirmer(name="Jane", email="jane@example.com"),
-            secret_key="e2e-secret-key-0123456789",
+            secret_key="e2e-secret-key-0123456789abcdef0123456789",
             now=answered,
             catalogue=services.catalogue,
             vendor=services.settings.vendor_name,

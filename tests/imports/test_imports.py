@@ -19,6 +19,7 @@ from bot.imports import (
 )
 from storage import customers as stored_customers
 from storage import imports as stored
+from storage import seat_changes
 from storage.db import Sessions
 from storage.models import Partner
 from tests.utils.factories import make_partner
@@ -140,7 +141,9 @@ async def test_changed_rows_are_updated_and_new_rows_added(sessions, partner, tm
     assert after[contoso].updated_at == before[contoso].updated_at
 
 
-async def test_time_zones_stay_without_the_column_and_clear_when_blank(sessions, partner, tmp_path):
+async def test_time_zones_stay_without_the_column_and_when_blank_and_clear_with_a_dash(
+    sessions, partner, tmp_path
+):
     await import_customers(sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, THREE_CUSTOMERS))
     without_column = (
         "name,domain,region,contact_name,contact_email\n"
@@ -153,13 +156,74 @@ async def test_time_zones_stay_without_the_column_and_clear_when_blank(sessions,
     customers = await stored_customers_of(sessions, partner)
     assert customers["contosodental.onmicrosoft.com"].timezone == "Europe/Berlin"
 
+    # The issue: a blank optional cell wiped the stored zone. It keeps it.
     blank_zone = CUSTOMERS_HEADER + without_column.splitlines()[1] + ",\n"
     report = await import_customers(
         sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, blank_zone)
     )
-    assert report.describe() == "1 customer: 0 added, 1 updated, 0 unchanged"
+    assert report.describe() == "1 customer: 0 added, 0 updated, 1 unchanged"
+    assert report.details() == []
+    customers = await stored_customers_of(sessions, partner)
+    assert customers["contosodental.onmicrosoft.com"].timezone == "Europe/Berlin"
+
+    dash_zone = CUSTOMERS_HEADER + without_column.splitlines()[1] + ",-\n"
+    report = await import_customers(
+        sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, dash_zone)
+    )
+    assert report.details() == [
+        "line 2: changed customer contosodental.onmicrosoft.com; timezone Europe/Berlin → (blank)"
+    ]
     customers = await stored_customers_of(sessions, partner)
     assert customers["contosodental.onmicrosoft.com"].timezone is None
+
+
+async def test_blank_contacts_keep_the_stored_ones_and_a_dash_clears_them(
+    sessions, partner, tmp_path
+):
+    await import_customers(sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, THREE_CUSTOMERS))
+    blanks = (
+        CUSTOMERS_HEADER
+        + "Contoso Dental,contosodental.onmicrosoft.com,Europe,,,\n"
+        + "Fourth Coffee,fourthcoffee.onmicrosoft.com,North America,-,-,\n"
+    )
+    report = await import_customers(sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, blanks))
+
+    assert report.describe() == "2 customers: 0 added, 1 updated, 1 unchanged"
+    assert report.details() == [
+        "line 3: changed customer fourthcoffee.onmicrosoft.com; contact_name Tom Lee → (blank); "
+        "contact_email tom@fourthcoffee.com → (blank)"
+    ]
+    customers = await stored_customers_of(sessions, partner)
+    contoso = customers["contosodental.onmicrosoft.com"]
+    assert (contoso.contact_name, contoso.contact_email, contoso.timezone) == (
+        "Anna Berg",
+        "anna@contosodental.de",
+        "Europe/Berlin",
+    )
+    fourth = customers["fourthcoffee.onmicrosoft.com"]
+    assert (fourth.contact_name, fourth.contact_email) == ("", "")
+
+
+async def test_the_report_names_each_row_added_and_each_field_changed(sessions, partner, tmp_path):
+    await import_customers(sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, THREE_CUSTOMERS))
+    second = (
+        CUSTOMERS_HEADER
+        + "Contoso Dental,contosodental.onmicrosoft.com,europe,Anna Berg,anna@contosodental.de,"
+        "Europe/Paris\n"
+        + "Litware,litware.onmicrosoft.com,Latin America,Ana Silva,ana@litware.com.br,\n"
+        + "Fourth Coffee Roasters,fourthcoffee.onmicrosoft.com,Europe,Tom Lee,tom@fourthcoffee.com,"
+        "\n"
+    )
+    report = await import_customers(sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, second))
+
+    assert report.describe() == "3 customers: 1 added, 2 updated, 0 unchanged"
+    assert report.details() == [
+        "line 2: changed customer contosodental.onmicrosoft.com; timezone Europe/Berlin → "
+        "Europe/Paris",
+        "line 3: added customer litware.onmicrosoft.com",
+        "line 4: changed customer fourthcoffee.onmicrosoft.com; name Fourth Coffee → "
+        "Fourth Coffee Roasters; region North America → Europe",
+    ]
 
 
 async def test_byte_order_mark_any_column_order_and_extra_columns(sessions, partner, tmp_path):
@@ -462,6 +526,41 @@ async def test_subscription_reimport_updates_only_changed_rows(
     assert after[suite].seats == 30
     assert after[suite].updated_at > before[suite].updated_at
     assert after[mail].updated_at == before[mail].updated_at
+
+
+async def test_a_blank_price_or_partner_of_record_keeps_what_a_subscription_has(
+    sessions, partner, customers, tmp_path
+):
+    header = SUBSCRIPTIONS_HEADER.rstrip("\n") + ",partner_of_record\n"
+    first = header + (
+        "contosodental.onmicrosoft.com,EXO,5,3.80,annual,2025-06-01,2026-06-01,active,partner,no\n"
+    )
+    await import_subscriptions(
+        sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, first), today=TODAY
+    )
+    blank = header + (
+        "contosodental.onmicrosoft.com,EXO,6,,annual,2025-06-01,2026-06-01,active,partner,\n"
+    )
+
+    report = await import_subscriptions(
+        sessions, team_id="T0IMPORT1", path=csv_file(tmp_path, blank), today=TODAY
+    )
+
+    # The negotiated 3.80 stays (not the list price 5.00), and so does "not partner of record".
+    assert report.details() == [
+        "line 2: changed EXO of contosodental.onmicrosoft.com from 2025-06-01; seats 5 → 6"
+    ]
+    mail = (await stored_subscriptions_of(sessions, partner))[
+        (customers["contosodental.onmicrosoft.com"], "EXO", date(2025, 6, 1))
+    ]
+    assert (mail.seats, mail.unit_price, mail.partner_of_record_id) == (6, Decimal("3.80"), None)
+    # The seat change counts from the import day, at the price it kept.
+    async with sessions() as session:
+        [change] = (
+            await seat_changes.of_subscriptions(session=session, subscription_ids=[mail.id])
+        )[mail.id]
+    assert (change.effective_on, change.seats_before, change.seats_after) == (TODAY, 5, 6)
+    assert change.unit_price_before == change.unit_price_after == Decimal("3.80")
 
 
 async def test_every_bad_subscription_row_is_reported_and_nothing_is_imported(

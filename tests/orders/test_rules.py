@@ -441,7 +441,7 @@ def test_order_list_with_an_argument_says_list_takes_none():
     assert parse_order_command("list extra", BUILT_IN) == BadArguments(
         "`/order list` takes nothing after it; type just `/order list`. To file an order, "
         "type `/order &lt;customer&gt; &lt;plan code&gt; &lt;seats&gt;`, e.g. "
-        "`/order contoso.com BPOS-S 25`, or just `/order` for a form."
+        "`/order sons plumbing OLM 10`, or just `/order` for a form."
     )
 
 

@@ -4,13 +4,17 @@ something."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete
 
 from bot.app import build_services
 from bot.scheduler import JOBS, Job, build_scheduler, run_job
 from bot.settings import load_settings
+from storage.models import OutboxMessage
 
 
 class Recorder:
@@ -103,3 +107,34 @@ async def test_a_job_that_did_nothing_does_not_wake_the_outbox(services):
 
     assert await run_job(job_running(nothing), services) == 0
     assert wakes.calls == 0
+
+
+async def test_a_stop_waits_for_the_run_under_way_instead_of_cutting_it(services, sessions, caplog):
+    services.wake_outbox = Recorder()
+    started, finished = asyncio.Event(), []
+
+    async def write_slowly(given) -> int:
+        async with given.sessions() as session:
+            started.set()
+            await asyncio.sleep(0.3)  # the run is under way when the stop comes
+            await session.exec(delete(OutboxMessage))
+            await session.commit()
+        finished.append(True)
+        return 0
+
+    scheduler = build_scheduler(services)
+    for scheduled in scheduler.get_jobs():
+        scheduled.remove()
+    scheduler.add_job(
+        run_job, IntervalTrigger(minutes=1), args=(job_running(write_slowly), services),
+        next_run_time=datetime.now(UTC),
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        scheduler.start()
+        await asyncio.wait_for(started.wait(), 10)
+        await scheduler.stop()
+
+    # APScheduler's own shutdown would have cancelled the run in the middle of its statement.
+    assert finished == [True]
+    assert "interrupted by shutdown" not in caplog.text
+    assert not scheduler.running

@@ -502,7 +502,9 @@ def test_no_match_without_suggestions_says_what_to_type():
     assert_slack_accepts(Message("no match", blocks))
     assert blocks[0]["text"]["text"] == "No customer of yours matches “zzz”."
     assert not [block for block in blocks if block["type"] == "actions"]
-    assert "`/subscription contoso`" in blocks[-1]["elements"][0]["text"]
+    assert blocks[-1]["elements"][0]["text"] == (
+        "Check the spelling, or type less: one word of the name, or the tenant domain."
+    )
 
 
 def test_no_match_with_suggestions_offers_them_as_buttons():
@@ -520,9 +522,9 @@ def test_usage_shows_the_command_and_examples():
     assert_slack_accepts(Message("usage", blocks))
     text = "\n".join(mrkdwn_texts(blocks))
     assert "`/subscription &lt;customer&gt;`" in text
-    assert "• `/subscription contoso`" in text
-    assert "• `/subscription contoso.onmicrosoft.com`" in text
-    assert "• `/subscription fabrikam dental`" in text
+    assert "• `/subscription dental`" in text
+    assert "• `/subscription obriensonsplumbing.onmicrosoft.com`" in text
+    assert "• `/subscription sons plumbing`" in text
     assert "<" not in text and ">" not in text
 
 

@@ -139,7 +139,7 @@ def e2e_settings(database_url: str, local_slack: LocalSlack, **overrides):
         database_url=database_url,
         slack_bot_token="xoxb-e2e-token",
         slack_signing_secret=SIGNING_SECRET,
-        secret_key="e2e-secret-key-0123456789",
+        secret_key="e2e-secret-key-0123456789abcdef0123456789",
         slack_api_url=local_slack.api_url,
         **{
             "incident_webhook_secret": INCIDENT_SECRET,

@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import sys
+from pathlib import Path
 
 import aiohttp
 
@@ -44,8 +45,31 @@ SERVE_SETTINGS = {
     "SLACK_API_URL": "http://127.0.0.1:9/api/",
     "SLACK_BOT_TOKEN": "xoxb-cli-test",
     "SLACK_SIGNING_SECRET": "cli-test-signing-secret",
-    "SECRET_KEY": "cli-test-secret-key",
+    "SECRET_KEY": "cli-test-secret-key-0123456789abcdef",
 }
+
+
+async def run_bot(
+    *args: str, database_url: str, cwd: Path, stdin: str = "", **settings: str
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=environment(database_url, **settings),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    except TimeoutError:
+        process.kill()  # never leave a stuck bot behind
+        await process.wait()
+        raise
+    return process.returncode, out.decode(), err.decode()
 
 
 SERVE_INCIDENT_SECRET = "crash-test-incident-secret"
