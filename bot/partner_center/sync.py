@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 import aiohttp
 from sqlalchemy.exc import IntegrityError
 
+from bot.entra import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.errors import UserError
 from bot.outbox.rows import post_message
 from bot.partner_center import messages
 from bot.partner_center.api import PartnerCenterApi, PartnerCenterFailed, RetryBudget, ssl_context
 from bot.partner_center.offers import BadRecord, RemoteCustomer, read_customer, read_subscription
 from bot.partner_center.sealing import SealingError, sealer, unseal
-from bot.partner_center.tokens import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.partner_center.writing import SyncReport, write_sync
 from bot.services import Services
 from storage import outbox, partners
