@@ -4,20 +4,17 @@ token endpoint and by the API (the Graph side: tests/devtools/test_local_graph.p
 
 from __future__ import annotations
 
-import ssl
-
-import aiohttp
 import pytest
 
 from devtools.local_entra import GRAPH_DEFAULT_SCOPE, PARTNER_CENTER_SCOPE
 from tests.utils.partner_center import CLIENT_ID, SECRET, TENANT
+from tests.utils.tls import trusting_session
 
 
 @pytest.fixture
 async def http(local_pc):
     local_pc.account(TENANT, CLIENT_ID, SECRET)
-    trusted = ssl.create_default_context(cafile=str(local_pc.ca_file))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
+    async with trusting_session(local_pc.ca_file) as session:
         yield session
 
 

@@ -3,19 +3,16 @@ app or tenant, a request without a token, a filter Graph would not take, a page 
 
 from __future__ import annotations
 
-import ssl
-
-import aiohttp
 import pytest
 
 from devtools.local_entra import GRAPH_DEFAULT_SCOPE
 from tests.utils.graph import CLIENT_ID, SECRET, TENANT_ID, issue_changed_at
+from tests.utils.tls import trusting_session
 
 
 @pytest.fixture
 async def http(graph_site):
-    trusted = ssl.create_default_context(cafile=str(graph_site.ca_bundle))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
+    async with trusting_session(graph_site.ca_bundle) as session:
         yield session
 
 

@@ -7,6 +7,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import trustme
 
 
@@ -24,3 +25,9 @@ def local_tls(directory: Path) -> LocalTls:
     ca_file = directory / "local-ca.pem"
     authority.cert_pem.write_to_path(str(ca_file))
     return LocalTls(server, ca_file)
+
+
+def trusting_session(ca_file: Path) -> aiohttp.ClientSession:
+    """An HTTP client that trusts the local CA of `ca_file` (and nothing else)."""
+    trusted = ssl.create_default_context(cafile=str(ca_file))
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted))
