@@ -27,9 +27,9 @@ import handlers.slack_events
 import handlers.subscriptions
 import handlers.summaries
 from bot.catalogue import load_catalogue
+from bot.entra import AppTokens
 from bot.oauth import INSTALL_PATH
 from bot.outbox.worker import OutboxWorker
-from bot.partner_center.tokens import AppTokens
 from bot.partners.messages import not_installed_text
 from bot.scheduler import build_scheduler, describe_jobs
 from bot.services import Services

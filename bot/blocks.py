@@ -265,6 +265,22 @@ def button(label: str, action_id: str, value: str) -> dict:
     }
 
 
+def input_block(
+    block_id: str, label: str, element: dict, *, hint: str = "", optional: bool = False
+) -> dict:
+    """An input block of a form: its label, its element, a hint under it when given."""
+    block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
 def divider() -> dict:
     return {"type": "divider"}
 

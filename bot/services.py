@@ -12,8 +12,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import Catalogue
+from bot.entra import AppTokens
 from bot.metrics import Metrics
-from bot.partner_center.tokens import AppTokens
 from bot.settings import Settings
 from bot.subscriptions.rules import CommissionRule
 from bot.workspaces import WorkspaceTokens
@@ -39,7 +39,8 @@ class Services:
     # both None with one SLACK_BOT_TOKEN.
     installations: AsyncInstallationStore | None = None
     workspaces: WorkspaceTokens | None = None
-    # Microsoft Entra app-only tokens (Partner Center), cached per app until they expire.
+    # Microsoft Entra app-only tokens (Partner Center), cached per app until they expire
+    # (the incident feed keeps its own, trusting INCIDENT_FEED_CA_BUNDLE).
     app_tokens: AppTokens = field(default_factory=AppTokens)
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

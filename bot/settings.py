@@ -194,13 +194,6 @@ class Settings(BaseSettings):
             )
         return path
 
-    @field_validator("incident_feed_ca_bundle")
-    @classmethod
-    def _ca_bundle(cls, path: Path | None) -> Path | None:
-        if path is not None and not path.is_file():
-            raise ValueError(f"{path} is not a readable file")
-        return path
-
     @field_validator("incident_feed_authority_host")
     @classmethod
     def _https_host(cls, url: str) -> str:
@@ -281,7 +274,7 @@ class Settings(BaseSettings):
         """The workspaces that become partners at once under PARTNER_SIGNUP=allow-list."""
         return frozenset(allow_listed(self.partner_allow_list))
 
-    @field_validator("plan_catalogue", "partner_center_ca_file")
+    @field_validator("plan_catalogue", "partner_center_ca_file", "incident_feed_ca_bundle")
     @classmethod
     def _readable_file(cls, path: Path | None) -> Path | None:
         if path is not None and not path.is_file():

@@ -1,11 +1,14 @@
-"""A local Microsoft Entra token service for the incident feed's tests (used by local_graph.py).
+"""A local Microsoft Entra token service, mounted by the local APIs whose callers sign in to it:
+local_graph.py (the incident feed) and local_partner_center.py (the Partner Center sync).
 
 It answers as Entra documents, refusals included: the OpenID configuration MSAL reads
 (`/{tenant}/v2.0/.well-known/openid-configuration`, 400 `invalid_tenant` for a tenant it does not
 know) and the client-credentials token endpoint (`/{tenant}/oauth2/v2.0/token`), which checks the
-client id, the secret or the signed client assertion (certificate thumbprint, signature, audience,
-issuer, lifetime) and the scope, and answers Entra's errors (`error`, `error_description` with an
-AADSTS code, `error_codes`, trace and correlation ids)."""
+tenant, the client id, the secret or the signed client assertion (certificate thumbprint,
+signature, audience, issuer, lifetime), the scope (the `/.default` of the API it is mounted on)
+and the admin's consent, and answers Entra's errors (`error`, `error_description` with an AADSTS
+code, `error_codes`, trace and correlation ids). Tenants and client ids match in any case, as on
+Entra."""
 
 from __future__ import annotations
 
@@ -22,19 +25,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
+PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 READ_SERVICE_HEALTH = "ServiceHealth.Read.All"
 
 
 @dataclass
 class EntraApp:
-    """An app registration: its secrets, its certificates' public parts, its granted roles."""
+    """An app registration: its secrets, its certificates' public parts, its granted roles, and
+    whether its tenant's admin still consents to it (withdrawn: no token, and none honoured)."""
 
     tenant_id: str
     client_id: str
     secrets: set[str] = field(default_factory=set)
     certificates: list[x509.Certificate] = field(default_factory=list)
     roles: set[str] = field(default_factory=lambda: {READ_SERVICE_HEALTH})
+    consented: bool = True
 
 
 @dataclass
@@ -50,9 +56,11 @@ class EntraRefusal(Exception):
 
 
 class LocalEntra:
-    """App registrations, the tokens handed out, and every token request (secrets masked)."""
+    """App registrations (by client id, in lower case), the tokens handed out, and every token
+    request (secrets masked). It gives tokens for one `scope`: that of the API mounting it."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
         self.apps: dict[str, EntraApp] = {}
         self.tokens: dict[str, Token] = {}
         self.token_requests: list[dict] = []
@@ -68,14 +76,14 @@ class LocalEntra:
         certificate_pem: bytes | None = None,
         roles: set[str] | None = None,
     ) -> EntraApp:
-        app = EntraApp(tenant_id, client_id)
+        app = EntraApp(tenant_id.lower(), client_id.lower())
         if secret:
             app.secrets.add(secret)
         if certificate_pem:
             app.certificates.append(x509.load_pem_x509_certificate(certificate_pem))
         if roles is not None:
             app.roles = roles
-        self.apps[client_id] = app
+        self.apps[app.client_id] = app
         return app
 
     def revoke_tokens(self) -> None:
@@ -87,7 +95,7 @@ class LocalEntra:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self.token)
 
     def known_tenant(self, tenant: str) -> bool:
-        return any(app.tenant_id == tenant for app in self.apps.values())
+        return any(app.tenant_id == tenant.lower() for app in self.apps.values())
 
     async def openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
@@ -157,8 +165,8 @@ class LocalEntra:
                 "AADSTS70003: The app requested an unsupported grant type "
                 f"'{form.get('grant_type', '')}'.",
             )
-        app = self.apps.get(str(form.get("client_id", "")))
-        if app is None or app.tenant_id != tenant:
+        app = self.apps.get(str(form.get("client_id", "")).lower())
+        if app is None or app.tenant_id != tenant.lower():
             raise EntraRefusal(
                 400,
                 "unauthorized_client",
@@ -169,7 +177,7 @@ class LocalEntra:
                 "in the tenant.",
             )
         self.check_credential(app, form, endpoint)
-        if str(form.get("scope", "")).split() != [GRAPH_DEFAULT_SCOPE]:
+        if str(form.get("scope", "")).split() != [self.scope]:
             raise EntraRefusal(
                 400,
                 "invalid_scope",
@@ -177,6 +185,15 @@ class LocalEntra:
                 f"AADSTS1002012: The provided value for scope {form.get('scope', '')} is not "
                 "valid. Client credential flows must have a scope value with /.default suffixed "
                 "to the resource identifier (application ID URI).",
+            )
+        if not app.consented:
+            raise EntraRefusal(
+                400,
+                "invalid_grant",
+                65001,
+                "AADSTS65001: The user or administrator has not consented to use the application "
+                f"with ID '{app.client_id}'. Send an interactive authorization request for this "
+                "user and resource.",
             )
         return app
 

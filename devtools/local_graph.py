@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from devtools.local_entra import READ_SERVICE_HEALTH, LocalEntra
+from devtools.local_entra import GRAPH_DEFAULT_SCOPE, READ_SERVICE_HEALTH, LocalEntra
 
 ISSUES_PATH = "/v1.0/admin/serviceAnnouncement/issues"
 MAX_PAGE_SIZE = 1000
@@ -47,7 +47,7 @@ class LocalGraph:
     """Graph's issue list and the Entra that signs its callers in; records every request."""
 
     def __init__(self) -> None:
-        self.entra = LocalEntra()
+        self.entra = LocalEntra(GRAPH_DEFAULT_SCOPE)
         self.issues: list[dict] = []
         self.page_size = 100
         # Each list request: its query, its Authorization, the ids of the issues it got.

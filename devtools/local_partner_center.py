@@ -1,9 +1,9 @@
-"""A local Microsoft Entra token endpoint and Partner Center REST API on loopback (https, as MSAL
-requires), answering as Microsoft documents them (tests/fixtures/partner_center/README.md):
+"""A local Partner Center REST API on loopback, with a local Entra beside it to sign in to
+(local_entra.py), answering as Microsoft documents them (tests/fixtures/partner_center/README.md):
 
-- Entra: `GET /{tenant}/v2.0/.well-known/openid-configuration` and
-  `POST /{tenant}/oauth2/v2.0/token` (client credentials only; an unknown tenant, app, secret or
-  scope is refused with Entra's error and AADSTS code);
+- Entra: the OpenID configuration and the client-credentials token endpoint (an unknown tenant,
+  app, secret or scope, or an app whose consent was withdrawn, is refused with Entra's error and
+  AADSTS code), giving tokens for Partner Center's scope only;
 - Partner Center: `GET /v1/customers?size=N`, paged: each page but the last has `links.next`
   whose `MS-ContinuationToken` header must be sent back (a next page without it is a 400), and
   `GET /v1/customers/{id}/subscriptions`. A missing, unknown, expired or revoked token is a 401;
@@ -11,13 +11,13 @@ requires), answering as Microsoft documents them (tests/fixtures/partner_center/
 
 Knobs for tests: `throttle(n, retry_after)` answers the next n API calls 429 with Retry-After and
 Microsoft's documented body, `fail(n, status, after=k)` answers n calls after the next k with a
-server error, `revoke(tenant)` ends an account's consent (every token and new one refused)."""
+server error, `revoke(tenant)` ends an account's consent (every token and new one refused).
+MSAL signs in over https only: start it with an SSL context (the tests make one with trustme)."""
 
 from __future__ import annotations
 
 import json
-import secrets
-import tempfile
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,22 +25,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from devtools.local_tls import local_certificate
-
-SCOPE = "https://api.partnercenter.microsoft.com/.default"
-TOKEN_SECONDS = 3599
+from devtools.local_entra import PARTNER_CENTER_SCOPE, EntraApp, LocalEntra
 
 
 @dataclass
 class Account:
     """One partner's Partner Center account and the app registered in its Entra tenant."""
 
-    tenant: str
-    client_id: str
-    secret: str
+    app: EntraApp
     customers: list[dict] = field(default_factory=list)
     subscriptions: dict[str, list[dict]] = field(default_factory=dict)
-    revoked: bool = False
+
+    @property
+    def tenant(self) -> str:
+        return self.app.tenant_id
 
     def add_customer(self, customer_id: str, name: str, domain: str) -> dict:
         """Adds a customer in the shape of Partner Center's Customer resource."""
@@ -64,19 +62,19 @@ class LocalPartnerCenter:
     def __init__(self, *, page_size_limit: int = 500) -> None:
         self.accounts: dict[str, Account] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path with query) of every call
-        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (tenant, expires at)
+        self.entra = LocalEntra(PARTNER_CENTER_SCOPE)
         self._continuations: dict[str, tuple[str, int, int]] = {}
         self._throttled: list[float] = []
         self._failing: list[int | None] = []
         self._page_size_limit = page_size_limit
         self._runner: web.AppRunner | None = None
-        self._directory = tempfile.TemporaryDirectory(prefix="local-partner-center-")
         self.url = ""
+        # The certificates a client must trust to reach it, as whoever started it says.
         self.ca_file: Path | None = None
 
     def account(self, tenant: str, client_id: str, secret: str) -> Account:
-        """Registers a partner's account and its app."""
-        account = Account(tenant.lower(), client_id.lower(), secret)
+        """Registers a partner's account and its app (no Graph roles: Partner Center's)."""
+        account = Account(self.entra.register(tenant, client_id, secret=secret, roles=set()))
         self.accounts[account.tenant] = account
         return account
 
@@ -88,91 +86,29 @@ class LocalPartnerCenter:
         self._failing += [None] * after + [status] * times
 
     def revoke(self, tenant: str) -> None:
-        self.accounts[tenant.lower()].revoked = True
+        self.accounts[tenant.lower()].app.consented = False
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalPartnerCenter:
-        self.ca_file, context = local_certificate(Path(self._directory.name))
+    async def start(
+        self, ssl_context: ssl.SSLContext, *, ca_file: Path | None = None, host: str = "127.0.0.1"
+    ) -> LocalPartnerCenter:
+        """Serves https with `ssl_context`; `ca_file` (which trusts its certificate) is kept for
+        the clients to be pointed at."""
         app = web.Application()
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
-        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        self.entra.add_routes(app)
         app.router.add_get("/v1/customers", self._customers)
         app.router.add_get("/v1/customers/{customer}/subscriptions", self._subscriptions)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, ssl_context=context)
+        site = web.TCPSite(self._runner, host, 0, ssl_context=ssl_context)
         await site.start()
         bound = self._runner.addresses[0]
-        self.url = f"https://{bound[0]}:{bound[1]}"
+        self.url = self.entra.base_url = f"https://{bound[0]}:{bound[1]}"
+        self.ca_file = ca_file
         return self
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        self._directory.cleanup()
-
-    # Microsoft Entra
-
-    async def _openid(self, request: web.Request) -> web.Response:
-        tenant = request.match_info["tenant"].lower()
-        if tenant not in self.accounts:
-            return entra_error(400, "invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found.")
-        base = f"{self.url}/{tenant}"
-        return web.json_response(
-            {
-                "token_endpoint": f"{base}/oauth2/v2.0/token",
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "issuer": f"{self.url}/{tenant}/v2.0",
-                "token_endpoint_auth_methods_supported": [
-                    "client_secret_post",
-                    "private_key_jwt",
-                    "client_secret_basic",
-                ],
-                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-                "tenant_region_scope": "NA",
-            }
-        )
-
-    async def _token(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        account = self.accounts.get(request.match_info["tenant"].lower())
-        if account is None:
-            return entra_error(400, "invalid_request", "AADSTS90002: Tenant not found.")
-        if form.get("grant_type") != "client_credentials":
-            return entra_error(400, "unsupported_grant_type", "AADSTS70003: unsupported grant.")
-        if str(form.get("client_id", "")).lower() != account.client_id:
-            return entra_error(
-                400,
-                "unauthorized_client",
-                f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
-                f"found in the directory '{account.tenant}'.",
-            )
-        if form.get("client_secret") != account.secret:
-            return entra_error(
-                401,
-                "invalid_client",
-                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in "
-                "the request is the client secret value, not the client secret ID.",
-            )
-        if form.get("scope") != SCOPE:
-            return entra_error(
-                400, "invalid_scope", "AADSTS1002012: The provided scope is invalid."
-            )
-        if account.revoked:
-            return entra_error(
-                400,
-                "invalid_grant",
-                "AADSTS65001: The user or administrator has not consented to use the application.",
-            )
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = (account.tenant, time.monotonic() + TOKEN_SECONDS)
-        return web.json_response(
-            {
-                "token_type": "Bearer",
-                "expires_in": TOKEN_SECONDS,
-                "ext_expires_in": TOKEN_SECONDS,
-                "access_token": token,
-            }
-        )
 
     # Partner Center
 
@@ -191,10 +127,16 @@ class LocalPartnerCenter:
         failing = self._failing.pop(0) if self._failing else None
         if failing is not None:
             return web.Response(status=failing, text="Service Unavailable")
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        tenant, expires = self._tokens.get(token, ("", 0.0))
-        account = self.accounts.get(tenant)
-        if scheme != "Bearer" or account is None or expires < time.monotonic() or account.revoked:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        token = self.entra.tokens.get(value)
+        account = self.accounts.get(token.app.tenant_id) if token else None
+        if (
+            scheme != "Bearer"
+            or token is None
+            or account is None
+            or token.expires_at < time.time()
+            or not token.app.consented
+        ):
             return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"})
         return account
 
@@ -253,17 +195,3 @@ def pc_error(status: int, code: int, description: str) -> web.Response:
         "errorName": "BadRequest" if status == 400 else "NotFound",
     }
     return web.Response(status=status, text=json.dumps(body), content_type="application/json")
-
-
-def entra_error(status: int, error: str, description: str) -> web.Response:
-    """Microsoft Entra's OAuth error body, with its AADSTS code."""
-    body = {
-        "error": error,
-        "error_description": description,
-        "error_codes": [int(description[6:].split(":")[0])]
-        if description.startswith("AADSTS")
-        else [],
-        "trace_id": str(uuid.uuid4()),
-        "correlation_id": str(uuid.uuid4()),
-    }
-    return web.json_response(body, status=status)

@@ -16,9 +16,11 @@ from sqlmodel import SQLModel
 from bot.app import build_services
 from bot.services import Services
 from bot.settings import async_database_url, load_settings
+from devtools.local_partner_center import LocalPartnerCenter
 from storage import schema
 from storage.db import Sessions, create_engine, is_sqlite, session_factory
 from tests.utils.graph import GraphSite, start_graph_site
+from tests.utils.partner_center import start_partner_center
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +101,11 @@ async def graph_site(tmp_path: Path) -> AsyncIterator[GraphSite]:
     site = await start_graph_site(tmp_path)
     yield site
     await site.graph.stop()
+
+
+@pytest.fixture
+async def local_pc(tmp_path: Path) -> AsyncIterator[LocalPartnerCenter]:
+    """A local Partner Center and Entra over TLS (tests/utils/partner_center.py), no account."""
+    server = await start_partner_center(tmp_path)
+    yield server
+    await server.stop()

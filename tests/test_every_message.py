@@ -175,8 +175,9 @@ def seat_cut() -> cuts.CutToConfirm:
     return cuts.CutToConfirm(customer(), plan, current=9_999, seats=9_998)
 
 
-def order_kinds() -> dict[str, list[Message]]:
-    described = describe(
+def described_order():
+    """The hostile order, as the order's messages describe it."""
+    return describe(
         order(),
         customer=customer(),
         partner=partner(),
@@ -184,6 +185,10 @@ def order_kinds() -> dict[str, list[Message]]:
         time_zone="UTC",
         vendor=hostile(100),
     )
+
+
+def order_kinds() -> dict[str, list[Message]]:
+    described = described_order()
     link = "https://partnerbot.example.com/orders/" + "t" * 43
     rows = [(order(), customer(n)) for n in range(100)]
     answers = {
@@ -255,14 +260,7 @@ def every_message() -> dict[str, list[Message]]:
 
 
 def every_view() -> dict[str, dict]:
-    described = describe(
-        order(),
-        customer=customer(),
-        partner=partner(),
-        catalogue=BUILT_IN,
-        time_zone="UTC",
-        vendor=hostile(100),
-    )
+    described = described_order()
     filed = order_messages.filed(described, "https://partnerbot.example.com/orders/t")
     return {
         "order form": order_messages.order_form(BUILT_IN, private_metadata="C" * 3000),

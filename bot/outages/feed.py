@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot.entra import GRAPH_SCOPE, AppCredentials, AppTokens, TokenRefused
 from bot.outages import flows
-from bot.outages.graph_auth import EntraTokens, SignInFailed
 from bot.outages.graph_pages import FETCH_TIMEOUT, FeedThrottled, FeedUnusable, IssueReader
 from bot.outages.intake import BadIncident, parse_incident, parse_time
 from bot.services import Services
@@ -47,14 +47,15 @@ class FixedToken:
 class EntraCredentials:
     """Tokens of the feed's Microsoft Entra app; a token Graph refused is dropped once."""
 
-    def __init__(self, tokens: EntraTokens) -> None:
+    def __init__(self, app: AppCredentials, tokens: AppTokens) -> None:
+        self._app = app
         self._tokens = tokens
 
     async def authorization(self) -> str | None:
-        return f"Bearer {await self._tokens.token()}"
+        return f"Bearer {await self._tokens.token(self._app, GRAPH_SCOPE)}"
 
     async def renew(self) -> bool:
-        await self._tokens.forget()
+        await self._tokens.forget(self._app)
         return True
 
 
@@ -70,8 +71,21 @@ class FeedPoller:
     @classmethod
     def for_settings(cls, settings: Settings) -> FeedPoller:
         if settings.feed_signs_in:
-            return cls(settings, EntraCredentials(EntraTokens(settings)))
+            tokens = AppTokens(ca_file=settings.incident_feed_ca_bundle)
+            return cls(settings, EntraCredentials(feed_app(settings), tokens))
         return cls(settings, FixedToken(secret_value(settings.incident_feed_token)))
+
+
+def feed_app(settings: Settings) -> AppCredentials:
+    """The feed's Entra app, with its secret or its certificate (validation made sure of one)."""
+    return AppCredentials(
+        authority_host=settings.incident_feed_authority_host,
+        tenant=settings.incident_feed_tenant_id or "",
+        client_id=settings.incident_feed_client_id or "",
+        secret=secret_value(settings.incident_feed_client_secret),
+        certificate=settings.incident_feed_certificate,
+        thumbprint=settings.incident_feed_certificate_thumbprint or "",
+    )
 
 
 def poller_of(services: Services) -> FeedPoller:
@@ -130,13 +144,21 @@ async def read_changed(
     except FeedThrottled as problem:
         poller.not_before = services.clock() + timedelta(seconds=problem.wait)
         logger.warning("incident feed %s throttled (%s); this poll gives up", url, problem)
-    except SignInFailed as problem:
+    except TokenRefused as refused:
+        problem = sign_in_problem(feed_app(settings), refused)
         logger.error("incident feed %s: sign-in failed, nothing read: %s", url, problem)
     except FeedUnusable as problem:
         logger.warning(
             "incident feed %s unusable (%s); trying again at the next poll", url, problem
         )
     return None
+
+
+def sign_in_problem(app: AppCredentials, refused: TokenRefused) -> str:
+    """Why the feed's app got no token, naming the app and tenant."""
+    if refused.error == "unreachable":
+        return f"{app.who}: {refused.description}"
+    return f"Microsoft Entra refused the sign-in of {app.who}: {refused}"
 
 
 async def ingest_issues(services: Services, issues: list) -> tuple[int, datetime | None]:

@@ -75,21 +75,16 @@ class PartnerCenterApi:
 
     async def customers(self) -> list[dict]:
         """Every customer of the partner, page after page."""
-        found: list[dict] = []
-        uri, headers = f"/v1/customers?size={PAGE_SIZE}", {}
-        for _ in range(MAX_PAGES):
-            body = await self._get(uri, headers)
-            found += items_of(body)
-            following = next_page(body)
-            if following is None:
-                return found
-            uri, headers = following
-        raise PartnerCenterFailed("answer", f"more than {MAX_PAGES:,} pages of customers")
+        return await self._every_item(f"/v1/customers?size={PAGE_SIZE}", "customers")
 
     async def subscriptions(self, customer_id: str) -> list[dict]:
         """Every subscription of one customer."""
+        return await self._every_item(f"/v1/customers/{customer_id}/subscriptions", "subscriptions")
+
+    async def _every_item(self, uri: str, what: str) -> list[dict]:
+        """The items of every page, following `links.next` from `uri`."""
         found: list[dict] = []
-        uri, headers = f"/v1/customers/{customer_id}/subscriptions", {}
+        headers: dict[str, str] = {}
         for _ in range(MAX_PAGES):
             body = await self._get(uri, headers)
             found += items_of(body)
@@ -97,7 +92,7 @@ class PartnerCenterApi:
             if following is None:
                 return found
             uri, headers = following
-        raise PartnerCenterFailed("answer", f"more than {MAX_PAGES:,} pages of subscriptions")
+        raise PartnerCenterFailed("answer", f"more than {MAX_PAGES:,} pages of {what}")
 
     async def _get(self, uri: str, extra: dict[str, str]) -> dict:
         url = self._base + (uri if uri.startswith("/v1/") else "/v1" + uri)

@@ -7,9 +7,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from bot.entra import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.errors import UserError
 from bot.partner_center.sealing import seal, sealer
-from bot.partner_center.tokens import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.services import Services
 from storage import partner_center as connections
 from storage.models import PartnerCenterConnection

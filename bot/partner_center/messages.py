@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from bot.blocks import Message, context, escape, plain, section
+from bot.blocks import Message, context, escape, input_block, plain, section
 from bot.zones import ago_words
 from storage.models import PartnerCenterConnection
 
@@ -25,14 +25,8 @@ class ConnectAction(StrEnum):
 
 
 def _input(block_id: str, label: str, hint: str, *, max_length: int, optional=False) -> dict:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label),
-        "hint": plain(hint),
-        "element": {"type": "plain_text_input", "action_id": block_id, "max_length": max_length},
-    }
+    element = {"type": "plain_text_input", "action_id": block_id, "max_length": max_length}
+    return input_block(block_id, label, element, hint=hint, optional=optional)
 
 
 def connect_form(connection: PartnerCenterConnection | None) -> dict:

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 import aiohttp
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks import Message
+from bot.entra import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.errors import UserError
 from bot.outbox.rows import post_message
 from bot.partner_center import messages
 from bot.partner_center.api import PartnerCenterApi, PartnerCenterFailed, RetryBudget, ssl_context
 from bot.partner_center.offers import BadRecord, RemoteCustomer, read_customer, read_subscription
 from bot.partner_center.sealing import SealingError, sealer, unseal
-from bot.partner_center.tokens import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.partner_center.writing import SyncReport, write_sync
 from bot.services import Services
 from storage import outbox, partners
@@ -125,18 +126,12 @@ async def record_success(session, *, partner_id: int, now: datetime) -> None:
     """Dates the sync and clears a problem, telling the managers it works again."""
     connection = await connections.get(session=session, partner_id=partner_id)
     if connection.problem_since is not None:
-        partner = await partners.get_by_id(session=session, partner_id=partner_id)
-        await outbox.add(
-            session=session,
-            rows=[
-                post_message(
-                    key=f"partner-center:{partner_id}:recovered:{connection.problem_since.isoformat()}",
-                    channel=partner.manager_channel,
-                    message=messages.recovered_message(),
-                    partner_id=partner_id,
-                    now=now,
-                )
-            ],
+        await tell_managers(
+            session,
+            partner_id=partner_id,
+            key=f"partner-center:{partner_id}:recovered:{connection.problem_since.isoformat()}",
+            message=messages.recovered_message(),
+            now=now,
         )
     connection.last_synced_at = now
     connection.problem, connection.problem_since = "", None
@@ -152,25 +147,29 @@ async def record_problem(services: Services, *, partner_id: int, problem: str) -
             return
         if connection.problem_since is None:
             connection.problem_since = now
-            partner = await partners.get_by_id(session=session, partner_id=partner_id)
-            message = messages.problem_message(
-                problem, last_synced_at=connection.last_synced_at, now=now
-            )
-            await outbox.add(
-                session=session,
-                rows=[
-                    post_message(
-                        key=f"partner-center:{partner_id}:problem:{now.isoformat()}",
-                        channel=partner.manager_channel,
-                        message=message,
-                        partner_id=partner_id,
-                        now=now,
-                    )
-                ],
+            await tell_managers(
+                session,
+                partner_id=partner_id,
+                key=f"partner-center:{partner_id}:problem:{now.isoformat()}",
+                message=messages.problem_message(
+                    problem, last_synced_at=connection.last_synced_at, now=now
+                ),
+                now=now,
             )
         connection.problem = problem[:500]
         session.add(connection)
         await session.commit()
+
+
+async def tell_managers(
+    session, *, partner_id: int, key: str, message: Message, now: datetime
+) -> None:
+    """Queues one message to the partner's managers' channel, once under `key`."""
+    partner = await partners.get_by_id(session=session, partner_id=partner_id)
+    row = post_message(
+        key=key, channel=partner.manager_channel, message=message, partner_id=partner_id, now=now
+    )
+    await outbox.add(session=session, rows=[row])
 
 
 def problem_words(failure: Exception) -> str:

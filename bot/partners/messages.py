@@ -10,6 +10,7 @@ from bot.blocks import (
     Message,
     context,
     escape,
+    input_block,
     plain,
     prefix_within,
     section,
@@ -60,14 +61,7 @@ def _channel_input(
     }
     if initial:
         element["initial_conversation"] = initial
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label),
-        "hint": plain(hint),
-        "element": element,
-    }
+    return input_block(block_id, label, element, hint=hint, optional=optional)
 
 
 def _text_input(
@@ -87,30 +81,25 @@ def _text_input(
     initial = prefix_within(visible(initial), max_length)
     if initial:
         element["initial_value"] = initial
-    block = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
-    if hint:
-        block["hint"] = plain(hint)
-    return block
+    return input_block(block_id, label, element, hint=hint)
 
 
 def _money_input(setting: str) -> dict:
     options = [{"text": plain(label), "value": value} for value, label in MONEY_CHOICES.items()]
     initial = next((o for o in options if o["value"] == setting), options[0])
-    return {
-        "type": "input",
-        "block_id": SetupAction.MONEY,
-        "label": plain("Money in /subscription"),
-        "hint": plain(
-            "Managers are those who get the weekly summaries. Everyone else gets the same "
-            "answer without the figures kept for managers."
-        ),
-        "element": {
-            "type": "radio_buttons",
-            "action_id": SetupAction.MONEY,
-            "options": options,
-            "initial_option": initial,
-        },
+    element = {
+        "type": "radio_buttons",
+        "action_id": SetupAction.MONEY,
+        "options": options,
+        "initial_option": initial,
     }
+    return input_block(
+        SetupAction.MONEY,
+        "Money in /subscription",
+        element,
+        hint="Managers are those who get the weekly summaries. Everyone else gets the same "
+        "answer without the figures kept for managers.",
+    )
 
 
 def setup_form(*, partner: Partner | None, name: str = "", timezone: str = "UTC") -> dict:

@@ -1,82 +1,31 @@
-"""The local Graph and Entra refuse what the real ones refuse: a wrong secret or scope, an unknown
-app or tenant, a request without a token, a filter Graph would not take, a page size too big."""
+"""The local Graph refuses what the real one refuses: a request without a token, a filter Graph
+would not take, a page size too big (its Entra: tests/devtools/test_local_entra.py)."""
 
 from __future__ import annotations
 
-import ssl
-
-import aiohttp
 import pytest
 
 from devtools.local_entra import GRAPH_DEFAULT_SCOPE
+from tests.utils.entra import EntraClient
 from tests.utils.graph import CLIENT_ID, SECRET, TENANT_ID, issue_changed_at
+from tests.utils.tls import trusting_session
 
 
 @pytest.fixture
 async def http(graph_site):
-    trusted = ssl.create_default_context(cafile=str(graph_site.ca_bundle))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
+    async with trusting_session(graph_site.ca_bundle) as session:
         yield session
 
 
-async def ask_token(http, graph_site, tenant: str = TENANT_ID, **form) -> tuple[int, dict]:
-    body = {
-        "grant_type": "client_credentials",
-        "client_id": CLIENT_ID,
-        "client_secret": SECRET,
-        "scope": GRAPH_DEFAULT_SCOPE,
-        **form,
-    }
-    url = f"{graph_site.graph.base_url}/{tenant}/oauth2/v2.0/token"
-    async with http.post(url, data={k: v for k, v in body.items() if v is not None}) as response:
-        return response.status, await response.json()
+async def ask_token(http, graph_site) -> tuple[int, dict]:
+    app = EntraClient(graph_site.graph.base_url, TENANT_ID, CLIENT_ID, SECRET, GRAPH_DEFAULT_SCOPE)
+    return await app.ask_token(http)
 
 
 async def list_issues(http, graph_site, query: str = "", token: str | None = None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with http.get(graph_site.graph.issues_url + query, headers=headers) as response:
         return response.status, response.headers, await response.json()
-
-
-async def test_a_good_secret_gets_a_bearer_token_as_entra_answers(http, graph_site):
-    status, body = await ask_token(http, graph_site)
-    assert status == 200
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 3599
-    assert body["access_token"]
-
-
-@pytest.mark.parametrize(
-    ("form", "status", "error", "code"),
-    [
-        ({"client_secret": "wrong"}, 401, "invalid_client", 7000215),
-        ({"client_secret": None}, 401, "invalid_client", 7000218),
-        ({"client_id": "00000000-0000-0000-0000-000000000001"}, 400, "unauthorized_client", 700016),
-        (
-            {"scope": "https://graph.microsoft.com/ServiceHealth.Read.All"},
-            400,
-            "invalid_scope",
-            1002012,
-        ),
-        ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
-    ],
-)
-async def test_entra_refuses_a_bad_request_with_its_error_and_code(
-    http, graph_site, form, status, error, code
-):
-    answer_status, body = await ask_token(http, graph_site, **form)
-    assert answer_status == status
-    assert body["error"] == error and body["error_codes"] == [code]
-    assert body["error_description"].startswith(f"AADSTS{code}: ")
-    assert "\r\nTrace ID: " in body["error_description"]
-
-
-async def test_an_unknown_tenant_has_no_openid_configuration(http, graph_site):
-    url = (
-        f"{graph_site.graph.base_url}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration"
-    )
-    async with http.get(url) as response:
-        assert response.status == 400
-        assert (await response.json())["error_codes"] == [90002]
 
 
 async def test_graph_refuses_a_request_without_a_token_or_with_an_unknown_one(http, graph_site):

@@ -318,14 +318,19 @@ def certificate_files(tmp_path, name: str):
     return key, issued.cert_chain_pems[0].bytes()
 
 
-async def test_the_app_signs_in_with_a_certificate(feed, sessions, graph_site, tmp_path):
-    key, certificate = certificate_files(tmp_path, "feed")
-    graph_site.graph.entra.register(TENANT_ID, CLIENT_ID, certificate_pem=certificate)
+def sign_in_with_certificate(feed, key, certificate: bytes) -> None:
+    """The feed signs in with this key and the thumbprint of its certificate, no secret."""
     feed.configure(
         incident_feed_client_secret=None,
         incident_feed_certificate=key,
         incident_feed_certificate_thumbprint=thumbprint_of(certificate),
     )
+
+
+async def test_the_app_signs_in_with_a_certificate(feed, sessions, graph_site, tmp_path):
+    key, certificate = certificate_files(tmp_path, "feed")
+    graph_site.graph.entra.register(TENANT_ID, CLIENT_ID, certificate_pem=certificate)
+    sign_in_with_certificate(feed, key, certificate)
     graph_site.graph.put(*five_issues())
 
     assert await poll_feed(feed) == 5
@@ -343,11 +348,7 @@ async def test_a_certificate_not_registered_on_the_app_is_refused(
     _, registered = certificate_files(tmp_path, "registered")
     other_key, other = certificate_files(tmp_path, "other")
     graph_site.graph.entra.register(TENANT_ID, CLIENT_ID, certificate_pem=registered)
-    feed.configure(
-        incident_feed_client_secret=None,
-        incident_feed_certificate=other_key,
-        incident_feed_certificate_thumbprint=thumbprint_of(other),
-    )
+    sign_in_with_certificate(feed, other_key, other)
 
     assert await poll_feed(feed) == 0
 

@@ -88,14 +88,7 @@ async def test_without_regions_customers_may_be_affected_and_credits_are_claims(
     # Nothing is owed, so the week's credits owed leave it out; its customer-minutes count the
     # customers who may have been hit: 3 customers × 180 min.
     async with sessions() as session:
-        owed = await credits_owed_between(
-            session,
-            partner=a,
-            service="Exchange Online",
-            start=OPENED - timedelta(days=1),
-            end=CLOSED,
-            catalogue=BUILT_IN,
-        )
+        owed = await week_credits_owed(session, a)
         stored = await session.get(Incident, number)
         minutes = await customer_minutes_between(
             session,
@@ -106,6 +99,18 @@ async def test_without_regions_customers_may_be_affected_and_credits_are_claims(
             catalogue=BUILT_IN,
         )
     assert owed == 0 and minutes == 540
+
+
+async def week_credits_owed(session, partner) -> Decimal:
+    """Credits owed for Exchange Online in the week's summary that holds the outage."""
+    return await credits_owed_between(
+        session,
+        partner=partner,
+        service="Exchange Online",
+        start=OPENED - timedelta(days=1),
+        end=CLOSED,
+        catalogue=BUILT_IN,
+    )
 
 
 async def apology(sessions, partner, number: int, query: str) -> staff.ApologyResult:
@@ -154,14 +159,7 @@ async def test_a_partner_narrows_an_outage_for_its_own_team_only(sessions, writt
     owed = await apology(sessions, a, number, "small")
     assert "you are owed a service credit of $12.50" in owed.text
     async with sessions() as session:
-        credited = await credits_owed_between(
-            session,
-            partner=a,
-            service="Exchange Online",
-            start=OPENED - timedelta(days=1),
-            end=CLOSED,
-            catalogue=BUILT_IN,
-        )
+        credited = await week_credits_owed(session, a)
     assert credited == Decimal("34.89")  # narrowed, so owed: the week's summary counts it
     assert "is over; narrow an outage while it is open" in await narrow(sessions, a, number, "all")
 

@@ -2,15 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.local_partner_center import LocalPartnerCenter
 from tests.utils.partner_center import services_for
-
-
-@pytest.fixture
-async def local_pc():
-    server = await LocalPartnerCenter().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlmodel import select
 
+from bot.entra import AppTokens
 from bot.partner_center.connect import ConnectForm, ConnectProblem, connect
 from bot.partner_center.sealing import SealingError, seal, sealer, unseal
 from bot.partner_center.sync import sync_due_partners, sync_partner
-from bot.partner_center.tokens import AppTokens
 from storage.models import Customer, PartnerCenterConnection, Subscription
 from tests.utils.factories import make_partner
 from tests.utils.partner_center import (
@@ -117,7 +117,7 @@ async def test_an_expired_secret_says_to_make_a_new_one(
 ):
     partner = await make_partner(sessions)
     account = await connected(pc_services, local_pc, partner.id)
-    account.secret = "the-new-secret"  # the old one expired in Microsoft Entra
+    account.app.secrets = {"the-new-secret"}  # the old one expired in Microsoft Entra
     restarted = services_for(local_pc, engine, database_url)  # no token cached any more
 
     outcome = await sync_partner(restarted, partner.id)
@@ -143,7 +143,7 @@ async def test_the_schedule_syncs_a_due_partner_once(pc_services, local_pc, sess
 
 
 def test_app_credentials_never_print_their_secret():
-    from bot.partner_center.tokens import AppCredentials
+    from bot.entra import AppCredentials
 
     assert SECRET not in repr(AppCredentials("https://x", TENANT, CLIENT_ID, SECRET))
     assert SECRET not in repr(ConnectForm(TENANT, CLIENT_ID, SECRET))

@@ -1,16 +1,14 @@
-"""A local Graph with its Entra, served over TLS with a test CA (trustme), an app registered in
-it, and the settings that point the feed at them; Microsoft's published issues as fixtures."""
+"""A local Graph with its Entra, served over TLS (tests/utils/tls.py), an app registered in it,
+and the settings that point the feed at them; Microsoft's published issues as fixtures."""
 
 from __future__ import annotations
 
 import json
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import trustme
-
 from devtools.local_graph import LocalGraph
+from tests.utils.tls import local_tls
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -40,14 +38,10 @@ class GraphSite:
 async def start_graph_site(directory: Path) -> GraphSite:
     """A local Graph on https://127.0.0.1 with a certificate of a fresh test CA, whose bundle is
     written to `directory`; the app CLIENT_ID is registered in TENANT_ID with SECRET."""
-    authority = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(server)
-    ca_bundle = directory / "local-ca.pem"
-    authority.cert_pem.write_to_path(str(ca_bundle))
-    graph = await LocalGraph().start(server)
+    tls = local_tls(directory)
+    graph = await LocalGraph().start(tls.server)
     graph.entra.register(TENANT_ID, CLIENT_ID, secret=SECRET)
-    return GraphSite(graph, ca_bundle)
+    return GraphSite(graph, tls.ca_file)
 
 
 def published_issues() -> list[dict]:

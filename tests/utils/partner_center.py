@@ -13,6 +13,7 @@ from bot.partner_center.connect import ConnectForm, connect
 from bot.services import Services
 from bot.settings import load_settings
 from devtools.local_partner_center import Account, LocalPartnerCenter
+from tests.utils.tls import local_tls
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "partner_center"
 TENANT = "0a1b2c3d-1111-4222-8333-444455556666"
@@ -25,6 +26,12 @@ def fixture(name: str) -> dict:
     """A published example; Microsoft's `// …` comments removed from the .jsonc ones."""
     text = (FIXTURES / name).read_text(encoding="utf-8")
     return json.loads(re.sub(r"//[^\n]*", "", text) if name.endswith(".jsonc") else text)
+
+
+async def start_partner_center(directory: Path) -> LocalPartnerCenter:
+    """A local Partner Center on https://127.0.0.1; the bundle trusting it goes to `directory`."""
+    tls = local_tls(directory)
+    return await LocalPartnerCenter().start(tls.server, ca_file=tls.ca_file)
 
 
 def services_for(local: LocalPartnerCenter, engine, database_url: str, **overrides) -> Services:

@@ -1,0 +1,147 @@
+"""App-only access tokens from Microsoft Entra (OAuth2 client credentials, with a client secret
+or a certificate) through Microsoft's MSAL: one MSAL application per app, whose cache hands a
+token back until shortly before it expires (MSAL renews it five minutes before). MSAL is
+synchronous, so every call to it runs in a worker thread. Used by the incident feed (Microsoft
+Graph) and the Partner Center sync; the scope says which API a token is for."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import msal
+import requests
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
+HTTP_TIMEOUT = 15  # seconds, for each call MSAL makes to Entra
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """An app registered in Microsoft Entra and its credential: a client secret, or a
+    certificate (its PEM private key file and its SHA-1 thumbprint, as Entra shows it)."""
+
+    authority_host: str  # https://login.microsoftonline.com, or a local stand-in
+    tenant: str  # the tenant the app is registered in (its id or a domain)
+    client_id: str
+    secret: str = ""
+    certificate: Path | None = None
+    thumbprint: str = ""
+
+    def __repr__(self) -> str:  # never print a secret, whoever logs the object
+        return f"AppCredentials(tenant={self.tenant!r}, client_id={self.client_id!r})"
+
+    @property
+    def who(self) -> str:
+        """The app and tenant, as a log line names them."""
+        return f"app {self.client_id} in tenant {self.tenant}"
+
+    def msal_credential(self) -> str | dict[str, str]:
+        """The credential as MSAL takes it: the secret, or the certificate's key and thumbprint."""
+        if self.secret or self.certificate is None:
+            return self.secret
+        return {
+            "private_key": self.certificate.read_text("utf-8"),
+            "thumbprint": self.thumbprint,
+        }
+
+
+class TokenRefused(Exception):
+    """Microsoft Entra gave no token: `error` is its code (e.g. invalid_client), or
+    "unreachable" when it could not be asked; `description` the first line of its explanation
+    (with the AADSTS number; trace and correlation ids are on the lines after it)."""
+
+    def __init__(self, error: str, description: str = ""):
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+
+
+class AppTokens:
+    """Gets and caches app-only tokens, one MSAL application per app and credential. With
+    `ca_file`, Entra's certificate must be signed by one of its certificates."""
+
+    def __init__(self, *, ca_file: Path | None = None, timeout: float = HTTP_TIMEOUT):
+        self._apps: dict[AppCredentials, msal.ConfidentialClientApplication] = {}
+        self._lock = threading.Lock()
+        self._ca_file = ca_file
+        self._timeout = timeout
+
+    async def token(self, app: AppCredentials, scope: str) -> str:
+        """An access token for the scope; raises TokenRefused saying why there is none."""
+        return await asyncio.to_thread(self._token, app, scope)
+
+    async def forget(self, app: AppCredentials) -> None:
+        """Drops the app's cached tokens (an API refused one), so the next call fetches anew."""
+        with self._lock:
+            application = self._apps.get(app)
+        if application is not None:
+            await asyncio.to_thread(application.remove_tokens_for_client)
+
+    def close(self) -> None:
+        """Closes the connections MSAL opened to Microsoft Entra and forgets every app."""
+        with self._lock:
+            for application in self._apps.values():
+                application.http_client.close()
+            self._apps.clear()
+
+    def _token(self, app: AppCredentials, scope: str) -> str:
+        try:
+            application = self._application(app)
+            try:
+                result = application.acquire_token_for_client(scopes=[scope])
+            finally:
+                # A token lasts an hour: no connection to Entra is kept open in between.
+                application.http_client.close()
+        except (ValueError, OSError, requests.RequestException) as error:
+            # MSAL raises ValueError when the authority cannot be discovered (unknown tenant,
+            # wrong authority host), requests' errors when Entra is unreachable, and OSError
+            # when the certificate's key file has gone.
+            raise TokenRefused("unreachable", first_line(str(error))) from None
+        if "access_token" not in result:
+            raise TokenRefused(
+                str(result.get("error") or "no_token"),
+                first_line(str(result.get("error_description") or "")),
+            )
+        return result["access_token"]
+
+    def _application(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            found = self._apps.get(app)
+            if found is None:
+                found = self._apps[app] = self._build(app)
+            return found
+
+    def _build(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
+        return msal.ConfidentialClientApplication(
+            app.client_id,
+            client_credential=app.msal_credential(),
+            authority=f"{app.authority_host.rstrip('/')}/{app.tenant}",
+            # The operator names the authority host: no look-up of it at Microsoft first.
+            instance_discovery=False,
+            http_client=EntraSession(self._ca_file, self._timeout),
+        )
+
+
+class EntraSession(requests.Session):
+    """The HTTP client MSAL calls Entra with: a timeout, and the operator's trusted
+    certificates given with every request, since requests lets REQUESTS_CA_BUNDLE in the
+    environment outrank a session's own `verify` (MSAL's `verify` option alone would not count)."""
+
+    def __init__(self, ca_file: Path | None, timeout: float):
+        super().__init__()
+        self._verify = str(ca_file) if ca_file else True
+        self._timeout = timeout
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("verify", self._verify)
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, **kwargs)
+
+
+def first_line(text: str) -> str:
+    """The first line, at most 300 characters: Entra puts trace and correlation ids after it."""
+    return (text.strip().splitlines() or [""])[0][:300]
