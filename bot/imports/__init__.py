@@ -30,15 +30,9 @@ The report says what happened to each row: added, changed (each field, before an
 unchanged.
 """
 
+from bot.imports.changes import customer_changes, subscription_changes
 from bot.imports.flows import ImportReport, import_customers, import_subscriptions
-from bot.imports.rules import (
-    CustomerRow,
-    SubscriptionRow,
-    customer_changes,
-    parse_customers,
-    parse_subscriptions,
-    subscription_changes,
-)
+from bot.imports.rules import CustomerRow, SubscriptionRow, parse_customers, parse_subscriptions
 from bot.imports.table import ImportFailed
 
 __all__ = [

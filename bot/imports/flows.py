@@ -11,17 +11,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import BUILT_IN, Catalogue
 from bot.errors import UnknownPartner, UserError
-from bot.imports.rules import (
+from bot.imports.changes import (
     UNCHANGED,
     Changes,
     FieldChange,
     RowOutcome,
     customer_changes,
     imported_seat_changes,
-    parse_customers,
-    parse_subscriptions,
     subscription_changes,
 )
+from bot.imports.rules import parse_customers, parse_subscriptions
 from bot.imports.table import ImportFailed, decode
 from bot.zones import today_in
 from storage import customers as stored_customers

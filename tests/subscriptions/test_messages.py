@@ -18,19 +18,16 @@ from bot.customers import Choices, Found, NoMatch
 from bot.picking import CustomerChoice
 from bot.subscriptions.messages import (
     CustomerView,
-    SubscriptionView,
     choices_blocks,
     customer_blocks,
     customer_fallback,
     lookup_messages,
     no_match_blocks,
-    renewal_words,
-    subscription_text,
     too_long_blocks,
-    totals_text,
     usage_blocks,
 )
 from bot.subscriptions.rules import ACTIVE, CANCELLED, SUSPENDED, TRIAL, CommissionRule
+from bot.subscriptions.texts import SubscriptionView, renewal_words, subscription_text, totals_text
 from storage.models import Customer, Partner, Subscription
 from tests.utils.slack import assert_slack_accepts, mrkdwn_texts, text_objects
 
