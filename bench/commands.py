@@ -26,6 +26,7 @@ from targets import (
     ChildServer,
     bench_database_url,
     bot_command,
+    drop_queued_messages,
     floor_command,
     generated_database_url,
     prepare_database,
@@ -133,6 +134,9 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         if args.prepared:
             print(f"using the data in {backend} as it is …", flush=True)
             data = await describe_data(engine)
+            async with engine.begin() as connection:
+                dropped = await drop_queued_messages(connection)
+            print(f"start: no queued messages ({dropped} left by earlier runs deleted)", flush=True)
             team_ids = await sample_team_ids(database_url, PREPARED_PARTNERS, QUERY_SEED)
         else:
             print(f"preparing {backend}: migrate + demo data …", flush=True)
