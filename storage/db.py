@@ -24,11 +24,9 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Creates the async engine with the settings each database needs."""
     if is_sqlite(url):
-        engine = create_async_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_pre_ping=True,
-        )
+        # No pre-ping: an open SQLite file cannot drop the connection as a server can, and a
+        # `SELECT 1` before every checkout cost a statement (and a thread hand-over) a request.
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from bot.zones import today_in
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.slack import actions_of, assert_slack_accepts, mrkdwn_texts
@@ -283,3 +285,24 @@ async def test_a_name_with_an_ampersand_is_found_as_typed(bot, sessions):
     assert_slack_accepts(message)
     assert "O'Brien &amp; Sons" in message["text"] and "obrien.example" in answer.text
     assert "match" not in message["text"]
+
+
+async def test_a_command_checks_out_two_connections_one_to_record_and_one_to_answer(bot, sessions):
+    """The request's record and its workspace's partner share one session; the look-up has the
+    other (before, the partner had a session of its own)."""
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental", domain="contoso.com")
+    checkouts = []
+
+    def checked_out(*_args) -> None:
+        checkouts.append(1)
+
+    pool = bot.services.engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        answer = await bot.slack.command("/subscription", "contoso.com", team_id=partner.team_id)
+    finally:
+        event.remove(pool, "checkout", checked_out)
+
+    assert "Contoso Dental" in answer.text
+    assert len(checkouts) == 2
