@@ -214,7 +214,14 @@ def create_web_app(
         yield
         await handler.close_async()
 
+    async def response_posts(_app: web.Application) -> AsyncIterator[None]:
+        services.response_http = aiohttp.ClientSession()
+        yield
+        http, services.response_http = services.response_http, None
+        await http.close()
+
     web_app.cleanup_ctx.append(dispose_engine)
+    web_app.cleanup_ctx.append(response_posts)
     web_app.cleanup_ctx.append(background_work(services, bolt_app))
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)

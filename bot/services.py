@@ -38,5 +38,8 @@ class Services:
     # both None with one SLACK_BOT_TOKEN.
     installations: AsyncInstallationStore | None = None
     workspaces: WorkspaceTokens | None = None
+    # The web app's one HTTP session for posts to response_urls, open while it runs (None:
+    # each post opens its own, as in the shell).
+    response_http: Any = None
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

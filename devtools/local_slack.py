@@ -57,6 +57,7 @@ class Call:
     params: dict
     key: str = ""  # the response_url's key
     at: float = field(default_factory=time.monotonic)
+    peer: tuple | None = None  # the client's address and port: which connection it came on
 
 
 class LocalSlack(Conversations, Installs, Files):
@@ -339,7 +340,8 @@ class LocalSlack(Conversations, Installs, Files):
         if self.latency:
             await asyncio.sleep(self.latency)
         params = await self._params(request)
-        call = Call("response_url", params, key=request.match_info["key"])
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call = Call("response_url", params, key=request.match_info["key"], peer=peer)
         refusal = self.strict and not params.get("delete_original") and message_refusal(params)
         if refusal:
             self.refused.append((call, refusal))

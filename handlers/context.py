@@ -140,6 +140,7 @@ def partner_middleware(services: Services):
                 response_url=context["response_url"],
                 proxy=context.client.proxy,
                 ssl=context.client.ssl,
+                http=services.response_http,
             )
         kind, name = request_name(body)
         services.metrics.slack_requests.labels(kind, name).inc()

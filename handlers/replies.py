@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Awaitable
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
@@ -23,7 +24,13 @@ logger = logging.getLogger(__name__)
 class RespondOnce(AsyncRespond):
     """bolt's `respond()`, except that a post to the response_url is sent again only when it
     never reached Slack: slack_sdk's default retry of a dropped connection would post the
-    answer twice when Slack had it already."""
+    answer twice when Slack had it already; and that posts share the bot's one HTTP session
+    when it has one (its pooled connections), instead of opening a session and a connection
+    (in production a TLS handshake) for every answer."""
+
+    def __init__(self, *, http: aiohttp.ClientSession | None = None, **given) -> None:
+        super().__init__(**given)
+        self.http = http
 
     async def __call__(self, text: str | dict = "", **fields) -> WebhookResponse:
         if self.response_url is None:
@@ -34,8 +41,9 @@ class RespondOnce(AsyncRespond):
             else _build_message(text=text, **fields)
         )
         client = AsyncWebhookClient(
-            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=safe_retries()
-        )
+            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=safe_retries(),
+            session=self.http,
+        )  # fmt: skip
         return await client.send_dict(message)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,16 +22,25 @@ class CustomerMatches:
     exact: bool  # matched a whole name or domain rather than a part
 
 
+@functools.cache
+def exact_statement():
+    """Built once: most look-ups are a whole domain or name, answered by this one statement."""
+    folded = bindparam("folded")
+    return (
+        select(Customer)
+        .where(Customer.partner_id == bindparam("partner_id"))
+        .where(or_(Customer.domain == folded, Customer.name_key == folded))
+        .order_by(Customer.name_key, Customer.id)
+        .limit(bindparam("limit"))
+    )
+
+
 async def find(
     *, session: AsyncSession, partner_id: int, folded: str, pattern: str, limit: int
 ) -> CustomerMatches:
     """Finds a partner's customers whose name or domain is, or else contains, the folded text."""
     exact = await session.exec(
-        select(Customer)
-        .where(Customer.partner_id == partner_id)
-        .where(or_(Customer.domain == folded, Customer.name_key == folded))
-        .order_by(Customer.name_key, Customer.id)
-        .limit(limit)
+        exact_statement(), params={"partner_id": partner_id, "folded": folded, "limit": limit}
     )
     exact_matches = list(exact.all())
     if exact_matches:

@@ -306,3 +306,21 @@ async def test_a_command_checks_out_two_connections_one_to_record_and_one_to_ans
 
     assert "Contoso Dental" in answer.text
     assert len(checkouts) == 2
+
+
+async def test_answers_at_response_urls_share_the_bots_connections(bot, sessions):
+    """Each post to a response_url used to open an HTTP session and a connection of its own
+    (in production a TLS handshake to Slack for every answer)."""
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental")
+    await make_customer(sessions, partner, name="Contoso Legal")
+    answer = await bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
+    block_id, button = actions_of(answer.messages[0])[0]
+
+    for _ in range(3):  # one after the other: a free pooled connection is there to take
+        picked = await bot.slack.click(button, block_id=block_id, team_id=partner.team_id)
+        assert "Contoso Dental" in picked.text
+
+    posts = bot.local_slack.calls_to("response_url")
+    assert len(posts) == 3
+    assert len({post.peer for post in posts}) == 1
