@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +55,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def session_factory(engine: AsyncEngine) -> Sessions:
     """Returns the session factory; objects stay readable after commit (no lazy loads in async)."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def autocommit_session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement commits by itself, for a lone write: on SQLite a
+    transaction would hold the database's one write lock from its statement until the commit,
+    and between the two the event loop runs every other request's work first."""
+    async with sessions.kw["bind"].connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with sessions(bind=autocommit) as session:
+            yield session
 
 
 async def database_answers(engine: AsyncEngine, *, timeout: float = 2.0) -> bool:
