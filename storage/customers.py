@@ -35,6 +35,23 @@ def exact_statement():
     )
 
 
+@functools.cache
+def containing_statement():
+    """The first customers whose name or domain contains the pattern, each with how many match
+    in all (counted before the limit), in one statement."""
+    pattern = bindparam("pattern")
+    contains = or_(
+        col(Customer.name_key).like(pattern, escape="\\"),
+        col(Customer.domain).like(pattern, escape="\\"),
+    )
+    return (
+        select(Customer, func.count().over())
+        .where(Customer.partner_id == bindparam("partner_id"), contains)
+        .order_by(Customer.name_key, Customer.id)
+        .limit(bindparam("limit"))
+    )
+
+
 async def find(
     *, session: AsyncSession, partner_id: int, folded: str, pattern: str, limit: int
 ) -> CustomerMatches:
@@ -46,18 +63,13 @@ async def find(
     if exact_matches:
         return CustomerMatches(exact_matches, len(exact_matches), exact=True)
 
-    contains = or_(
-        col(Customer.name_key).like(pattern, escape="\\"),
-        col(Customer.domain).like(pattern, escape="\\"),
-    )
-    scoped = (Customer.partner_id == partner_id, contains)
-    total = (await session.exec(select(func.count()).select_from(Customer).where(*scoped))).one()
-    if not total:
-        return CustomerMatches([], 0, exact=False)
     found = await session.exec(
-        select(Customer).where(*scoped).order_by(Customer.name_key, Customer.id).limit(limit)
+        containing_statement(),
+        params={"partner_id": partner_id, "pattern": pattern, "limit": limit},
     )
-    return CustomerMatches(list(found.all()), int(total), exact=False)
+    rows = found.all()
+    total = rows[0][1] if rows else 0
+    return CustomerMatches([customer for customer, _ in rows], int(total), exact=False)
 
 
 async def ids_names_and_domains(

@@ -241,7 +241,7 @@ async def test_a_database_that_never_answers_still_gets_the_asker_an_answer_in_t
         await asyncio.sleep(3600)  # a database that takes the request and never answers
 
     # Fault injection: both calls made before any listener runs wait for ever.
-    monkeypatch.setattr("handlers.slack_events.first_sight", frozen)
+    monkeypatch.setattr("handlers.slack_events.first_sight_and_partner", frozen)
     monkeypatch.setattr("handlers.context.partner_of_workspace", frozen)
     body = subscription_body("T0ANY", bot.local_slack.response_url("frozen"))
     headers = signed_headers(SIGNING_SECRET, body)
