@@ -12,6 +12,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import Catalogue
+from bot.customers import NameIndex
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.subscriptions.rules import CommissionRule
@@ -38,6 +39,8 @@ class Services:
     # both None with one SLACK_BOT_TOKEN.
     installations: AsyncInstallationStore | None = None
     workspaces: WorkspaceTokens | None = None
+    # The big partners' customer names for typo suggestions, kept a minute (bot/customers.py).
+    names: NameIndex = field(default_factory=NameIndex)
     # The web app's one HTTP session for posts to response_urls, open while it runs (None:
     # each post opens its own, as in the shell).
     response_http: Any = None

@@ -31,7 +31,7 @@ async def subscription_answers(command: dict, context) -> list[Message]:
         return await commands.subscription_answer(
             session, slash_text(command.get("text")), partner=context["partner"],
             catalogue=services.catalogue, rule=services.rule, now=services.clock(),
-            user_id=command.get("user_id", ""),
+            user_id=command.get("user_id", ""), names=services.names,
         )  # fmt: skip
 
 
