@@ -103,7 +103,8 @@ def build_bolt_app(
     app = AsyncApp(
         client=slack_client(services.settings, token or None),
         signing_secret=signing_secret,
-        # Listeners ack first and answer through response_url, so Slack hears back at once.
+        # The HTTP answer goes back as soon as a listener acks (with its answer when it is ready
+        # in time, as /subscription does; else before it posts to the response_url).
         process_before_response=process_before_response,
         **(
             {
