@@ -287,25 +287,32 @@ async def test_a_name_with_an_ampersand_is_found_as_typed(bot, sessions):
     assert "match" not in message["text"]
 
 
-async def test_a_command_checks_out_two_connections_one_to_record_and_one_to_answer(bot, sessions):
-    """The request's record and its workspace's partner share one session; the look-up has the
-    other (before, the partner had a session of its own)."""
+async def test_a_command_uses_two_connections_one_to_record_and_one_to_answer(bot, sessions):
+    """The request's record and its workspace's partner share one connection; the look-up has
+    the other (before, the partner had a connection of its own). Statements are told apart by
+    what they touch, since the outbox worker runs its own beside them."""
     partner = await make_partner(sessions)
     await make_customer(sessions, partner, name="Contoso Dental", domain="contoso.com")
-    checkouts = []
+    statements = []
 
-    def checked_out(*_args) -> None:
-        checkouts.append(1)
+    def executed(connection, _cursor, statement, *_args) -> None:
+        statements.append((connection, statement))
 
-    pool = bot.services.engine.sync_engine.pool
-    event.listen(pool, "checkout", checked_out)
+    engine = bot.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
     try:
         answer = await bot.slack.command("/subscription", "contoso.com", team_id=partner.team_id)
     finally:
-        event.remove(pool, "checkout", checked_out)
+        event.remove(engine, "before_cursor_execute", executed)
+
+    def connections_touching(pattern: str) -> set:
+        return {id(c) for c, statement in statements if re.search(pattern, statement)}
 
     assert "Contoso Dental" in answer.text
-    assert len(checkouts) == 2
+    [recorded] = connections_touching(r"seen_slack_request")
+    [partner_found] = connections_touching(r"FROM partner\b")
+    [looked_up] = connections_touching(r"FROM (customer|subscription)\b")
+    assert recorded == partner_found != looked_up
 
 
 async def test_answers_at_response_urls_share_the_bots_connections(bot, sessions):
