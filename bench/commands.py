@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -22,10 +23,12 @@ from load import AnswerClock, Load, query_pools, run_figures, run_load
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from targets import (
+    RESULTS,
     BenchError,
     ChildServer,
     bench_database_url,
     bot_command,
+    drop_queued_messages,
     floor_command,
     generated_database_url,
     prepare_database,
@@ -133,6 +136,9 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         if args.prepared:
             print(f"using the data in {backend} as it is …", flush=True)
             data = await describe_data(engine)
+            async with engine.begin() as connection:
+                dropped = await drop_queued_messages(connection)
+            print(f"start: no queued messages ({dropped} left by earlier runs deleted)", flush=True)
             team_ids = await sample_team_ids(database_url, PREPARED_PARTNERS, QUERY_SEED)
         else:
             print(f"preparing {backend}: migrate + demo data …", flush=True)
@@ -173,6 +179,9 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
             )
             results[server.name] = await measure(server, load, seconds=args.seconds)
             print(figures_line(server.name, backend, args, results[server.name]), flush=True)
+            if results[server.name]["errors"]:
+                kept = keep_log(server)
+                print(f"{server.name} log with its errors kept in {kept}", flush=True)
     finally:
         for server in servers:
             server.stop()
@@ -201,6 +210,14 @@ async def benchmark(args: argparse.Namespace, folder: Path) -> dict:
         "rps_ratio_bot_to_floor": ratio,
         "late_posts": slack.late_posts,
     }
+
+
+def keep_log(server: ChildServer) -> Path:
+    """Copies a target's log out of the run's temporary folder, to read why it failed."""
+    RESULTS.mkdir(exist_ok=True)
+    kept = RESULTS / f"commands-{server.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
+    shutil.copyfile(server.log_path, kept)
+    return kept
 
 
 async def describe_data(engine) -> str:

@@ -31,6 +31,7 @@ from targets import (
     ChildServer,
     bench_database_url,
     bot_command,
+    drop_queued_messages,
     generated_database_url,
     run_and_save,
 )
@@ -159,6 +160,8 @@ async def prepare(args: argparse.Namespace, database_url: str) -> dict:
                 await connection.execute(
                     text("DELETE FROM incident WHERE id = :id"), {"id": incident_id}
                 )
+            dropped = await drop_queued_messages(connection)
+        print(f"start: no queued messages ({dropped} left by earlier runs deleted)", flush=True)
     finally:
         await engine.dispose()
     return {"partners": partners, "customers": customers, "generated": False}

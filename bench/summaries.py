@@ -5,7 +5,9 @@ figures, the chart and the queued messages, over a data set from bench/gen.py.
 
 Every partner's schedule is set to Monday 09:00 (its own time zone) and the run ledger and queued
 summaries of earlier runs are cleared, then `post_due_summaries` runs once, as at Monday 19:00
-UTC, when Monday 09:00 has passed in every zone. Prints one line; writes the figures to
+UTC, when Monday 09:00 has passed in every zone. At the end it deletes the summaries it queued
+and the runs it claimed, so that the next `serve` on the database (another bench's) does not send
+them first; the schedules stay at Monday 09:00. Prints one line; writes the figures to
 bench/results/summaries-<timestamp>.json."""
 
 from __future__ import annotations
@@ -54,13 +56,18 @@ def monday_evening(now: datetime) -> datetime:
     return monday if monday <= now else monday - timedelta(days=7)
 
 
+async def clear_summaries(connection) -> None:
+    """Deletes every claimed summary run and every queued summary message."""
+    await connection.execute(text("DELETE FROM summary_run"))
+    await connection.execute(
+        text("DELETE FROM outbox_message WHERE idempotency_key LIKE 'summary:%'")
+    )
+
+
 async def reset(engine) -> tuple[int, int]:
     """Makes every partner due: Monday 09:00 schedules, no run claimed, no summary queued."""
     async with engine.begin() as connection:
-        await connection.execute(text("DELETE FROM summary_run"))
-        await connection.execute(
-            text("DELETE FROM outbox_message WHERE idempotency_key LIKE 'summary:%'")
-        )
+        await clear_summaries(connection)
         await connection.execute(
             text("UPDATE summary_schedule SET weekday = 0, at_minutes = 540, enabled = :yes"),
             {"yes": True},
@@ -75,6 +82,7 @@ async def reset(engine) -> tuple[int, int]:
 async def benchmark(url: str, concurrency: int) -> dict:
     """Makes every partner due, posts their summaries once, and returns the figures."""
     engine = create_engine(url)
+    partners = 0
     try:
         partners, customers = await reset(engine)
         catalogue = load_catalogue(None)
@@ -103,7 +111,13 @@ async def benchmark(url: str, concurrency: int) -> dict:
                 )
             ).one()
     finally:
-        await engine.dispose()
+        try:
+            if partners:
+                # Left queued, they would be due for the next serve on this database.
+                async with engine.begin() as connection:
+                    await clear_summaries(connection)
+        finally:
+            await engine.dispose()
     return {
         "benchmark": "summaries",
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -118,6 +118,14 @@ async def prepare_database(url: str) -> DemoReport:
     return report
 
 
+async def drop_queued_messages(connection) -> int:
+    """Deletes every outbox message not yet sent, so that a bench's `serve` measures only its own
+    work: messages another bench left due (summaries.py, a fan-out stopped half-way) would be sent
+    first, beside the load. A bench database only (its name says so)."""
+    result = await connection.execute(text("DELETE FROM outbox_message WHERE state = 'pending'"))
+    return result.rowcount or 0
+
+
 def free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -113,7 +113,8 @@ def build_bolt_app(
     app = AsyncApp(
         token=token or None,
         signing_secret=signing_secret,
-        # Listeners ack first and answer through response_url, so Slack hears back at once.
+        # The HTTP answer goes back as soon as a listener acks (with its answer when it is ready
+        # in time, as /subscription does; else before it posts to the response_url).
         process_before_response=process_before_response,
         **(
             {
@@ -226,7 +227,14 @@ def create_web_app(
         yield
         await handler.close_async()
 
+    async def response_posts(_app: web.Application) -> AsyncIterator[None]:
+        services.response_http = aiohttp.ClientSession()
+        yield
+        http, services.response_http = services.response_http, None
+        await http.close()
+
     web_app.cleanup_ctx.append(dispose_engine)
+    web_app.cleanup_ctx.append(response_posts)
     web_app.cleanup_ctx.append(background_work(services, bolt_app))
     if app_token:
         web_app.cleanup_ctx.append(socket_mode)

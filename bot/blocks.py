@@ -72,8 +72,9 @@ def escape(text: str) -> str:
 
 
 def slack_length(text: str) -> int:
-    """The length Slack counts: UTF-16 code units."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    """The length Slack counts: UTF-16 code units (counted by the codec, not a Python loop over
+    every character: every block of every answer is measured)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def prefix_within(text: str, limit: int) -> str:

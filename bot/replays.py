@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage import seen_requests
-from storage.db import Sessions
+from storage import partners, seen_requests
+from storage.db import Sessions, autocommit_session
+from storage.models import Partner
 
 # A signature is accepted for five minutes either side of its timestamp, so a replay can come up
 # to ten minutes after the first sight; Slack retries an event delivery up to three times, the
@@ -37,6 +38,19 @@ async def first_sight(sessions: Sessions, key: str, *, now: datetime) -> bool:
         first = await seen_requests.record_first_sight(session=session, key=key, now=now)
         await session.commit()
     return first
+
+
+async def first_sight_and_partner(
+    sessions: Sessions, key: str, *, team_id: str, now: datetime
+) -> tuple[bool, Partner | None]:
+    """Records a request and gets the partner its workspace belongs to, in one session (one
+    connection checkout): whether this is the first sight of it, and the partner (None: not
+    set up). The record commits as it is written (one statement, nothing to roll back with
+    it), so SQLite's write lock is held only while it runs."""
+    async with autocommit_session(sessions) as session:
+        partner = await partners.get_by_team_id(session=session, team_id=team_id)
+        first = await seen_requests.record_first_sight(session=session, key=key, now=now)
+    return first, partner
 
 
 async def forget_old_requests(sessions: Sessions, *, now: datetime) -> int:

@@ -12,6 +12,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import Catalogue
+from bot.customers import NameIndex
 from bot.entra import AppTokens
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -42,5 +43,10 @@ class Services:
     # Microsoft Entra app-only tokens (Partner Center), cached per app until they expire
     # (the incident feed keeps its own, trusting INCIDENT_FEED_CA_BUNDLE).
     app_tokens: AppTokens = field(default_factory=AppTokens)
+    # The big partners' customer names for typo suggestions, kept a minute (bot/customers.py).
+    names: NameIndex = field(default_factory=NameIndex)
+    # The web app's one HTTP session for posts to response_urls, open while it runs (None:
+    # each post opens its own, as in the shell).
+    response_http: Any = None
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

@@ -39,6 +39,16 @@ MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
 
 
+@web.middleware
+async def quiet_about_dropped_clients(request: web.Request, handler) -> web.StreamResponse:
+    """A client gone before its request was read (a bot killed by a bench, a test's timeout) is
+    not an error of this server: nobody is left to answer, so no traceback either."""
+    try:
+        return await handler(request)
+    except ConnectionResetError:
+        return web.Response(status=400, text="connection lost")
+
+
 @dataclass
 class Call:
     """One request the bot made: a Web API method, or a post to a response_url."""
@@ -47,6 +57,7 @@ class Call:
     params: dict
     key: str = ""  # the response_url's key
     at: float = field(default_factory=time.monotonic)
+    peer: tuple | None = None  # the client's address and port: which connection it came on
 
 
 class LocalSlack(Conversations, Installs, Files):
@@ -109,7 +120,7 @@ class LocalSlack(Conversations, Installs, Files):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalSlack:
         """Starts listening; `url` is then the server's base URL (ending in "/")."""
-        app = web.Application()
+        app = web.Application(middlewares=[quiet_about_dropped_clients])
         app.router.add_post("/api/{method}", self._web_api)
         app.router.add_get("/api/{method}", self._web_api)
         app.router.add_post("/response/{key}", self._response_url)
@@ -329,7 +340,8 @@ class LocalSlack(Conversations, Installs, Files):
         if self.latency:
             await asyncio.sleep(self.latency)
         params = await self._params(request)
-        call = Call("response_url", params, key=request.match_info["key"])
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call = Call("response_url", params, key=request.match_info["key"], peer=peer)
         refusal = self.strict and not params.get("delete_original") and message_refusal(params)
         if refusal:
             self.refused.append((call, refusal))

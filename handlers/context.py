@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -27,6 +28,9 @@ from handlers.replies import (
     failure_reference,
 )
 
+if TYPE_CHECKING:
+    from storage.models import Partner
+
 logger = logging.getLogger(__name__)
 
 # Slack waits 3 seconds for an answer; everything before a listener runs (recording the request,
@@ -40,6 +44,9 @@ WORKSPACE_LOOKUP_FAILED = "workspace_lookup_failed"
 # Set in the context of an HTTP request whose signature handlers/slack_events.py verified; only
 # then may an answer go to the response_url its body names.
 VERIFIED_REQUEST = "verified_request"
+# The workspace's partner (None: not set up), when handlers/slack_events.py found it in the
+# session that recorded the request; the middleware then does not look it up again.
+LOADED_PARTNER = "loaded_partner"
 
 
 def seconds_left(context) -> float:
@@ -114,6 +121,15 @@ def request_name(body: dict) -> tuple[str, str]:
     return "other", str(body.get("type", ""))
 
 
+async def loaded_partner(services: Services, team_id: str, context) -> Partner | None:
+    """The workspace's partner: as found with the request's record, or looked up now."""
+    if LOADED_PARTNER in context:
+        return context[LOADED_PARTNER]
+    return await asyncio.wait_for(
+        partner_of_workspace(services.sessions, team_id), seconds_left(context)
+    )
+
+
 def partner_middleware(services: Services):
     """Builds the global middleware that loads the caller's partner."""
 
@@ -124,6 +140,7 @@ def partner_middleware(services: Services):
                 response_url=context["response_url"],
                 proxy=context.client.proxy,
                 ssl=context.client.ssl,
+                http=services.response_http,
             )
         kind, name = request_name(body)
         services.metrics.slack_requests.labels(kind, name).inc()
@@ -142,9 +159,7 @@ def partner_middleware(services: Services):
         if context.get(WORKSPACE_LOOKUP_FAILED):
             return await database_down("finding the workspace's token")
         try:
-            partner = await asyncio.wait_for(
-                partner_of_workspace(services.sessions, team_id), seconds_left(context)
-            )
+            partner = await loaded_partner(services, team_id, context)
         except DATABASE_ERRORS:
             return await database_down("loading partner")
         setting_up = is_setup_request(body)

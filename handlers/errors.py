@@ -76,6 +76,10 @@ def answering_failures(listener: Callable[..., Awaitable[None]]) -> Callable[...
         except Exception as error:  # noqa: BLE001 - every failure gets an answer, and is logged
             text = failure_text(error, context.get("services"))
             if ack.response is None:
+                if "command" in body:
+                    # Not acked yet: the acknowledgement itself carries the answer.
+                    await ack(text=text, response_type="ephemeral")
+                    return
                 # A form or a menu can only be answered in the acknowledgement itself.
                 await ack(**(answer_in_place(body, text) or {}))
             await tell(text, body, respond, context, request)

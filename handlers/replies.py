@@ -3,9 +3,12 @@ form, and the one way a failure gets its reference id, its log line, its count a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
@@ -21,7 +24,13 @@ logger = logging.getLogger(__name__)
 class RespondOnce(AsyncRespond):
     """bolt's `respond()`, except that a post to the response_url is sent again only when it
     never reached Slack: slack_sdk's default retry of a dropped connection would post the
-    answer twice when Slack had it already."""
+    answer twice when Slack had it already; and that posts share the bot's one HTTP session
+    when it has one (its pooled connections), instead of opening a session and a connection
+    (in production a TLS handshake) for every answer."""
+
+    def __init__(self, *, http: aiohttp.ClientSession | None = None, **given) -> None:
+        super().__init__(**given)
+        self.http = http
 
     async def __call__(self, text: str | dict = "", **fields) -> WebhookResponse:
         if self.response_url is None:
@@ -32,21 +41,43 @@ class RespondOnce(AsyncRespond):
             else _build_message(text=text, **fields)
         )
         client = AsyncWebhookClient(
-            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=safe_retries()
-        )
+            url=self.response_url, proxy=self.proxy, ssl=self.ssl, retry_handlers=safe_retries(),
+            session=self.http,
+        )  # fmt: skip
         return await client.send_dict(message)
+
+
+async def answer_in_ack_or_later(
+    ack, respond, answers: Awaitable[list[Message]], *, within: float
+) -> None:
+    """Answers a slash command in its acknowledgement when the answers are ready within
+    `within` seconds: Slack shows it at once, and no post to the response_url is needed.
+    Otherwise acks in time and sends them to the response_url once they are ready."""
+    work = asyncio.ensure_future(answers)
+    try:
+        # Shielded: at the deadline the work goes on, only the wait for it ends.
+        ready = await asyncio.wait_for(asyncio.shield(work), within)
+    except TimeoutError:
+        await ack()
+        await send(respond, await work, replace_original=False)
+        return
+    first, *rest = ready
+    await ack(response_type="ephemeral", **message_fields(first))
+    await send(respond, rest, replace_original=False)
+
+
+def message_fields(message: Message) -> dict:
+    return {"text": message.text, **({"blocks": message.blocks} if message.blocks else {})}
 
 
 async def send(respond, answers: list[Message], *, replace_original: bool) -> None:
     """Sends a feature's answers to the asker privately; the first may replace the message
     that was clicked."""
     for index, message in enumerate(answers):
-        blocks = {"blocks": message.blocks} if message.blocks else {}
         await respond(
-            text=message.text,
             response_type="ephemeral",
             replace_original=replace_original and index == 0,
-            **blocks,
+            **message_fields(message),
         )
 
 

@@ -15,8 +15,14 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.replays import first_sight, request_key
-from handlers.context import ANSWER_WITHIN_SECONDS, DEADLINE, VERIFIED_REQUEST, seconds_left
+from bot.replays import first_sight_and_partner, request_key
+from handlers.context import (
+    ANSWER_WITHIN_SECONDS,
+    DEADLINE,
+    LOADED_PARTNER,
+    VERIFIED_REQUEST,
+    seconds_left,
+)
 from handlers.pages import SERVICES
 from handlers.replies import DATABASE_ERRORS, failure_reference
 from handlers.request_bodies import TooLarge, body_within
@@ -79,17 +85,21 @@ def bolt_request(request: web.Request, text: str, body: dict) -> AsyncBoltReques
     return bolt
 
 
-async def acted_on_before(request: web.Request, body: dict, *, within: float) -> bool:
-    """Records the request; True when some process has seen it already. A database that does
-    not answer (within the request's deadline) lets it through: the partner look-up after this
-    answers for that."""
+async def acted_on_before(request: web.Request, body: dict, context) -> bool:
+    """Records the request; True when some process has seen it already. The same session finds
+    the workspace's partner and leaves it in the context for the partner middleware. A database
+    that does not answer (within the request's deadline) lets it through: the partner look-up
+    after this answers for that."""
     key = request_key(body, request.headers.get("X-Slack-Signature", ""))
     if key is None:
         return False
     services = request.app[SERVICES]
     try:
-        seen = first_sight(services.sessions, key, now=services.clock())
-        return not await asyncio.wait_for(seen, within)
+        seen = first_sight_and_partner(
+            services.sessions, key, team_id=context.team_id or "", now=services.clock()
+        )
+        first, context[LOADED_PARTNER] = await asyncio.wait_for(seen, seconds_left(context))
+        return not first
     except DATABASE_ERRORS:
         failure_reference("recording a Slack request", services=services, error=False)
         return False
@@ -117,7 +127,7 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     except Exception as error:  # noqa: BLE001 - whatever bolt cannot read is refused, not a 500
         return refuse(request, 400, f"unreadable by bolt ({type(error).__name__})", len(raw))
     dispatched.context[DEADLINE] = deadline
-    if await acted_on_before(request, body, within=seconds_left(dispatched.context)):
+    if await acted_on_before(request, body, dispatched.context):
         logger.info("a Slack request seen before was acknowledged and not acted on again")
         return web.Response(status=200)
     bolt_app = request.app[BOLT_APP]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,33 +22,54 @@ class CustomerMatches:
     exact: bool  # matched a whole name or domain rather than a part
 
 
+@functools.cache
+def exact_statement():
+    """Built once: most look-ups are a whole domain or name, answered by this one statement."""
+    folded = bindparam("folded")
+    return (
+        select(Customer)
+        .where(Customer.partner_id == bindparam("partner_id"))
+        .where(or_(Customer.domain == folded, Customer.name_key == folded))
+        .order_by(Customer.name_key, Customer.id)
+        .limit(bindparam("limit"))
+    )
+
+
+@functools.cache
+def containing_statement():
+    """The first customers whose name or domain contains the pattern, each with how many match
+    in all (counted before the limit), in one statement."""
+    pattern = bindparam("pattern")
+    contains = or_(
+        col(Customer.name_key).like(pattern, escape="\\"),
+        col(Customer.domain).like(pattern, escape="\\"),
+    )
+    return (
+        select(Customer, func.count().over())
+        .where(Customer.partner_id == bindparam("partner_id"), contains)
+        .order_by(Customer.name_key, Customer.id)
+        .limit(bindparam("limit"))
+    )
+
+
 async def find(
     *, session: AsyncSession, partner_id: int, folded: str, pattern: str, limit: int
 ) -> CustomerMatches:
     """Finds a partner's customers whose name or domain is, or else contains, the folded text."""
     exact = await session.exec(
-        select(Customer)
-        .where(Customer.partner_id == partner_id)
-        .where(or_(Customer.domain == folded, Customer.name_key == folded))
-        .order_by(Customer.name_key, Customer.id)
-        .limit(limit)
+        exact_statement(), params={"partner_id": partner_id, "folded": folded, "limit": limit}
     )
     exact_matches = list(exact.all())
     if exact_matches:
         return CustomerMatches(exact_matches, len(exact_matches), exact=True)
 
-    contains = or_(
-        col(Customer.name_key).like(pattern, escape="\\"),
-        col(Customer.domain).like(pattern, escape="\\"),
-    )
-    scoped = (Customer.partner_id == partner_id, contains)
-    total = (await session.exec(select(func.count()).select_from(Customer).where(*scoped))).one()
-    if not total:
-        return CustomerMatches([], 0, exact=False)
     found = await session.exec(
-        select(Customer).where(*scoped).order_by(Customer.name_key, Customer.id).limit(limit)
+        containing_statement(),
+        params={"partner_id": partner_id, "pattern": pattern, "limit": limit},
     )
-    return CustomerMatches(list(found.all()), int(total), exact=False)
+    rows = found.all()
+    total = rows[0][1] if rows else 0
+    return CustomerMatches([customer for customer, _ in rows], int(total), exact=False)
 
 
 async def ids_names_and_domains(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -34,11 +36,9 @@ def sqlite_file(url: str) -> Path | None:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Creates the async engine with the settings each database needs."""
     if is_sqlite(url):
-        engine = create_async_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_pre_ping=True,
-        )
+        # No pre-ping: an open SQLite file cannot drop the connection as a server can, and a
+        # `SELECT 1` before every checkout cost a statement (and a thread hand-over) a request.
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -65,6 +65,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def session_factory(engine: AsyncEngine) -> Sessions:
     """Returns the session factory; objects stay readable after commit (no lazy loads in async)."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def autocommit_session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement commits by itself, for a lone write: on SQLite a
+    transaction would hold the database's one write lock from its statement until the commit,
+    and between the two the event loop runs every other request's work first."""
+    async with sessions.kw["bind"].connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with sessions(bind=autocommit) as session:
+            yield session
 
 
 async def database_answers(engine: AsyncEngine, *, timeout: float = 2.0) -> bool:

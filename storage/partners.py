@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+import functools
+
+from sqlalchemy import bindparam, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Customer, Partner, PartnerManager
 
 
+@functools.cache
+def by_team_id_statement():
+    """Built once: every Slack request runs it, and building it costs more than running it."""
+    return select(Partner).where(Partner.team_id == bindparam("team_id"))
+
+
 async def get_by_team_id(*, session: AsyncSession, team_id: str) -> Partner | None:
     """Gets the partner that owns a Slack workspace."""
-    result = await session.exec(select(Partner).where(Partner.team_id == team_id))
+    result = await session.exec(by_team_id_statement(), params={"team_id": team_id})
     return result.first()
 
 
@@ -58,13 +66,18 @@ async def add(*, session: AsyncSession, partner: Partner, managers: list[str]) -
     return partner
 
 
-async def manager_ids(*, session: AsyncSession, partner_id: int) -> list[str]:
-    """Lists the Slack user ids of a partner's managers."""
-    result = await session.exec(
+@functools.cache
+def manager_ids_statement():
+    return (
         select(PartnerManager.user_id)
-        .where(PartnerManager.partner_id == partner_id)
+        .where(PartnerManager.partner_id == bindparam("partner_id"))
         .order_by(PartnerManager.user_id)
     )
+
+
+async def manager_ids(*, session: AsyncSession, partner_id: int) -> list[str]:
+    """Lists the Slack user ids of a partner's managers."""
+    result = await session.exec(manager_ids_statement(), params={"partner_id": partner_id})
     return list(result.all())
 
 

@@ -3,12 +3,13 @@ subscription's changes, and the SQL that takes later changes back out of today's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, insert, type_coerce
+from sqlalchemy import BigInteger, bindparam, insert, type_coerce
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,6 +55,16 @@ async def insert_rows(*, session: AsyncSession, values: Sequence[dict[str, Any]]
         )
 
 
+@functools.cache
+def of_subscriptions_statement():
+    """Built once: every customer found with subscriptions runs it."""
+    return (
+        select(SeatChange)
+        .where(col(SeatChange.subscription_id).in_(bindparam("subscription_ids", expanding=True)))
+        .order_by(SeatChange.effective_on, SeatChange.id)
+    )
+
+
 async def of_subscriptions(
     *, session: AsyncSession, subscription_ids: Sequence[int]
 ) -> dict[int, list[SeatChange]]:
@@ -61,9 +72,7 @@ async def of_subscriptions(
     if not subscription_ids:
         return {}
     result = await session.exec(
-        select(SeatChange)
-        .where(col(SeatChange.subscription_id).in_(list(subscription_ids)))
-        .order_by(SeatChange.effective_on, SeatChange.id)
+        of_subscriptions_statement(), params={"subscription_ids": list(subscription_ids)}
     )
     changes: dict[int, list[SeatChange]] = {}
     for change in result.all():

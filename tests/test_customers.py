@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.customers import suggest
+from bot.customers import NameIndex, NoMatch, look_up, suggest
+from storage.models import Customer
+from tests.utils.factories import make_customer, make_partner
 
 CANDIDATES = [  # as stored: names folded
     (11, "contoso ltd", "contoso.onmicrosoft.com"),
@@ -55,3 +57,74 @@ def test_suggest_returns_each_customer_once_even_when_name_and_domain_both_match
 
 def test_suggest_of_no_candidates_is_nothing():
     assert suggest("contoso", [], limit=5) == []
+
+
+# A big partner's names kept for typo suggestions.
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def typo(sessions, partner, names: NameIndex) -> list[str]:
+    async with sessions() as session:
+        found = await look_up(session, partner_id=partner.id, text="Contsoo", names=names)
+    assert isinstance(found, NoMatch)
+    return [customer.name for customer in found.suggestions]
+
+
+async def test_a_big_partners_names_are_kept_until_the_ttl_has_passed(sessions):
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental", domain="dental.example")
+    clock = Clock()
+    names = NameIndex(ttl=60, min_size=1, clock=clock)
+
+    assert await typo(sessions, partner, names) == ["Contoso Dental"]
+    await make_customer(sessions, partner, name="Contoso Legal", domain="legal.example")
+    clock.now += 59  # kept: the new customer is not suggested yet (found by name all the same)
+    assert await typo(sessions, partner, names) == ["Contoso Dental"]
+    clock.now += 1
+    assert sorted(await typo(sessions, partner, names)) == ["Contoso Dental", "Contoso Legal"]
+
+
+async def test_a_small_partners_names_are_read_every_time(sessions):
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental", domain="dental.example")
+    names = NameIndex(min_size=3, clock=Clock())
+
+    assert await typo(sessions, partner, names) == ["Contoso Dental"]
+    await make_customer(sessions, partner, name="Contoso Legal", domain="legal.example")
+    assert sorted(await typo(sessions, partner, names)) == ["Contoso Dental", "Contoso Legal"]
+
+
+async def test_kept_names_never_suggest_another_partners_customer(sessions):
+    mine, theirs = await make_partner(sessions), await make_partner(sessions, name="Other IT")
+    moved = await make_customer(sessions, mine, name="Contoso Dental", domain="dental.example")
+    names = NameIndex(min_size=1, clock=Clock())
+    assert await typo(sessions, mine, names) == ["Contoso Dental"]
+
+    async with sessions() as session:  # the customer now belongs to the other partner
+        customer = await session.get(Customer, moved.id)
+        customer.partner_id = theirs.id
+        await session.commit()
+
+    assert await typo(sessions, mine, names) == []
+    assert await typo(sessions, theirs, names) == ["Contoso Dental"]
+
+
+async def test_only_the_most_recently_used_partners_are_kept(sessions):
+    partners = [await make_partner(sessions, name=f"Partner {n}") for n in range(3)]
+    for partner in partners:
+        await make_customer(
+            sessions, partner, name="Contoso Dental", domain=f"{partner.id}.example"
+        )
+    names = NameIndex(min_size=1, max_partners=2, clock=Clock())
+
+    for partner in partners:
+        await typo(sessions, partner, names)
+
+    assert list(names._entries) == [partners[1].id, partners[2].id]

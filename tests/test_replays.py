@@ -7,9 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.replays import REMEMBERED_FOR, first_sight, forget_old_requests, request_key
+from bot.replays import (
+    REMEMBERED_FOR,
+    first_sight,
+    first_sight_and_partner,
+    forget_old_requests,
+    request_key,
+)
 from bot.scheduler import JOBS, run_job
 from storage.models import SeenSlackRequest
+from tests.utils.factories import make_partner
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SIGNATURE = "v0=" + "ab" * 32
@@ -52,3 +59,16 @@ async def test_the_scheduler_runs_the_clean_up(sessions, services):
     (job,) = [job for job in JOBS if job.id == "forget-seen-requests"]
 
     assert await run_job(job, services) == 1
+
+
+async def test_the_first_sight_also_finds_the_workspaces_partner(sessions):
+    partner = await make_partner(sessions, team_id="T0FOUND")
+
+    first, found = await first_sight_and_partner(
+        sessions, "signature:3", team_id="T0FOUND", now=NOW
+    )
+    again, _ = await first_sight_and_partner(sessions, "signature:3", team_id="T0FOUND", now=NOW)
+    _, nobody = await first_sight_and_partner(sessions, "signature:4", team_id="T0NOBODY", now=NOW)
+
+    assert first and not again
+    assert found.id == partner.id and nobody is None

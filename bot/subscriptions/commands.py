@@ -45,9 +45,11 @@ async def subscription_answer(
     rule: CommissionRule,
     now: datetime,
     user_id: str = "",
+    names: customers.NameIndex | None = None,
 ) -> list[Message]:
-    """Answers `/subscription <text>` for the caller's partner."""
-    lookup = await customers.look_up(session, partner_id=partner.id, text=text)
+    """Answers `/subscription <text>` for the caller's partner (typo suggestions from `names`,
+    the process's kept names of big partners, when given)."""
+    lookup = await customers.look_up(session, partner_id=partner.id, text=text, names=names)
     return await answer_for(
         session, lookup, partner=partner, catalogue=catalogue, rule=rule, now=now, user_id=user_id
     )

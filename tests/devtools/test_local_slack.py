@@ -4,6 +4,8 @@ and a post stored before a 500."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -274,3 +276,28 @@ async def test_file_uploads_go_through_slacks_three_steps_and_are_refused_as_sla
     async with aiohttp.ClientSession() as http:
         async with http.post(slack.url + "upload/F0NEVER", data=b"x") as response:
             assert response.status == 404
+
+
+@pytest.mark.parametrize("path", ["response/dropped", "api/chat.postMessage"])
+async def test_a_client_that_drops_its_connection_mid_request_is_not_an_error(slack, caplog, path):
+    host, port = slack.url.removeprefix("http://").rstrip("/").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    # A bot killed while it sent a post: the headers promise 1,000 bytes, 4 arrive.
+    writer.write(
+        f"POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        'Content-Length: 1000\r\n\r\n{"te'.encode()
+    )
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.transport.abort()
+    await asyncio.sleep(0.1)  # the server notices the drop
+
+    # The server goes on serving, and has logged nothing about the dropped client.
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            slack.response_url("after"), json={"text": "fine", "blocks": [section("fine")]}
+        ) as response:
+            assert response.status == 200
+    assert slack.calls_to("chat.postMessage") == []
+    assert [call.key for call in slack.calls_to("response_url")] == ["after"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -91,12 +91,12 @@ def unsigned_cases(response_url: str) -> list[tuple[str, bytes, dict]]:
 async def assert_nothing_called_out(bot, partner) -> None:
     """No post to the hostile response_url, nor any Web API call: a signed command answered
     after the hostile ones (listeners run in the background) shows the bot had its chance.
-    (bolt checks its own token with auth.test when the first signed request comes.)"""
+    (bolt checks its own token with auth.test when the first signed request comes.) The signed
+    command's answer, ready in time, comes in its acknowledgement: no post at all."""
     answer = await bot.slack.command("/subscription", "nobody", team_id=partner.team_id)
-    assert answer.status == 200 and answer.messages
+    assert answer.status == 200 and "No customer matches" in answer.text
     assert bot.local_slack.responses(HOSTILE_KEY) == []
-    assert {call.method for call in bot.local_slack.calls} <= {"response_url", "auth.test"}
-    assert len(bot.local_slack.calls_to("response_url")) == 1
+    assert {call.method for call in bot.local_slack.calls} <= {"auth.test"}
 
 
 def assert_logged_briefly(caplog, *secrets: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from bot.zones import today_in
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.slack import actions_of, assert_slack_accepts, mrkdwn_texts
@@ -283,3 +285,49 @@ async def test_a_name_with_an_ampersand_is_found_as_typed(bot, sessions):
     assert_slack_accepts(message)
     assert "O'Brien &amp; Sons" in message["text"] and "obrien.example" in answer.text
     assert "match" not in message["text"]
+
+
+async def test_a_command_uses_two_connections_one_to_record_and_one_to_answer(bot, sessions):
+    """The request's record and its workspace's partner share one connection; the look-up has
+    the other (before, the partner had a connection of its own). Statements are told apart by
+    what they touch, since the outbox worker runs its own beside them."""
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental", domain="contoso.com")
+    statements = []
+
+    def executed(connection, _cursor, statement, *_args) -> None:
+        statements.append((connection, statement))
+
+    engine = bot.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        answer = await bot.slack.command("/subscription", "contoso.com", team_id=partner.team_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+
+    def connections_touching(pattern: str) -> set:
+        return {id(c) for c, statement in statements if re.search(pattern, statement)}
+
+    assert "Contoso Dental" in answer.text
+    [recorded] = connections_touching(r"seen_slack_request")
+    [partner_found] = connections_touching(r"FROM partner\b")
+    [looked_up] = connections_touching(r"FROM (customer|subscription)\b")
+    assert recorded == partner_found != looked_up
+
+
+async def test_answers_at_response_urls_share_the_bots_connections(bot, sessions):
+    """Each post to a response_url used to open an HTTP session and a connection of its own
+    (in production a TLS handshake to Slack for every answer)."""
+    partner = await make_partner(sessions)
+    await make_customer(sessions, partner, name="Contoso Dental")
+    await make_customer(sessions, partner, name="Contoso Legal")
+    answer = await bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
+    block_id, button = actions_of(answer.messages[0])[0]
+
+    for _ in range(3):  # one after the other: a free pooled connection is there to take
+        picked = await bot.slack.click(button, block_id=block_id, team_id=partner.team_id)
+        assert "Contoso Dental" in picked.text
+
+    posts = bot.local_slack.calls_to("response_url")
+    assert len(posts) == 3
+    assert len({post.peer for post in posts}) == 1

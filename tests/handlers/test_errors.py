@@ -38,6 +38,7 @@ async def test_over_socket_mode_the_connection_is_the_proof(services):
 
 async def test_a_wrapped_listener_passes_the_request_on(services):
     async def failing(ack) -> None:
+        await ack()
         raise RuntimeError("listener failed")
 
     respond, ack = FakeRespond(), FakeAck()
@@ -48,6 +49,22 @@ async def test_a_wrapped_listener_passes_the_request_on(services):
         request=SimpleNamespace(mode="socket_mode"),
     )  # fmt: skip
     assert ack.calls == [{}] and len(respond.calls) == 1
+
+
+async def test_a_command_whose_listener_fails_before_acking_is_answered_in_the_ack(services):
+    async def failing_before_ack(ack) -> None:
+        raise RuntimeError("listener failed")
+
+    respond, ack = FakeRespond(), FakeAck()
+    guarded = answering_failures(failing_before_ack)
+    await guarded(
+        ack=ack, body=BODY, respond=respond, context={"services": services}, client=None,
+        logger=None, command=BODY, action=None, view=None, payload=None,
+        request=SimpleNamespace(mode="socket_mode"),
+    )  # fmt: skip
+    [answer] = ack.calls
+    assert "Something went wrong" in answer["text"] and answer["response_type"] == "ephemeral"
+    assert respond.calls == []
 
 
 async def database_down(*_args, **_kwargs) -> None:

@@ -1,42 +1,114 @@
-"""The /subscription listeners called as bolt calls them: acked first, then answered privately."""
+"""The /subscription listeners called as bolt calls them: answered privately, in the ack when the
+answer is ready in time, else at the response_url."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from contextlib import asynccontextmanager
 from datetime import date
 
+from handlers.context import DEADLINE
 from handlers.subscriptions import pick_customer, subscription_command
 from storage import partners
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.listeners import FakeAck, FakeRespond, listener_context
-from tests.utils.slack import mrkdwn_texts
+from tests.utils.slack import assert_slack_accepts, mrkdwn_texts
 
 
-async def test_the_command_acks_then_answers_privately_with_the_customer(services, sessions):
+async def contoso(sessions):
     partner = await make_partner(sessions)
     customer = await make_customer(sessions, partner, name="Contoso Dental", domain="contoso.com")
     await make_subscription(sessions, customer, plan_code="EXO", seats=3, unit_price="5.00",
         start_date=date(2026, 1, 5), renewal_date=date(2027, 1, 5),
     )  # fmt: skip
+    return partner
+
+
+def answers(ack: FakeAck, respond: FakeRespond) -> list[dict]:
+    """Every message the asker got: the one in the acknowledgement, then the posted ones."""
+    return [call for call in ack.calls if call.get("text")] + respond.calls
+
+
+async def test_an_answer_ready_in_time_comes_in_the_ack_itself(services, sessions):
+    partner = await contoso(sessions)
     ack, respond = FakeAck(), FakeRespond()
 
     await subscription_command(
         ack, {"text": "contoso"}, respond, listener_context(services, partner)
     )
 
-    assert ack.calls == [{}]
+    [answer] = ack.calls
+    assert answer["response_type"] == "ephemeral"
+    assert "Contoso Dental" in answer["text"]
+    assert "3 seats" in str(answer["blocks"])
+    assert_slack_accepts(answer)
+    assert respond.calls == []
+
+
+def held_back(sessions, gate: asyncio.Event):
+    """Sessions that open only once the gate is set: a database slower than the ack's budget."""
+
+    @asynccontextmanager
+    async def opened():
+        await gate.wait()
+        async with sessions() as session:
+            yield session
+
+    return opened
+
+
+async def test_an_answer_not_ready_in_time_is_acked_then_sent_to_the_response_url(
+    services, sessions
+):
+    partner = await contoso(sessions)
+    gate = asyncio.Event()
+    slow = dataclasses.replace(services, sessions=held_back(services.sessions, gate))
+    context = listener_context(slow, partner)
+    context[DEADLINE] = asyncio.get_running_loop().time() + 0.05
+    ack, respond = FakeAck(), FakeRespond()
+
+    listener = asyncio.create_task(subscription_command(ack, {"text": "contoso"}, respond, context))
+    while not ack.calls:  # until the listener stops waiting for the answer and acks
+        await asyncio.sleep(0.01)
+    assert ack.calls == [{}] and respond.calls == []
+    gate.set()
+    await listener
+
     [answer] = respond.calls
     assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     assert "Contoso Dental" in answer["text"]
-    assert "3 seats" in str(answer["blocks"])
+    assert_slack_accepts(answer)
+    assert ack.calls == [{}]
+
+
+async def test_the_answer_latency_is_counted_either_way(services, sessions):
+    partner = await contoso(sessions)
+    gate = asyncio.Event()
+    gate.set()
+    slow = dataclasses.replace(services, sessions=held_back(services.sessions, gate))
+    late = listener_context(slow, partner)
+    late[DEADLINE] = asyncio.get_running_loop().time()  # no time left: acked, then posted
+
+    for context in (listener_context(services, partner), late):
+        await subscription_command(FakeAck(), {"text": "contoso"}, FakeRespond(), context)
+
+    assert answers_counted(services) == 2
+
+
+def answers_counted(services) -> float:
+    return services.metrics.registry.get_sample_value(
+        "partnerbot_answer_duration_seconds_count", {"command": "/subscription"}
+    )
 
 
 async def test_the_command_without_text_says_how_to_use_it(services, sessions):
     partner = await make_partner(sessions)
-    respond = FakeRespond()
+    ack, respond = FakeAck(), FakeRespond()
 
-    await subscription_command(FakeAck(), {}, respond, listener_context(services, partner))
+    await subscription_command(ack, {}, respond, listener_context(services, partner))
 
-    assert respond.texts == ["How to use /subscription"]
+    assert [answer["text"] for answer in answers(ack, respond)] == ["How to use /subscription"]
 
 
 async def test_picking_a_customer_replaces_the_choices_with_its_subscriptions(services, sessions):
@@ -85,12 +157,12 @@ async def money_partner(sessions, setting: str):
 
 
 async def asked_by(services, partner, user_id: str) -> str:
-    respond = FakeRespond()
+    ack, respond = FakeAck(), FakeRespond()
     await subscription_command(
-        FakeAck(), {"text": "contoso", "user_id": user_id}, respond,
+        ack, {"text": "contoso", "user_id": user_id}, respond,
         listener_context(services, partner),
     )  # fmt: skip
-    [answer] = respond.calls
+    [answer] = answers(ack, respond)
     return "\n".join(mrkdwn_texts(answer["blocks"]))
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.settings import load_settings
 from devtools.local_slack import LocalSlack
+from devtools.slack_limits import message_refusal
 from devtools.slack_requests import (
     block_action_body,
     block_suggestion_body,
@@ -61,6 +62,22 @@ def all_text(message: dict) -> str:
     return "\n".join(parts)
 
 
+def message_in_ack(body: str) -> dict | None:
+    """The message an acknowledgement carries, checked as Slack checks a message (an ack is
+    limited like one), or None for an empty acknowledgement."""
+    if not body.strip():
+        return None
+    try:
+        message = json.loads(body)
+    except ValueError:
+        message = {"text": body}  # bolt sends a text-only answer as the bare text
+    if not isinstance(message, dict) or not ("text" in message or "blocks" in message):
+        return None
+    refusal = message_refusal(message)
+    assert refusal is None, f"Slack would refuse the acknowledgement: {refusal}"
+    return message
+
+
 class SlackClient:
     """Sends what Slack would send to the bot, signed, and collects the answers."""
 
@@ -74,10 +91,16 @@ class SlackClient:
             return r.status, await r.text()
 
     async def send(self, body: str, key: str, *, wait_for: int) -> Answer:
+        """Sends a request and collects `wait_for` messages: the one its acknowledgement carries,
+        if any (Slack shows it at once), then the posts to its response_url."""
         status, text = await self.post(body, signed_headers(SIGNING_SECRET, body))
         messages = []
         if status == 200 and wait_for:
-            messages = await self.local_slack.wait_for_responses(key, wait_for)
+            in_ack = message_in_ack(text)
+            messages = [in_ack] if in_ack is not None else []
+            if len(messages) < wait_for:
+                posted = await self.local_slack.wait_for_responses(key, wait_for - len(messages))
+                messages += posted
         return Answer(status, text, messages)
 
     async def command(
