@@ -42,5 +42,7 @@ class Services:
     # Microsoft Entra app-only tokens (Partner Center), cached per app until they expire
     # (the incident feed keeps its own, trusting INCIDENT_FEED_CA_BUNDLE).
     app_tokens: AppTokens = field(default_factory=AppTokens)
+    # Work started in the background (an incident's tenant checks), kept until it ends.
+    background: set[asyncio.Task] = field(default_factory=set)
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

@@ -109,11 +109,30 @@ def incident_view(
 
 
 @dataclass(frozen=True)
+class TenantChecksView:
+    """What the customers' own service health said of the incident, for a connected partner."""
+
+    candidates: int  # customers with the service
+    confirmed: int
+    not_listed: int
+    refused: int  # unknown: the tenant refused the partner's app (no consent, 401/403)
+    unknown: int  # unknown otherwise: throttled, Graph down, no tenant id
+
+    @property
+    def pending(self) -> int:
+        return max(
+            self.candidates - self.confirmed - self.not_listed - self.refused - self.unknown, 0
+        )
+
+
+@dataclass(frozen=True)
 class ImpactView:
     customers: int
     seats: int
     monthly: Decimal
     top: list[tuple[str, int]]  # (customer name, seats), most seats first
+    # For a connected partner: the figures above are of the confirmed customers only.
+    checks: TenantChecksView | None = None
 
 
 def status_line(incident: IncidentView) -> str:
@@ -124,7 +143,43 @@ def status_line(incident: IncidentView) -> str:
     return f"🔴 *{escape(incident.status[:1].upper() + incident.status[1:])}*"
 
 
+def checked_text(impact: ImpactView, incident: IncidentView) -> str:
+    """The impact once customers' own service health has been asked: the confirmed ones with
+    their figures, then those it does not list and those nobody could ask."""
+    checks = impact.checks
+    lines = [
+        f"*Confirmed in their own service health:* {plural(impact.customers, 'customer')} · "
+        f"{plural(impact.seats, 'seat')} · {format_money(impact.monthly)} monthly revenue at risk"
+    ]
+    if impact.top:
+        names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)
+        more = impact.customers - len(impact.top)
+        lines.append(f"*Largest:* {names}" + (f" … and {more:,} more" if more > 0 else ""))
+    lines.append(
+        f"*Not listed* in their service health (not affected, says Microsoft): "
+        f"{plural(checks.not_listed, 'customer')}"
+    )
+    unknown = checks.refused + checks.unknown
+    if unknown:
+        why = []
+        if checks.refused:
+            why.append(f"{checks.refused:,} refused your app: see your managers' channel")
+        if checks.unknown:
+            why.append(f"{checks.unknown:,} could not be asked")
+        lines.append(
+            f"*Unknown*, may be affected: {plural(unknown, 'customer')} ({'; '.join(why)})"
+        )
+    if checks.pending and not incident.resolved:
+        lines.append(
+            f"_Asking each customer's service health: {checks.pending:,} of "
+            f"{checks.candidates:,} still to answer; this message is updated as they do._"
+        )
+    return "\n".join(lines)
+
+
 def impact_text(impact: ImpactView, incident: IncidentView) -> str:
+    if impact.checks is not None and impact.checks.pending < impact.checks.candidates:
+        return checked_text(impact, incident)
     who = "affected" if incident.scope_known else "who may be affected"
     lines = [
         f"*Your customers {who}:* {plural(impact.customers, 'customer')} · "
@@ -135,6 +190,11 @@ def impact_text(impact: ImpactView, incident: IncidentView) -> str:
             "_The vendor did not say where this hits: every customer with the service may be "
             "affected, or none. If you know where, narrow it for your team: "
             f"`/outage narrow {escape(incident.external_id)} &lt;regions&gt;`._"
+        )
+    if impact.checks is not None and impact.checks.candidates:
+        lines.append(
+            "_Asking each customer's own service health whether it lists this issue; this "
+            "message is updated as they answer._"
         )
     if impact.top:
         names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)
