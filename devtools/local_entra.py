@@ -161,7 +161,7 @@ class LocalEntra:
         masked = {
             k: ("***" if k in ("client_secret", "client_assertion") else v) for k, v in form.items()
         }
-        self.token_requests.append(masked)
+        self.token_requests.append({**masked, "tenant": request.match_info["tenant"].lower()})
         try:
             tenant = request.match_info["tenant"]
             app = self.signed_in(tenant, form, f"{self.base_url}/{tenant}/oauth2/v2.0/token")

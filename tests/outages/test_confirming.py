@@ -1,0 +1,279 @@
+"""Exactly which customers an outage hits, for a partner connected to Partner Center: each
+candidate customer's own service health is asked (a local Graph answering per tenant, by the
+token's `tid`), the alert is edited with the confirmed, not listed and unknown customers, and
+credits are owed to the confirmed ones only; Graph's throttling honoured, a refusing tenant
+counted unknown and the managers told once, tokens and answers cached."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.app import build_services
+from bot.outages import flows
+from bot.outages.confirming import confirm_incident
+from bot.outages.intake import parse_incident
+from bot.partner_center.sealing import seal, sealer
+from bot.settings import load_settings
+from storage.models import Customer, IncidentTenantCheck, PartnerCenterConnection
+from tests.utils.factories import make_customer, make_partner, make_subscription
+from tests.utils.graph import issue_changed_at
+from tests.utils.partner_center import KEY
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+PARTNER_TENANT = "0a1b2c3d-1111-4222-8333-444455556666"
+APP_ID = "8d2a2f29-0b1c-4b3e-9f5a-2c7d1e4b6a90"
+APP_SECRET = "Qx8Q~partner-app-secret-0123456789abcdef"
+ISSUE = "EX900001"
+# Ten customer tenants: 1-3 list the issue, 4-8 do not, 9 never consented to the partner's
+# app, 10 consented without ServiceHealth.Read.All (Graph answers 403).
+TENANTS = [f"{n:08d}-aaaa-4bbb-8ccc-{n:012d}" for n in range(1, 11)]
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def checking(engine, graph_site, database_url):
+    """The bot's services asking tenants through the local Graph, three at a time."""
+    graph = graph_site.graph
+    settings = load_settings(
+        database_url=database_url,
+        secret_key="x" * 20,
+        incident_feed_url=None,
+        partner_center_key=KEY,
+        partner_center_authority=graph.authority_host,
+        partner_center_ca_file=graph_site.ca_bundle,
+        outage_tenant_graph_url=graph.base_url + "/v1.0",
+        outage_tenant_concurrency=3,
+        outage_tenant_retry_budget=30,
+    )
+    services = build_services(settings, engine=engine)
+    services.clock = lambda: NOW
+    services.sleep = Sleeps()
+    entra = graph.entra
+    entra.register(PARTNER_TENANT, APP_ID, secret=APP_SECRET, roles=set())
+    for tenant in TENANTS[:8]:
+        entra.consent(APP_ID, tenant)
+    entra.add_tenant(TENANTS[8])
+    entra.consent(APP_ID, TENANTS[9], roles=set())
+    graph.put(issue(status="serviceDegradation"))
+    graph.list_in_tenant(TENANTS[0], ISSUE)
+    graph.list_in_tenant(TENANTS[1], ISSUE)
+    graph.list_in_tenant(TENANTS[2], ISSUE)
+    yield services
+    services.app_tokens.close()
+
+
+def issue(**fields) -> dict:
+    return issue_changed_at(
+        "2026-11-20T11:00:00Z", id=ISSUE, startDateTime="2026-11-20T09:00:00Z", **fields
+    )
+
+
+async def connected_partner(sessions, services):
+    """A partner connected to Partner Center with ten customers on Exchange Online: customer n
+    has n × 10 seats at $5.00 and tenant TENANTS[n-1]."""
+    partner = await make_partner(sessions, name="Contoso Partners")
+    async with sessions() as session:
+        session.add(
+            PartnerCenterConnection(
+                partner_id=partner.id,
+                tenant_id=PARTNER_TENANT,
+                client_id=APP_ID,
+                sealed_secret=seal(sealer(services.settings.partner_center_key), APP_SECRET),
+                next_sync_at=NOW,
+            )
+        )
+        await session.commit()
+    for n, tenant in enumerate(TENANTS, start=1):
+        customer = await make_customer(sessions, partner, name=f"Customer {n:02d}")
+        async with sessions() as session:
+            stored = await session.get(Customer, customer.id)
+            stored.external_id = tenant
+            session.add(stored)
+            await session.commit()
+        await make_subscription(
+            sessions, customer, plan_code="EXO", seats=n * 10, unit_price="5.00",
+            start_date=date(2026, 1, 1), renewal_date=date(2027, 1, 1),
+        )  # fmt: skip
+    return partner
+
+
+async def receive(sessions, services, body: dict, now: datetime = NOW) -> flows.Ingested:
+    incoming = parse_incident(json.dumps(body).encode(), services.catalogue)
+    async with sessions() as session:
+        return await flows.ingest(
+            session, incoming, catalogue=services.catalogue, now=now, tenant_checks=True
+        )
+
+
+async def answers(sessions) -> dict[str, tuple[str, str]]:
+    async with sessions() as session:
+        rows = (await session.exec(select(IncidentTenantCheck, Customer).join(Customer))).all()
+    return {customer.name: (check.result, check.reason) for check, customer in rows}
+
+
+def edits(written, partner) -> list[str]:
+    prefix = f"incident:1:partner:{partner.id}:root:edit:checks:"
+    return written.keys(prefix)
+
+
+async def test_an_incident_confirmed_in_three_of_ten_tenants(
+    checking, sessions, graph_site, written
+):
+    partner = await connected_partner(sessions, checking)
+
+    ingested = await receive(sessions, checking, issue(status="serviceDegradation"))
+    root_key = f"incident:{ingested.incident.id}:partner:{partner.id}:root"
+    first = (await written()).text(root_key)
+    # Posted at once, before any tenant answered: all ten may be affected, being asked.
+    assert "10 customers" in first and "who may be affected" in first
+    assert "Asking each customer's own service health" in first
+
+    report = await confirm_incident(checking, ingested.incident.id)
+
+    assert (report.partners, report.asked) == (1, 10)
+    found = await answers(sessions)
+    assert [name for name, (result, _) in sorted(found.items()) if result == "confirmed"] == [
+        "Customer 01", "Customer 02", "Customer 03",
+    ]  # fmt: skip
+    assert sum(result == "not_listed" for result, _ in found.values()) == 5
+    assert found["Customer 09"] == ("unknown", "refused")  # no consent in its tenant
+    assert found["Customer 10"] == ("unknown", "refused")  # consent without the permission
+    rows = await written()
+    [edit] = edits(rows, partner)
+    assert rows.rows[edit].method == "chat.update"
+    assert rows.rows[edit].parent_key == root_key
+    text = rows.text(edit)
+    # 10 + 20 + 30 seats at $5.00 = $300.00 a month.
+    assert "Confirmed in their own service health:* 3 customers · 60 seats · $300.00" in text
+    assert "Customer 03 (30 seats), Customer 02 (20 seats), Customer 01 (10 seats)" in text
+    assert "(not affected, says Microsoft): 5 customers" in text
+    assert "*Unknown*, may be affected: 2 customers (2 refused your app" in text
+    assert "still to answer" not in text
+
+    # Resolved after 12 hours of November's 720: availability 98.33%, below 99%: 50% of the
+    # fee. Owed to the confirmed three: $25.00 + $50.00 + $75.00.
+    resolved = issue(
+        status="serviceRestored", isResolved=True, endDateTime="2026-11-20T21:00:00Z",
+        lastModifiedDateTime="2026-11-20T21:05:00Z",
+    )  # fmt: skip
+    await receive(sessions, checking, resolved, now=datetime(2026, 11, 20, 21, 5, tzinfo=UTC))
+    rows = await written()
+    closing = rows.text(f"{root_key}:closing:0")
+    assert "3 confirmed customers owed a credit, $150.00 in total" in closing
+    # Customers 9 and 10 (90 and 100 seats) can claim $225.00 + $250.00 if affected.
+    assert "2 customers whose service health could not be read, 2 can claim" in closing
+    assert "($475.00)" in closing
+    assert "5 customers not listed in their service health, no credit" in closing
+    table = list(csv.DictReader(io.StringIO(rows.file(f"{root_key}:closing:file"))))
+    assert [(r["customer"], r["service health"], r["credit"], r["owed or if affected"])
+            for r in table] == [
+        ("Customer 10", "unknown", "$250.00", "if affected"),
+        ("Customer 09", "unknown", "$225.00", "if affected"),
+        ("Customer 03", "confirmed", "$75.00", "owed"),
+        ("Customer 02", "confirmed", "$50.00", "owed"),
+        ("Customer 01", "confirmed", "$25.00", "owed"),
+    ]  # fmt: skip
+
+
+async def test_a_refusing_tenant_is_unknown_and_the_managers_are_told_once(
+    checking, sessions, graph_site, written
+):
+    partner = await connected_partner(sessions, checking)
+    ingested = await receive(sessions, checking, issue())
+    await confirm_incident(checking, ingested.incident.id)
+    second = {**issue(), "id": "EX900002", "lastModifiedDateTime": "2026-11-20T11:30:00Z"}
+    graph_site.graph.put(second)
+    later = await receive(sessions, checking, second)
+    await confirm_incident(checking, later.incident.id)
+
+    rows = await written()
+    [notice] = rows.keys(f"tenant-access:{partner.id}:")
+    assert rows.rows[notice].channel == partner.manager_channel
+    text = rows.text(notice)
+    assert "2 customer tenants refused" in text
+    assert TENANTS[8] in text and "AADSTS700016" in text  # Entra: the app is not in the tenant
+    assert TENANTS[9] in text and "HTTP 403" in text  # Graph: no ServiceHealth.Read.All
+    assert "ServiceHealth.Read.All" in text and APP_ID in text
+
+
+async def test_graphs_throttling_is_waited_out_as_retry_after_says(checking, sessions, graph_site):
+    await connected_partner(sessions, checking)
+    graph_site.graph.throttle_tenant(TENANTS[0], 2, 3)
+    graph_site.graph.throttle_tenant(TENANTS[3], 20, 20)  # past the 30 s budget
+
+    ingested = await receive(sessions, checking, issue())
+    await confirm_incident(checking, ingested.incident.id)
+
+    assert sorted(checking.sleep.waits) == [2, 3, 20]
+    found = await answers(sessions)
+    assert found["Customer 01"] == ("confirmed", "")
+    assert found["Customer 04"] == ("unknown", "throttled")
+    requests = graph_site.graph.tenant_requests
+    asked = [status for tenant, _, status in requests if tenant == TENANTS[0]]
+    assert asked == [429, 429, 200]
+
+    # The next update asks the throttled tenant again, and only it.
+    before = len(graph_site.graph.tenant_requests)
+    await receive(sessions, checking, issue(lastModifiedDateTime="2026-11-20T11:40:00Z"))
+    await confirm_incident(checking, ingested.incident.id)
+    assert graph_site.graph.tenant_requests[before:] == [(TENANTS[3], ISSUE, 404)]
+    assert (await answers(sessions))["Customer 04"] == ("not_listed", "")
+
+
+async def test_answers_and_tokens_are_cached_per_incident_and_tenant(
+    checking, sessions, graph_site, written
+):
+    partner = await connected_partner(sessions, checking)
+    ingested = await receive(sessions, checking, issue())
+    await confirm_incident(checking, ingested.incident.id)
+    asked = len(graph_site.graph.tenant_requests)
+    assert asked == 9  # tenant 9 gave no token: Graph was not asked there
+
+    # A second update of the incident asks nobody again (refusals included) and its edit of
+    # the alert keeps the confirmed figures.
+    await receive(sessions, checking, issue(lastModifiedDateTime="2026-11-20T11:40:00Z"))
+    assert (await confirm_incident(checking, ingested.incident.id)).asked == 0
+    assert len(graph_site.graph.tenant_requests) == asked
+    rows = await written()
+    update_edit = rows.text(f"incident:1:partner:{partner.id}:root:edit:2")
+    assert "Confirmed in their own service health:* 3 customers" in update_edit
+
+    # Another incident asks again, with each tenant's token from the cache.
+    second = {**issue(), "id": "EX900002", "lastModifiedDateTime": "2026-11-20T11:30:00Z"}
+    graph_site.graph.put(second)
+    later = await receive(sessions, checking, second)
+    await confirm_incident(checking, later.incident.id)
+    tenants = Counter(request["tenant"] for request in graph_site.graph.entra.token_requests)
+    # One token request per tenant for both incidents; the refusal of tenant 9 too (MSAL holds
+    # back the same request right after Entra refused it).
+    assert tenants == dict.fromkeys(TENANTS, 1)
+    assert len(graph_site.graph.tenant_requests) == asked * 2
+
+
+async def test_a_partner_not_connected_is_not_asked(checking, sessions, graph_site, written):
+    partner = await make_partner(sessions, name="Fabrikam Resellers")
+    customer = await make_customer(sessions, partner, name="Tailspin")
+    await make_subscription(
+        sessions, customer, plan_code="EXO", start_date=date(2026, 1, 1),
+        renewal_date=date(2027, 1, 1),
+    )  # fmt: skip
+    ingested = await receive(sessions, checking, issue())
+
+    assert (await confirm_incident(checking, ingested.incident.id)).asked == 0
+    text = (await written()).text(f"incident:1:partner:{partner.id}:root")
+    assert "who may be affected" in text and "Asking each customer" not in text
+    assert graph_site.graph.tenant_requests == []
