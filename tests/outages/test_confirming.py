@@ -19,21 +19,20 @@ from bot.app import build_services
 from bot.outages import flows
 from bot.outages.confirming import confirm_incident
 from bot.outages.intake import parse_incident
-from bot.partner_center.sealing import seal, sealer
 from bot.settings import load_settings
-from storage.models import Customer, IncidentTenantCheck, PartnerCenterConnection
+from storage.models import Customer, IncidentTenantCheck
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.graph import issue_changed_at
-from tests.utils.partner_center import KEY
+from tests.utils.tenants import (
+    APP_ID,
+    ISSUE,
+    TENANTS,
+    connected_partner,
+    ten_tenants,
+    tenant_check_settings,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-PARTNER_TENANT = "0a1b2c3d-1111-4222-8333-444455556666"
-APP_ID = "8d2a2f29-0b1c-4b3e-9f5a-2c7d1e4b6a90"
-APP_SECRET = "Qx8Q~partner-app-secret-0123456789abcdef"
-ISSUE = "EX900001"
-# Ten customer tenants: 1-3 list the issue, 4-8 do not, 9 never consented to the partner's
-# app, 10 consented without ServiceHealth.Read.All (Graph answers 403).
-TENANTS = [f"{n:08d}-aaaa-4bbb-8ccc-{n:012d}" for n in range(1, 11)]
 
 
 class Sleeps:
@@ -52,26 +51,12 @@ def checking(engine, graph_site, database_url):
         database_url=database_url,
         secret_key="x" * 20,
         incident_feed_url=None,
-        partner_center_key=KEY,
-        partner_center_authority=graph.authority_host,
-        partner_center_ca_file=graph_site.ca_bundle,
-        outage_tenant_graph_url=graph.base_url + "/v1.0",
-        outage_tenant_concurrency=3,
-        outage_tenant_retry_budget=30,
+        **tenant_check_settings(graph_site),
     )
     services = build_services(settings, engine=engine)
     services.clock = lambda: NOW
     services.sleep = Sleeps()
-    entra = graph.entra
-    entra.register(PARTNER_TENANT, APP_ID, secret=APP_SECRET, roles=set())
-    for tenant in TENANTS[:8]:
-        entra.consent(APP_ID, tenant)
-    entra.add_tenant(TENANTS[8])
-    entra.consent(APP_ID, TENANTS[9], roles=set())
-    graph.put(issue(status="serviceDegradation"))
-    graph.list_in_tenant(TENANTS[0], ISSUE)
-    graph.list_in_tenant(TENANTS[1], ISSUE)
-    graph.list_in_tenant(TENANTS[2], ISSUE)
+    ten_tenants(graph, issue(status="serviceDegradation"))
     yield services
     services.app_tokens.close()
 
@@ -80,35 +65,6 @@ def issue(**fields) -> dict:
     return issue_changed_at(
         "2026-11-20T11:00:00Z", id=ISSUE, startDateTime="2026-11-20T09:00:00Z", **fields
     )
-
-
-async def connected_partner(sessions, services):
-    """A partner connected to Partner Center with ten customers on Exchange Online: customer n
-    has n × 10 seats at $5.00 and tenant TENANTS[n-1]."""
-    partner = await make_partner(sessions, name="Contoso Partners")
-    async with sessions() as session:
-        session.add(
-            PartnerCenterConnection(
-                partner_id=partner.id,
-                tenant_id=PARTNER_TENANT,
-                client_id=APP_ID,
-                sealed_secret=seal(sealer(services.settings.partner_center_key), APP_SECRET),
-                next_sync_at=NOW,
-            )
-        )
-        await session.commit()
-    for n, tenant in enumerate(TENANTS, start=1):
-        customer = await make_customer(sessions, partner, name=f"Customer {n:02d}")
-        async with sessions() as session:
-            stored = await session.get(Customer, customer.id)
-            stored.external_id = tenant
-            session.add(stored)
-            await session.commit()
-        await make_subscription(
-            sessions, customer, plan_code="EXO", seats=n * 10, unit_price="5.00",
-            start_date=date(2026, 1, 1), renewal_date=date(2027, 1, 1),
-        )  # fmt: skip
-    return partner
 
 
 async def receive(sessions, services, body: dict, now: datetime = NOW) -> flows.Ingested:
@@ -133,7 +89,7 @@ def edits(written, partner) -> list[str]:
 async def test_an_incident_confirmed_in_three_of_ten_tenants(
     checking, sessions, graph_site, written
 ):
-    partner = await connected_partner(sessions, checking)
+    partner = await connected_partner(sessions, checking.settings)
 
     ingested = await receive(sessions, checking, issue(status="serviceDegradation"))
     root_key = f"incident:{ingested.incident.id}:partner:{partner.id}:root"
@@ -192,7 +148,7 @@ async def test_an_incident_confirmed_in_three_of_ten_tenants(
 async def test_a_refusing_tenant_is_unknown_and_the_managers_are_told_once(
     checking, sessions, graph_site, written
 ):
-    partner = await connected_partner(sessions, checking)
+    partner = await connected_partner(sessions, checking.settings)
     ingested = await receive(sessions, checking, issue())
     await confirm_incident(checking, ingested.incident.id)
     second = {**issue(), "id": "EX900002", "lastModifiedDateTime": "2026-11-20T11:30:00Z"}
@@ -211,7 +167,7 @@ async def test_a_refusing_tenant_is_unknown_and_the_managers_are_told_once(
 
 
 async def test_graphs_throttling_is_waited_out_as_retry_after_says(checking, sessions, graph_site):
-    await connected_partner(sessions, checking)
+    await connected_partner(sessions, checking.settings)
     graph_site.graph.throttle_tenant(TENANTS[0], 2, 3)
     graph_site.graph.throttle_tenant(TENANTS[3], 20, 20)  # past the 30 s budget
 
@@ -237,7 +193,7 @@ async def test_graphs_throttling_is_waited_out_as_retry_after_says(checking, ses
 async def test_answers_and_tokens_are_cached_per_incident_and_tenant(
     checking, sessions, graph_site, written
 ):
-    partner = await connected_partner(sessions, checking)
+    partner = await connected_partner(sessions, checking.settings)
     ingested = await receive(sessions, checking, issue())
     await confirm_incident(checking, ingested.incident.id)
     asked = len(graph_site.graph.tenant_requests)
