@@ -155,7 +155,9 @@ async def alert_edit(
     total = await partner_impact(session, incident, partner, scope, catalogue)
     impact = await checked_impact(session, incident, partner.id, catalogue, total)
     view = incident_view(incident, partner.timezone, now, scope)
-    key = f"{alert.root_key}:edit:checks:{now.isoformat()}"
+    checks = impact.checks
+    answered = checks.candidates - checks.pending if checks else 0
+    key = f"{alert.root_key}:edit:checks:{answered}:{now.isoformat()}"
     return edit_of(alert, key, outage_messages.root_message(view, impact), now)
 
 

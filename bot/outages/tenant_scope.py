@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
 from bot.outages import messages as outage_messages
-from bot.outages.messages import ImpactView, TenantChecksView
+from bot.outages.messages import ImpactView
 from bot.outages.rules import plans_with
 from bot.outages.scope import Scope
+from bot.outages.tenant_words import TenantChecksView
 from storage import outages as incident_rows
 from storage import tenant_checks
 from storage.models import Incident
@@ -59,7 +61,7 @@ async def checked_impact(
     return ImpactView(
         customers=impact.customers if impact else 0,
         seats=impact.seats if impact else 0,
-        monthly=impact.monthly if impact else total.monthly * 0,
+        monthly=impact.monthly if impact else Decimal(0),
         top=top.get(partner_id, []),
         checks=checks,
     )
