@@ -10,17 +10,23 @@ import csv
 import io
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
 from bot.app import build_services
 from bot.outages import flows
+from bot.outages.apology import apology_for_customer
 from bot.outages.confirming import confirm_incident
 from bot.outages.intake import parse_incident
+from bot.outages.messages import ImpactView, impact_text, incident_view
+from bot.outages.tenant_words import TenantChecksView
 from bot.settings import load_settings
-from storage.models import Customer, IncidentTenantCheck
+from storage import outages as incident_rows
+from storage.models import Customer, Incident, IncidentTenantCheck
 from tests.utils.factories import make_customer, make_partner, make_subscription
 from tests.utils.graph import issue_changed_at
 from tests.utils.tenants import (
@@ -144,6 +150,20 @@ async def test_an_incident_confirmed_in_three_of_ten_tenants(
         ("Customer 01", "confirmed", "$25.00", "owed"),
     ]  # fmt: skip
 
+    # One customer's closing text: owed to a confirmed customer, to claim for an unknown one.
+    async with sessions() as session:
+        stored = await incident_rows.get(session=session, incident_id=ingested.incident.id)
+        customers = {c.name: c for c in (await session.exec(select(Customer))).all()}
+        texts = {
+            name: await apology_for_customer(
+                session, stored, partner, customers[name], checking.catalogue, NOW
+            )
+            for name in ("Customer 01", "Customer 09")
+        }
+    assert "you are owed a service credit of $25.00" in texts["Customer 01"]
+    assert "If Customer 09 was affected" in texts["Customer 09"]
+    assert "you can claim a service credit of $225.00" in texts["Customer 09"]
+
 
 async def test_a_refusing_tenant_is_unknown_and_the_managers_are_told_once(
     checking, sessions, graph_site, written
@@ -218,6 +238,26 @@ async def test_answers_and_tokens_are_cached_per_incident_and_tenant(
     # back the same request right after Entra refused it).
     assert tenants == dict.fromkeys(TENANTS, 1)
     assert len(graph_site.graph.tenant_requests) == asked * 2
+
+
+def test_the_alert_says_how_many_tenants_are_still_to_answer():
+    incident = Incident(
+        id=7, external_id=ISSUE, service="Exchange Online", title="Mail delayed",
+        classification="incident", status="serviceDegradation", start_at=NOW,
+    )  # fmt: skip
+    view = incident_view(incident, "UTC", NOW)
+    checks = TenantChecksView(candidates=10, confirmed=1, not_listed=2, refused=0, unknown=1)
+    impact = ImpactView(customers=1, seats=10, monthly=Decimal("50.00"), top=[], checks=checks)
+
+    text = impact_text(impact, view)
+
+    assert "Confirmed in their own service health:* 1 customer · 10 seats · $50.00" in text
+    assert "*Unknown*, may be affected: 1 customer (1 could not be asked)" in text
+    assert "6 of 10 still to answer" in text
+    nobody_yet = replace(checks, confirmed=0, not_listed=0, unknown=0)
+    waiting = impact_text(replace(impact, customers=10, checks=nobody_yet), view)
+    assert "10 customers" in waiting and "who may be affected" in waiting
+    assert "Asking each customer's own service health" in waiting
 
 
 async def test_a_partner_not_connected_is_not_asked(checking, sessions, graph_site, written):
