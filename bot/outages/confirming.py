@@ -130,7 +130,6 @@ async def record(services: Services, incident: Incident, partner_id: int, answer
             now=now,
         )  # fmt: skip
         fresh = await incident_rows.get(session=session, incident_id=incident.id)
-        await session.refresh(fresh)
         partner = await partners.get_by_id(session=session, partner_id=partner_id)
         row = await alert_edit(session, fresh, partner, services.catalogue, now)
         if row is not None:
