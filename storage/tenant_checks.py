@@ -48,6 +48,23 @@ async def results_of(
     return {customer_id: (found, reason) for customer_id, found, reason in result.all()}
 
 
+async def confirmed_pairs(
+    *, session: AsyncSession, partner_id: int, incident_ids: list[int]
+) -> set[tuple[int, int]]:
+    """Lists which of a partner's customers' service health confirmed which of the incidents:
+    (incident id, customer id) pairs."""
+    if not incident_ids:
+        return set()
+    result = await session.exec(
+        select(IncidentTenantCheck.incident_id, IncidentTenantCheck.customer_id).where(
+            IncidentTenantCheck.partner_id == partner_id,
+            col(IncidentTenantCheck.incident_id).in_(incident_ids),
+            IncidentTenantCheck.result == CONFIRMED,
+        )
+    )
+    return set(result.all())
+
+
 async def counts_by_partner(
     *, session: AsyncSession, incident_id: int, partner_id: int | None = None
 ) -> dict[int, Counter]:

@@ -22,6 +22,7 @@ from bot.outages.rules import (
 )
 from bot.outages.scope import Scope, scope_for, scopes_for
 from storage import outages as incident_rows
+from storage import tenant_checks
 from storage.models import Customer, Incident, Partner
 from storage.tenant_checks import CONFIRMED, NOT_LISTED, UNKNOWN
 
@@ -167,16 +168,23 @@ async def credits_owed_between(
     """The service credits that became owed within a period: per customer and month, the
     month-to-date credit at the period's end less the one at its start (so a month's credit is
     never counted twice, however many incidents or weeks it spans). Only incidents whose scope
-    is known count: one the vendor did not place is a credit a customer may claim, not owed."""
+    is known count, and for a customer also those its own service health confirmed: one the
+    vendor did not place is otherwise a credit a customer may claim, not owed."""
     fees = await service_fees(
         session, partner=partner, service=service, regions=[], catalogue=catalogue
     )
-    incidents, scopes = await month_downtime(
+    every, scopes = await month_downtime(
         session, partner=partner, service=service, start=start, end=end
     )
-    incidents = [incident for incident in incidents if scopes[incident.id].known]
+    known = [incident for incident in every if scopes[incident.id].known]
+    confirmed = await tenant_checks.confirmed_pairs(
+        session=session,
+        partner_id=partner.id,
+        incident_ids=[incident.id for incident in every if not scopes[incident.id].known],
+    )
     owed = Decimal(0)
     for customer, fee in fees.values():
+        incidents = known + [i for i in every if (i.id, customer.id) in confirmed]
         time_zone = customer.timezone or partner.timezone
         moment = start
         while moment < end:

@@ -21,6 +21,7 @@ from bot.app import build_services
 from bot.outages import flows
 from bot.outages.apology import apology_for_customer
 from bot.outages.confirming import confirm_incident
+from bot.outages.credits import credits_owed_between
 from bot.outages.intake import parse_incident
 from bot.outages.messages import ImpactView, impact_text, incident_view
 from bot.outages.tenant_words import TenantChecksView
@@ -149,6 +150,15 @@ async def test_an_incident_confirmed_in_three_of_ten_tenants(
         ("Customer 02", "confirmed", "$50.00", "owed"),
         ("Customer 01", "confirmed", "$25.00", "owed"),
     ]  # fmt: skip
+
+    # The week's summary counts the same credits owed: the confirmed customers' only.
+    async with sessions() as session:
+        owed = await credits_owed_between(
+            session, partner=partner, service="Exchange Online",
+            start=datetime(2026, 11, 16, tzinfo=UTC), end=datetime(2026, 11, 23, tzinfo=UTC),
+            catalogue=checking.catalogue,
+        )  # fmt: skip
+    assert owed == Decimal("150.00")
 
     # One customer's closing text: owed to a confirmed customer, to claim for an unknown one.
     async with sessions() as session:
