@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -218,6 +219,13 @@ def create_web_app(
 
     async def dispose_engine(_app: web.Application) -> AsyncIterator[None]:
         yield
+        if services.background:
+            # Tenant checks under way finish (each answer is short), or are given up after
+            # 10 s; an incident's unanswered customers are asked at its next update.
+            _, left = await asyncio.wait(set(services.background), timeout=10)
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
         services.app_tokens.close()
         await services.engine.dispose()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import requests
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
 HTTP_TIMEOUT = 15  # seconds, for each call MSAL makes to Entra
+MOST_APPS = 10_000  # MSAL applications (with their cached tokens) kept per process
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,13 @@ class AppTokens:
     """Gets and caches app-only tokens, one MSAL application per app and credential. With
     `ca_file`, Entra's certificate must be signed by one of its certificates."""
 
-    def __init__(self, *, ca_file: Path | None = None, timeout: float = HTTP_TIMEOUT):
-        self._apps: dict[AppCredentials, msal.ConfidentialClientApplication] = {}
+    def __init__(
+        self, *, ca_file: Path | None = None, timeout: float = HTTP_TIMEOUT, most: int = MOST_APPS
+    ):
+        # Least recently used first: an app per customer tenant (outage checks) would otherwise
+        # keep one MSAL application for every tenant ever asked.
+        self._apps: OrderedDict[AppCredentials, msal.ConfidentialClientApplication] = OrderedDict()
+        self._most = most
         self._lock = threading.Lock()
         self._ca_file = ca_file
         self._timeout = timeout
@@ -113,6 +120,10 @@ class AppTokens:
             found = self._apps.get(app)
             if found is None:
                 found = self._apps[app] = self._build(app)
+                while len(self._apps) > self._most:
+                    _, dropped = self._apps.popitem(last=False)
+                    dropped.http_client.close()
+            self._apps.move_to_end(app)
             return found
 
     def _build(self, app: AppCredentials) -> msal.ConfidentialClientApplication:

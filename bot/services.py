@@ -48,5 +48,7 @@ class Services:
     # The web app's one HTTP session for posts to response_urls, open while it runs (None:
     # each post opens its own, as in the shell).
     response_http: Any = None
+    # Work started in the background (an incident's tenant checks), kept until it ends.
+    background: set[asyncio.Task] = field(default_factory=set)
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     partner_center_retry_budget: float = Field(default=120.0, ge=0)
     # Certificates to trust for both besides the system's (a local or inspecting proxy's CA).
     partner_center_ca_file: Path | None = None
+    # A connected partner's outage alerts: each candidate customer's own service health is asked
+    # whether it lists the incident (Graph, through the partner's app consented in the tenant).
+    outage_tenant_checks: bool = True
+    outage_tenant_graph_url: str = "https://graph.microsoft.com/v1.0"
+    outage_tenant_concurrency: int = Field(default=8, ge=1, le=64)
+    # How long one tenant's question may wait in all for Graph's Retry-After before it is unknown.
+    outage_tenant_retry_budget: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -223,6 +230,7 @@ class Settings(BaseSettings):
         "incident_feed_url",
         "partner_center_authority",
         "partner_center_api_url",
+        "outage_tenant_graph_url",
     )
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:

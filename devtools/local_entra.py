@@ -41,12 +41,20 @@ class EntraApp:
     certificates: list[x509.Certificate] = field(default_factory=list)
     roles: set[str] = field(default_factory=lambda: {READ_SERVICE_HEALTH})
     consented: bool = True
+    # A multi-tenant app's service principals in other tenants (an admin's consent there, e.g.
+    # a customer's tenant through the partner's GDAP access): the roles granted in each.
+    consents: dict[str, set[str]] = field(default_factory=dict)
+
+    def roles_in(self, tenant: str) -> set[str]:
+        return self.roles if tenant == self.tenant_id else self.consents.get(tenant, set())
 
 
 @dataclass
 class Token:
     app: EntraApp
     expires_at: float
+    tenant_id: str = ""  # the tenant it was issued in (its `tid`)
+    roles: set[str] = field(default_factory=set)
 
 
 class EntraRefusal(Exception):
@@ -66,6 +74,8 @@ class LocalEntra:
         self.token_requests: list[dict] = []
         self.token_lifetime = 3599  # seconds, as Entra gives app tokens
         self.base_url = ""
+        self.tenants: set[str] = set()  # tenants that exist without an app of their own here
+        self._signing_key = secrets.token_bytes(32)
 
     def register(
         self,
@@ -86,6 +96,21 @@ class LocalEntra:
         self.apps[app.client_id] = app
         return app
 
+    def add_tenant(self, tenant_id: str) -> None:
+        """A tenant that exists (a customer's) though no app is registered in it."""
+        self.tenants.add(tenant_id.lower())
+
+    def consent(self, client_id: str, tenant_id: str, roles: set[str] | None = None) -> None:
+        """An admin of `tenant_id` consents to a multi-tenant app registered elsewhere, granting
+        it these application roles (ServiceHealth.Read.All by default)."""
+        app = self.apps[client_id.lower()]
+        app.consents[tenant_id.lower()] = {READ_SERVICE_HEALTH} if roles is None else set(roles)
+        self.add_tenant(tenant_id)
+
+    def withdraw_consent(self, client_id: str, tenant_id: str) -> None:
+        """The tenant's admin removes the app (its service principal): no token there any more."""
+        self.apps[client_id.lower()].consents.pop(tenant_id.lower(), None)
+
     def revoke_tokens(self) -> None:
         """Every token handed out so far stops working."""
         self.tokens.clear()
@@ -95,7 +120,9 @@ class LocalEntra:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self.token)
 
     def known_tenant(self, tenant: str) -> bool:
-        return any(app.tenant_id == tenant.lower() for app in self.apps.values())
+        return tenant.lower() in self.tenants or any(
+            app.tenant_id == tenant.lower() for app in self.apps.values()
+        )
 
     async def openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
@@ -134,14 +161,31 @@ class LocalEntra:
         masked = {
             k: ("***" if k in ("client_secret", "client_assertion") else v) for k, v in form.items()
         }
-        self.token_requests.append(masked)
+        self.token_requests.append({**masked, "tenant": request.match_info["tenant"].lower()})
         try:
             tenant = request.match_info["tenant"]
             app = self.signed_in(tenant, form, f"{self.base_url}/{tenant}/oauth2/v2.0/token")
         except EntraRefusal as refusal:
             return entra_error(refusal)
-        access_token = secrets.token_urlsafe(32)
-        self.tokens[access_token] = Token(app, time.time() + self.token_lifetime)
+        tenant = request.match_info["tenant"].lower()
+        expires_at = time.time() + self.token_lifetime
+        roles = app.roles_in(tenant)
+        # Shaped as Entra's access tokens: a JWT whose `tid` names the tenant it was issued in.
+        access_token = jwt.encode(
+            {
+                "aud": self.scope.removesuffix("/.default"),
+                "iss": f"{self.base_url}/{tenant}/v2.0",
+                "tid": tenant,
+                "appid": app.client_id,
+                "roles": sorted(roles),
+                "exp": int(expires_at),
+                "iat": int(time.time()),
+                "uti": secrets.token_urlsafe(16),
+            },
+            self._signing_key,
+            algorithm="HS256",
+        )
+        self.tokens[access_token] = Token(app, expires_at, tenant, roles)
         return web.json_response(
             {
                 "token_type": "Bearer",
@@ -166,7 +210,7 @@ class LocalEntra:
                 f"'{form.get('grant_type', '')}'.",
             )
         app = self.apps.get(str(form.get("client_id", "")).lower())
-        if app is None or app.tenant_id != tenant.lower():
+        if app is None or (app.tenant_id != tenant.lower() and tenant.lower() not in app.consents):
             raise EntraRefusal(
                 400,
                 "unauthorized_client",
@@ -186,7 +230,7 @@ class LocalEntra:
                 "valid. Client credential flows must have a scope value with /.default suffixed "
                 "to the resource identifier (application ID URI).",
             )
-        if not app.consented:
+        if not app.consented and app.tenant_id == tenant.lower():
             raise EntraRefusal(
                 400,
                 "invalid_grant",

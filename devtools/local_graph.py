@@ -6,7 +6,13 @@ linked by `@odata.nextLink` (100 issues a page by default; `$top` and `Prefer:
 odata.maxpagesize` up to 1,000), `$filter=lastModifiedDateTime ge|gt|le|lt|eq <DateTimeOffset>`
 (a quoted date or another clause is a 400, as on Graph), 401 `InvalidAuthenticationToken` for a
 missing, unknown or expired token, 403 for an app without the `ServiceHealth.Read.All` role, and
-429 or 503 with Retry-After when told to. MSAL signs in over https only: start it with an SSL
+429 or 503 with Retry-After when told to.
+
+`GET /v1.0/admin/serviceAnnouncement/issues/{id}` answers for the tenant the token was issued in
+(its `tid`), as each tenant's own service health does: the issue when that tenant's list holds it
+(`list_in_tenant`), else 404 `NotFound`; 401 without a valid token, 403 when the app holds no
+`ServiceHealth.Read.All` in that tenant, 429 with Retry-After when a tenant is told to throttle
+(`throttle_tenant`). MSAL signs in over https only: start it with an SSL
 context (the tests make one with trustme)."""
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ class LocalGraph:
         # Each list request: its query, its Authorization, the ids of the issues it got.
         self.issue_requests: list[dict] = []
         self._refusals: list[tuple[int, float | None] | None] = []  # None: answered
+        # Each tenant's own service health: the issue ids it lists, by tenant id (lower case).
+        self.tenant_issues: dict[str, set[str]] = {}
+        self._tenant_throttles: dict[str, list[float]] = {}
+        # Each request for one issue: tenant (from the token's tid), issue id, status answered.
+        self.tenant_requests: list[tuple[str, str, int]] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -74,6 +85,14 @@ class LocalGraph:
         with this Retry-After (None: without one)."""
         self._refusals.extend([None] * after + [(status, retry_after)] * times)
 
+    def list_in_tenant(self, tenant_id: str, *issue_ids: str) -> None:
+        """The tenant's own service health lists these issues (the issues themselves are put)."""
+        self.tenant_issues.setdefault(tenant_id.lower(), set()).update(issue_ids)
+
+    def throttle_tenant(self, tenant_id: str, *retry_afters: float) -> None:
+        """The tenant's next requests get 429, one per Retry-After given."""
+        self._tenant_throttles.setdefault(tenant_id.lower(), []).extend(retry_afters)
+
     @property
     def authority_host(self) -> str:
         return self.base_url
@@ -90,6 +109,7 @@ class LocalGraph:
         app = web.Application()
         self.entra.add_routes(app)
         app.router.add_get(ISSUES_PATH, self.list_issues)
+        app.router.add_get(ISSUES_PATH + "/{issue_id}", self.get_issue)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, 0, ssl_context=ssl_context)
@@ -140,6 +160,33 @@ class LocalGraph:
             body["@odata.nextLink"] = self.next_link(request, skip + size)
         return web.json_response(body)
 
+    async def get_issue(self, request: web.Request) -> web.Response:
+        issue_id = request.match_info["issue_id"]
+        header = request.headers.get("Authorization", "")
+        refused = self.authorization_refusal(header)
+        token = self.entra.tokens.get(header.partition(" ")[2])
+        tenant = token.tenant_id if token else ""
+        if refused is None and self._tenant_throttles.get(tenant):
+            wait = self._tenant_throttles[tenant].pop(0)
+            refused = graph_error(
+                429,
+                "TooManyRequests",
+                "Too many requests. Please try again later.",
+                {"Retry-After": f"{wait:g}"},
+            )
+        if refused is None:
+            issue = next((i for i in self.issues if i["id"] == issue_id), None)
+            if issue is None or issue_id not in self.tenant_issues.get(tenant, set()):
+                refused = graph_error(
+                    404, "NotFound", f"The requested issue '{issue_id}' was not found."
+                )
+        self.tenant_requests.append((tenant, issue_id, refused.status if refused else 200))
+        if refused is not None:
+            return refused
+        return web.json_response(
+            {"@odata.context": CONTEXT.replace("/issues", "/issues/$entity"), **issue}
+        )
+
     def authorization_refusal(self, header: str) -> web.Response | None:
         challenge = {"WWW-Authenticate": CHALLENGE}
         scheme, _, value = header.partition(" ")
@@ -159,13 +206,14 @@ class LocalGraph:
                 "Lifetime validation failed, the token is expired.",
                 challenge,
             )
-        if READ_SERVICE_HEALTH not in token.app.roles:
+        roles = token.app.roles_in(token.tenant_id) if token.tenant_id else token.app.roles
+        if READ_SERVICE_HEALTH not in roles:
             return graph_error(
                 403,
                 "UnknownError",
                 "Missing role permissions on the request. API requires one of "
                 f"'{READ_SERVICE_HEALTH}'. Roles on the request "
-                f"'{','.join(sorted(token.app.roles))}'.",
+                f"'{','.join(sorted(roles))}'.",
             )
         return None
 

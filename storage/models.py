@@ -406,3 +406,17 @@ class PartnerCenterConnection(SQLModel, table=True):
     # Why the last sync failed, in words for the partner's admins; "" once one succeeds.
     problem: str = Field(default="", max_length=500)
     problem_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Database model: what one customer's own service health said of a vendor incident, asked through
+# its partner's app (Graph, app-only in the customer's tenant); asked once per incident
+class IncidentTenantCheck(SQLModel, table=True):
+    __tablename__ = "incident_tenant_check"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True, ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE", index=True)
+    result: str = Field(max_length=12)  # confirmed | not_listed | unknown
+    # Why unknown: refused (no consent, 401/403), throttled, unavailable, no_tenant
+    reason: str = Field(default="", max_length=20)
+    checked_at: datetime = Field(sa_type=UTCDateTime)

@@ -19,12 +19,14 @@ from storage.models import (
     Incident,
     IncidentAlert,
     IncidentFollower,
+    IncidentTenantCheck,
     Partner,
     Subscription,
 )
 from storage.subscriptions import monthly_cents
 
 ACTIVE = "active"
+CONFIRMED = "confirmed"
 
 
 def dialect_insert(session: AsyncSession):
@@ -74,13 +76,23 @@ class PartnerImpact:
     monthly: Decimal
 
 
-def affected_filter(*, plan_codes: list[str], regions: list[str]):
+def affected_filter(*, plan_codes: list[str], regions: list[str], confirmed_for: int | None = None):
     """Active subscriptions to a plan with the service, of customers in the regions (all when
-    none are given)."""
+    none are given); with `confirmed_for`, only of customers whose own service health lists
+    that incident."""
     conditions = [Subscription.status == ACTIVE, col(Subscription.plan_code).in_(plan_codes)]
     if regions:
         conditions.append(col(Customer.region).in_(regions))
+    if confirmed_for is not None:
+        conditions.append(col(Customer.id).in_(confirmed_customers(confirmed_for)))
     return and_(*conditions)
+
+
+def confirmed_customers(incident_id: int):
+    """The customers whose own service health lists an incident, as a subquery."""
+    return select(IncidentTenantCheck.customer_id).where(
+        IncidentTenantCheck.incident_id == incident_id, IncidentTenantCheck.result == CONFIRMED
+    )
 
 
 async def impact_by_partner(
@@ -89,6 +101,7 @@ async def impact_by_partner(
     plan_codes: list[str],
     regions: list[str],
     partner_id: int | None = None,
+    confirmed_for: int | None = None,
 ) -> list[PartnerImpact]:
     """Counts the affected customers, their seats and monthly value, per partner."""
     query = (
@@ -99,7 +112,7 @@ async def impact_by_partner(
             func.sum(monthly_cents()),
         )
         .join(Customer, col(Customer.id) == Subscription.customer_id)
-        .where(affected_filter(plan_codes=plan_codes, regions=regions))
+        .where(affected_filter(plan_codes=plan_codes, regions=regions, confirmed_for=confirmed_for))
         .group_by(Subscription.partner_id)
         .order_by(Subscription.partner_id)
     )
@@ -153,6 +166,7 @@ async def top_affected_by_partner(
     regions: list[str],
     limit: int,
     partner_id: int | None = None,
+    confirmed_for: int | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
     """Each partner's largest affected customers (name and seats, most seats first), for every
     partner at once: one query ranks them within each partner."""
@@ -167,7 +181,7 @@ async def top_affected_by_partner(
         )
         .join(Customer, col(Customer.id) == Subscription.customer_id)
         .where(col(Customer.partner_id) == Subscription.partner_id)
-        .where(affected_filter(plan_codes=plan_codes, regions=regions))
+        .where(affected_filter(plan_codes=plan_codes, regions=regions, confirmed_for=confirmed_for))
         .group_by(Subscription.partner_id, Customer.id, Customer.name, Customer.name_key)
     )
     if partner_id is not None:

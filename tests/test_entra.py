@@ -125,3 +125,22 @@ def test_app_credentials_never_print_their_secret():
 
     assert SECRET not in repr(app) and SECRET not in str(app)
     assert app.who == f"app {CLIENT_ID} in tenant {TENANT_ID}"
+
+
+async def test_only_the_most_recently_used_apps_are_kept(graph_site):
+    graph_site.graph.entra.consent(CLIENT_ID, "tenant-a-0001")
+    graph_site.graph.entra.consent(CLIENT_ID, "tenant-b-0002")
+    tokens = AppTokens(ca_file=graph_site.ca_bundle, most=2)
+    tenants = (TENANT_ID, "tenant-a-0001", "tenant-b-0002")
+    home, a, b = (app_of(graph_site, tenant=tenant) for tenant in tenants)
+
+    await tokens.token(home, GRAPH_SCOPE)
+    await tokens.token(a, GRAPH_SCOPE)
+    await tokens.token(home, GRAPH_SCOPE)  # used again: a is now the oldest
+    await tokens.token(b, GRAPH_SCOPE)  # a third app: a goes, with its token
+    await tokens.token(home, GRAPH_SCOPE)
+    await tokens.token(a, GRAPH_SCOPE)
+    tokens.close()
+
+    asked = [request["tenant"] for request in graph_site.graph.entra.token_requests]
+    assert asked == [TENANT_ID, "tenant-a-0001", "tenant-b-0002", "tenant-a-0001"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 
@@ -23,7 +23,9 @@ from bot.catalogue import Catalogue
 from bot.outages.credits import credits_for_partner
 from bot.outages.messages import IncidentView, incident_view
 from bot.outages.scope import scope_for
+from bot.outages.tenant_scope import checks_apply
 from storage import outages as incident_rows
+from storage import tenant_checks
 from storage.models import Customer, Incident, Partner
 
 logger = logging.getLogger(__name__)
@@ -219,12 +221,23 @@ async def apology_for_customer(
     time_zone = customer.timezone or partner.timezone
     scope = await scope_for(session, incident, partner.id)
     view = incident_view(incident, time_zone, now, scope)
+    answers = (
+        await tenant_checks.results_of(
+            session=session, incident_id=incident.id, partner_id=partner.id
+        )
+        if checks_apply(incident, scope)
+        else {}
+    )
+    if answers.get(customer.id, ("", ""))[0] == tenant_checks.CONFIRMED:
+        view = replace(view, scope_known=True)  # its own service health lists the incident
     if not incident.is_resolved:
         return await apology_text(
             session, partner, view, "apology", customer_context(customer), None
         )
     credit = None
-    found = await credits_for_partner(session, incident, partner, catalogue, now, scope)
+    found = await credits_for_partner(
+        session, incident, partner, catalogue, now, scope, answers or None
+    )
     for other, _, context in found:
         if other.id == customer.id:
             credit = context

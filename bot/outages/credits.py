@@ -22,7 +22,11 @@ from bot.outages.rules import (
 )
 from bot.outages.scope import Scope, scope_for, scopes_for
 from storage import outages as incident_rows
+from storage import tenant_checks
 from storage.models import Customer, Incident, Partner
+from storage.tenant_checks import CONFIRMED, NOT_LISTED, UNKNOWN
+
+HEALTH_WORDS = {CONFIRMED: "confirmed", UNKNOWN: "unknown", "": "not asked yet"}
 
 # How far back an incident may have started and still count in the month being worked out.
 LOOK_BACK = timedelta(days=33)
@@ -87,13 +91,17 @@ async def credits_for_partner(
     catalogue: Catalogue,
     now: datetime,
     scope: Scope | None = None,
+    answers: dict[int, tuple[str, str]] | None = None,
 ) -> list[tuple[Customer, CreditLine, dict | None]]:
     """Works out, per affected customer, this month's availability of the service and its
     credit: from the month's incidents of the service in the customer's region (overlaps
     counted once) up to the incident's end, against the service's share of the customer's
     monthly fees. With the incident's scope known, that is the credit owed, from the incidents
     known to have hit the customer; unknown, it is what the customer can claim if it was
-    affected (by every incident that may have hit it). A false positive owes nobody anything."""
+    affected (by every incident that may have hit it). With `answers` (the customers' own
+    service health, asked for a connected partner), a confirmed customer's credit is owed, one
+    whose service health does not list the incident gets none, and the rest can claim theirs.
+    A false positive owes nobody anything."""
     if no_impact(incident.status):
         return []
     scope = scope or await scope_for(session, incident, partner.id)
@@ -108,12 +116,21 @@ async def credits_for_partner(
     incidents, scopes = await month_downtime(
         session, partner=partner, service=incident.service, start=moment, end=moment
     )
+    known_incidents = [other for other in incidents if scopes[other.id].known]
     if scope.known:
-        incidents = [other for other in incidents if scopes[other.id].known]
+        incidents = known_incidents
     results = []
     for customer, fee in fees.values():
+        found = answers.get(customer.id, ("", ""))[0] if answers is not None else ""
+        if found == NOT_LISTED:
+            continue  # its own service health says the incident did not hit it
+        owed = scope.known or found == CONFIRMED
+        counted = incidents
+        if found == CONFIRMED:
+            # Owed: the incidents known to have hit it, this one (confirmed) among them.
+            counted = known_incidents + [incident]
         month = month_of(moment, customer.timezone or partner.timezone)
-        intervals = intervals_for(customer, incidents, scopes, until=max(moment, now))
+        intervals = intervals_for(customer, counted, scopes, until=max(moment, now))
         credit = credit_for(intervals=intervals, month=month, fee=fee)
         line = CreditLine(
             customer=customer.name,
@@ -122,13 +139,15 @@ async def credits_for_partner(
             rate=format_percent(credit.rate),
             amount=credit.amount,
             domain=customer.domain,
+            owed=owed,
+            health=HEALTH_WORDS.get(found, "") if answers is not None else "",
         )
         context = (
             {
                 "availability": line.availability,
                 "amount": line.credit,
                 "rate": line.rate,
-                "owed": scope.known,
+                "owed": owed,
             }
             if line.credit
             else None
@@ -149,16 +168,23 @@ async def credits_owed_between(
     """The service credits that became owed within a period: per customer and month, the
     month-to-date credit at the period's end less the one at its start (so a month's credit is
     never counted twice, however many incidents or weeks it spans). Only incidents whose scope
-    is known count: one the vendor did not place is a credit a customer may claim, not owed."""
+    is known count, and for a customer also those its own service health confirmed: one the
+    vendor did not place is otherwise a credit a customer may claim, not owed."""
     fees = await service_fees(
         session, partner=partner, service=service, regions=[], catalogue=catalogue
     )
-    incidents, scopes = await month_downtime(
+    every, scopes = await month_downtime(
         session, partner=partner, service=service, start=start, end=end
     )
-    incidents = [incident for incident in incidents if scopes[incident.id].known]
+    known = [incident for incident in every if scopes[incident.id].known]
+    confirmed = await tenant_checks.confirmed_pairs(
+        session=session,
+        partner_id=partner.id,
+        incident_ids=[incident.id for incident in every if not scopes[incident.id].known],
+    )
     owed = Decimal(0)
     for customer, fee in fees.values():
+        incidents = known + [i for i in every if (i.id, customer.id) in confirmed]
         time_zone = customer.timezone or partner.timezone
         moment = start
         while moment < end:

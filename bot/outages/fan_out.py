@@ -5,7 +5,7 @@ credits), queued in the caller's transaction."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -21,9 +21,11 @@ from bot.outages.intake import no_impact
 from bot.outages.messages import ImpactView, IncidentView, incident_view
 from bot.outages.rules import plans_with
 from bot.outages.scope import Scope, scope_of
+from bot.outages.tenant_scope import checked_impact, checks_apply
 from bot.outbox.rows import post_message, upload_file
 from storage import outage_scopes, outbox
 from storage import outages as incident_rows
+from storage import tenant_checks as checks
 from storage.models import Incident, IncidentAlert, OutboxMessage, Partner
 
 COLLAPSE = timedelta(seconds=5)  # updates this close together become one thread reply
@@ -44,13 +46,20 @@ class FanOutData:
     followers: dict[int, list[str]]
     waiting_updates: dict[str, OutboxMessage]  # update replies not yet sent, by root key
     narrowed: dict[int, list[str]]  # partners' narrowings of an incident the vendor did not place
+    # Connected partners whose customers' own service health is asked (bot/outages/confirming.py)
+    checking: set[int] = field(default_factory=set)
 
     def scope(self, incident: Incident, partner_id: int) -> Scope:
         return scope_of(incident, self.narrowed.get(partner_id))
 
 
 async def fan_out_data(
-    session: AsyncSession, incident: Incident, *, catalogue: Catalogue, became_resolved: bool
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    catalogue: Catalogue,
+    became_resolved: bool,
+    tenant_checks: bool = False,
 ) -> FanOutData:
     plan_codes = plans_with(incident.service, catalogue)
     regions = scope_of(incident).regions
@@ -116,6 +125,9 @@ async def fan_out_data(
         if alerts
         else {},
         narrowed=narrowed,
+        checking=await checks.connected_partner_ids(session=session, partner_ids=partner_ids)
+        if tenant_checks
+        else set(),
     )
 
 
@@ -128,13 +140,18 @@ async def fan_out(
     changes: list[str],
     became_resolved: bool,
     collapse: timedelta = COLLAPSE,
+    tenant_checks: bool = False,
 ) -> int:
     """Queues the messages an incident's news means for every partner concerned: a root and an
     apology for a partner newly affected; an edit of the root and a thread reply for one already
     alerted; the closing message with credits on resolution; DMs for followers. Returns how many
     partners get a message."""
     data = await fan_out_data(
-        session, incident, catalogue=catalogue, became_resolved=became_resolved
+        session,
+        incident,
+        catalogue=catalogue,
+        became_resolved=became_resolved,
+        tenant_checks=tenant_checks,
     )
     rows: list[dict] = []
     new_alerts: list[IncidentAlert] = []
@@ -144,7 +161,11 @@ async def fan_out(
             continue  # over before this partner heard of it: nothing to act on
         scope = data.scope(incident, partner_id)
         view = incident_view(incident, partner.timezone, now, scope)
-        root = outage_messages.root_message(view, impact_view(data, partner_id))
+        impact = impact_view(data, partner_id)
+        checked = partner_id in data.checking and checks_apply(incident, scope)
+        if checked:
+            impact = await checked_impact(session, incident, partner_id, catalogue, impact)
+        root = outage_messages.root_message(view, impact)
         if alert is None:
             alert = new_alert(incident, partner, now)
             new_alerts.append(alert)
@@ -161,8 +182,9 @@ async def fan_out(
             rows.append(thread_reply(alert, f"{alert.root_key}:closing:0", message, now + collapse))
         elif became_resolved and not view.advisory:
             rows += await closing_rows(
-                session, incident, alert, partner, view, scope, catalogue, (now, collapse), data
-            )
+                session, incident, alert, partner, view, scope, catalogue, (now, collapse), data,
+                checked,
+            )  # fmt: skip
     await incident_rows.add_alerts(session=session, alerts=new_alerts)
     await outbox.add(session=session, rows=rows)
     return len({row["partner_id"] for row in rows})
@@ -307,20 +329,26 @@ async def closing_rows(
     catalogue: Catalogue,
     when: tuple[datetime, timedelta],  # now, and how long the replies wait (updates collapse)
     data: FanOutData,
+    checked: bool = False,  # the customers' own service health was asked
 ) -> list[dict]:
     """The resolution's replies: the credits that matter with their total, the closing text,
     and every affected customer's figures in a CSV file in the thread."""
     now, collapse = when
     due = now + collapse
+    answers = (
+        await checks.results_of(session=session, incident_id=incident.id, partner_id=partner.id)
+        if checked
+        else None
+    )
     credits = [
         line
         for _, line, _ in await credits_for_partner(
-            session, incident, partner, catalogue, now, scope
+            session, incident, partner, catalogue, now, scope, answers
         )
     ]
     own = data.closings.get(partner.id)
     text = render_apology(own, partner, view, "closing", GENERIC_CUSTOMER, None)
-    messages = closing_message(view, credits, text, known=scope.known)
+    messages = closing_message(view, credits, text, known=scope.known, answers=answers)
     rows = [
         thread_reply(alert, f"{alert.root_key}:closing:{number}", message, due)
         for number, message in enumerate(messages)
@@ -329,7 +357,7 @@ async def closing_rows(
         upload = upload_file(
             key=f"{alert.root_key}:closing:file",
             channel=alert.channel,
-            content=credits_file(credits, scope.known),
+            content=credits_file(credits, scope.known, checked=answers is not None),
             filename=f"outage-{incident.id}-availability-and-credits.csv",
             title=f"Outage #{incident.id}: every customer's availability and credit",
             partner_id=partner.id,

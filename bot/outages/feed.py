@@ -17,6 +17,7 @@ import aiohttp
 
 from bot.entra import GRAPH_SCOPE, AppCredentials, AppTokens, TokenRefused
 from bot.outages import flows
+from bot.outages.confirming import confirm_soon
 from bot.outages.graph_pages import FETCH_TIMEOUT, FeedThrottled, FeedUnusable, IssueReader
 from bot.outages.intake import BadIncident, parse_incident, parse_time
 from bot.services import Services
@@ -182,8 +183,11 @@ async def ingest_issues(services: Services, issues: list) -> tuple[int, datetime
                 now=now,
                 collapse=collapse,
                 history=flows.history_before(services, now),
+                tenant_checks=services.settings.outage_tenant_checks,
             )
         changed += ingested.outcome not in ("unchanged", "stale")
+        if ingested.partners and ingested.outcome in ("created", "updated"):
+            confirm_soon(services, ingested.incident.id)
     return changed, newest
 
 

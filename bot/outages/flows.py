@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
+from bot.outages.confirming import confirm_soon
 from bot.outages.fan_out import COLLAPSE, fan_out
 from bot.outages.intake import Incoming, no_impact, status_words
 from bot.outages.rules import plans_with
@@ -106,9 +107,12 @@ async def receive(services: Services, incoming: Incoming) -> Ingested:
             now=now,
             collapse=update_collapse(services),
             history=history_before(services, now),
+            tenant_checks=services.settings.outage_tenant_checks,
         )
     if ingested.partners:
         services.wake_outbox()
+    if ingested.partners and ingested.outcome in ("created", "updated"):
+        confirm_soon(services, ingested.incident.id)
     return ingested
 
 
@@ -161,6 +165,7 @@ async def ingest(
     collapse: timedelta = COLLAPSE,
     history: datetime | None = None,
     declared_by: str = "",
+    tenant_checks: bool = False,
 ) -> Ingested:
     """Stores an incident body and queues every message it causes, once: the same body again
     changes nothing, an older version of it (by lastModifiedDateTime) changes nothing, and
@@ -180,11 +185,13 @@ async def ingest(
                 collapse=collapse,
                 history=history,
                 declared_by=declared_by,
+                tenant_checks=tenant_checks,
             )
         else:
             ingested = await update(
-                session, existing, incoming, catalogue=catalogue, now=now, collapse=collapse
-            )
+                session, existing, incoming, catalogue=catalogue, now=now, collapse=collapse,
+                tenant_checks=tenant_checks,
+            )  # fmt: skip
         if ingested is not None:
             return ingested
     raise RuntimeError(f"incident {incoming.external_id} kept changing under us")
@@ -200,6 +207,7 @@ async def create(
     collapse: timedelta,
     history: datetime | None = None,
     declared_by: str = "",
+    tenant_checks: bool = False,
 ) -> Ingested | None:
     """Stores a new incident and alerts the partners concerned; None when a concurrent delivery
     created it first (this one is then an update, if anything)."""
@@ -223,6 +231,7 @@ async def create(
         changes=[],
         became_resolved=incident.is_resolved,
         collapse=collapse,
+        tenant_checks=tenant_checks,
     )
     await session.commit()
     return Ingested(incident, "created", count, nobody_note(incident, catalogue, count))
@@ -236,6 +245,7 @@ async def update(
     catalogue: Catalogue,
     now: datetime,
     collapse: timedelta,
+    tenant_checks: bool = False,
 ) -> Ingested | None:
     """Applies a changed body to a stored incident and tells the partners concerned; None when a
     concurrent writer changed it first."""
@@ -263,6 +273,7 @@ async def update(
         changes=changes,
         became_resolved=existing.is_resolved and not was_resolved,
         collapse=collapse,
+        tenant_checks=tenant_checks,
     )
     await session.commit()
     return Ingested(existing, "updated", count)

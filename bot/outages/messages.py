@@ -27,6 +27,7 @@ from bot.money import format_money
 from bot.outages.intake import no_impact, status_words
 from bot.outages.rules import duration_words
 from bot.outages.scope import Scope, scope_of, scope_words
+from bot.outages.tenant_words import TenantChecksView, checked_text
 from bot.zones import when_in
 from storage.models import Incident
 
@@ -114,6 +115,8 @@ class ImpactView:
     seats: int
     monthly: Decimal
     top: list[tuple[str, int]]  # (customer name, seats), most seats first
+    # For a connected partner: the figures above are of the confirmed customers only.
+    checks: TenantChecksView | None = None
 
 
 def status_line(incident: IncidentView) -> str:
@@ -125,6 +128,8 @@ def status_line(incident: IncidentView) -> str:
 
 
 def impact_text(impact: ImpactView, incident: IncidentView) -> str:
+    if impact.checks is not None and impact.checks.pending < impact.checks.candidates:
+        return checked_text(impact, incident)
     who = "affected" if incident.scope_known else "who may be affected"
     lines = [
         f"*Your customers {who}:* {plural(impact.customers, 'customer')} · "
@@ -135,6 +140,11 @@ def impact_text(impact: ImpactView, incident: IncidentView) -> str:
             "_The vendor did not say where this hits: every customer with the service may be "
             "affected, or none. If you know where, narrow it for your team: "
             f"`/outage narrow {escape(incident.external_id)} &lt;regions&gt;`._"
+        )
+    if impact.checks is not None and impact.checks.candidates:
+        lines.append(
+            "_Asking each customer's own service health whether it lists this issue; this "
+            "message is updated as they answer._"
         )
     if impact.top:
         names = ", ".join(f"{escape(name)} ({seats:,} seats)" for name, seats in impact.top)

@@ -3,6 +3,7 @@ would not take, a page size too big (its Entra: tests/devtools/test_local_entra.
 
 from __future__ import annotations
 
+import jwt
 import pytest
 
 from devtools.local_entra import GRAPH_DEFAULT_SCOPE
@@ -75,3 +76,64 @@ async def test_graph_throttles_when_told_to_with_its_retry_after(http, graph_sit
     status, headers, body = await list_issues(http, graph_site, token=token["access_token"])
     assert status == 429 and headers["Retry-After"] == "30"
     assert body["error"]["code"] == "TooManyRequests"
+
+
+# Each tenant's own service health, by the token's tid
+
+
+async def get_issue(http, graph_site, issue_id: str, token: str):
+    url = f"{graph_site.graph.issues_url}/{issue_id}"
+    async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+        return response.status, await response.json()
+
+
+async def test_each_tenant_sees_only_the_issues_its_service_health_lists(http, graph_site):
+    graph, customer_a, customer_b = graph_site.graph, "tenant-a-0001", "tenant-b-0002"
+    graph.entra.consent(CLIENT_ID, customer_a)
+    graph.entra.consent(CLIENT_ID, customer_b)
+    graph.put(issue_changed_at("2026-11-20T11:00:00Z", id="EX1"))
+    graph.list_in_tenant(customer_a, "EX1")
+    app = EntraClient(graph.base_url, TENANT_ID, CLIENT_ID, SECRET, GRAPH_DEFAULT_SCOPE)
+    _, token_a = await app.ask_token(http, customer_a)
+    _, token_b = await app.ask_token(http, customer_b)
+
+    assert jwt.decode(token_a["access_token"], options={"verify_signature": False})["tid"] == (
+        customer_a
+    )
+    status, body = await get_issue(http, graph_site, "EX1", token_a["access_token"])
+    assert status == 200 and body["id"] == "EX1"
+    status, body = await get_issue(http, graph_site, "EX1", token_b["access_token"])
+    assert status == 404 and body["error"]["code"] == "NotFound"
+    # The partner's own tenant lists nothing of it either.
+    _, own = await app.ask_token(http)
+    assert (await get_issue(http, graph_site, "EX1", own["access_token"]))[0] == 404
+
+
+async def test_a_tenant_without_consent_or_permission_is_refused(http, graph_site):
+    graph = graph_site.graph
+    graph.entra.add_tenant("tenant-c-0003")
+    graph.entra.consent(CLIENT_ID, "tenant-d-0004", roles=set())
+    graph.put(issue_changed_at("2026-11-20T11:00:00Z", id="EX1"))
+    graph.list_in_tenant("tenant-d-0004", "EX1")
+    app = EntraClient(graph.base_url, TENANT_ID, CLIENT_ID, SECRET, GRAPH_DEFAULT_SCOPE)
+
+    status, refused = await app.ask_token(http, "tenant-c-0003")
+    assert status == 400 and refused["error"] == "unauthorized_client"
+    assert "AADSTS700016" in refused["error_description"]
+    _, token = await app.ask_token(http, "tenant-d-0004")
+    status, body = await get_issue(http, graph_site, "EX1", token["access_token"])
+    assert status == 403 and "ServiceHealth.Read.All" in body["error"]["message"]
+
+
+async def test_a_tenant_told_to_throttle_answers_429_with_retry_after(http, graph_site):
+    graph = graph_site.graph
+    graph.entra.consent(CLIENT_ID, "tenant-a-0001")
+    graph.put(issue_changed_at("2026-11-20T11:00:00Z", id="EX1"))
+    graph.throttle_tenant("tenant-a-0001", 7)
+    app = EntraClient(graph.base_url, TENANT_ID, CLIENT_ID, SECRET, GRAPH_DEFAULT_SCOPE)
+    _, token = await app.ask_token(http, "tenant-a-0001")
+    url = f"{graph.issues_url}/EX1"
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    async with http.get(url, headers=headers) as response:
+        assert response.status == 429 and response.headers["Retry-After"] == "7"
+    assert (await get_issue(http, graph_site, "EX1", token["access_token"]))[0] == 404
