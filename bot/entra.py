@@ -88,11 +88,21 @@ class AppTokens:
                 application.http_client.close()
             self._apps.clear()
 
-    def _token(self, app: AppCredentials, scope: str) -> str:
+    async def user_token(self, app: AppCredentials, refresh_token: str, scope: str) -> str:
+        """An App+User access token for the scope, from a user's refresh token (the Secure
+        Application Model); raises TokenRefused saying why there is none."""
+        return await asyncio.to_thread(self._token, app, scope, refresh_token)
+
+    def _token(self, app: AppCredentials, scope: str, refresh_token: str = "") -> str:
         try:
             application = self._application(app)
             try:
-                result = application.acquire_token_for_client(scopes=[scope])
+                if refresh_token:
+                    result = application.acquire_token_by_refresh_token(
+                        refresh_token, scopes=[scope]
+                    )
+                else:
+                    result = application.acquire_token_for_client(scopes=[scope])
             finally:
                 # A token lasts an hour: no connection to Entra is kept open in between.
                 application.http_client.close()

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     partner_center_retry_budget: float = Field(default=120.0, ge=0)
     # Certificates to trust for both besides the system's (a local or inspecting proxy's CA).
     partner_center_ca_file: Path | None = None
+    # The country whose Partner Center catalogue orders are placed from (ISO 3166 alpha-2).
+    partner_center_country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
 
     @field_validator("database_url")
     @classmethod

@@ -47,6 +47,7 @@ class EntraApp:
 class Token:
     app: EntraApp
     expires_at: float
+    user: str = ""  # the signed-in user of an App+User token; "" for an app-only one
 
 
 class EntraRefusal(Exception):
@@ -64,6 +65,9 @@ class LocalEntra:
         self.apps: dict[str, EntraApp] = {}
         self.tokens: dict[str, Token] = {}
         self.token_requests: list[dict] = []
+        # Refresh tokens a user's consent gave an app (the Secure Application Model's one-time
+        # sign-in), with the user they act for.
+        self.refresh_tokens: dict[str, tuple[EntraApp, str]] = {}
         self.token_lifetime = 3599  # seconds, as Entra gives app tokens
         self.base_url = ""
 
@@ -85,6 +89,12 @@ class LocalEntra:
             app.roles = roles
         self.apps[app.client_id] = app
         return app
+
+    def consent_user(self, app: EntraApp, user: str) -> str:
+        """A user of the app's tenant signs in once and consents: the refresh token it gets."""
+        refresh_token = secrets.token_urlsafe(48)
+        self.refresh_tokens[refresh_token] = (app, user)
+        return refresh_token
 
     def revoke_tokens(self) -> None:
         """Every token handed out so far stops working."""
@@ -132,7 +142,8 @@ class LocalEntra:
     async def token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         masked = {
-            k: ("***" if k in ("client_secret", "client_assertion") else v) for k, v in form.items()
+            k: ("***" if k in ("client_secret", "client_assertion", "refresh_token") else v)
+            for k, v in form.items()
         }
         self.token_requests.append(masked)
         try:
@@ -141,15 +152,19 @@ class LocalEntra:
         except EntraRefusal as refusal:
             return entra_error(refusal)
         access_token = secrets.token_urlsafe(32)
-        self.tokens[access_token] = Token(app, time.time() + self.token_lifetime)
-        return web.json_response(
-            {
-                "token_type": "Bearer",
-                "expires_in": self.token_lifetime,
-                "ext_expires_in": self.token_lifetime,
-                "access_token": access_token,
-            }
-        )
+        user = ""
+        if form.get("grant_type") == "refresh_token":
+            user = self.refresh_tokens[str(form.get("refresh_token"))][1]
+        self.tokens[access_token] = Token(app, time.time() + self.token_lifetime, user)
+        body = {
+            "token_type": "Bearer",
+            "expires_in": self.token_lifetime,
+            "ext_expires_in": self.token_lifetime,
+            "access_token": access_token,
+        }
+        if user:
+            body["refresh_token"] = form["refresh_token"]
+        return web.json_response(body)
 
     def signed_in(self, tenant: str, form: dict, endpoint: str) -> EntraApp:
         """The app a client-credentials request signs in, or Entra's refusal."""
@@ -157,7 +172,15 @@ class LocalEntra:
             raise EntraRefusal(
                 400, "invalid_request", 90002, f"AADSTS90002: Tenant '{tenant}' not found."
             )
-        if form.get("grant_type") != "client_credentials":
+        grant = form.get("grant_type")
+        if grant == "refresh_token" and str(form.get("refresh_token")) not in self.refresh_tokens:
+            raise EntraRefusal(
+                400,
+                "invalid_grant",
+                9002313,
+                "AADSTS9002313: Invalid request. Request is malformed or invalid.",
+            )
+        if grant not in ("client_credentials", "refresh_token"):
             raise EntraRefusal(
                 400,
                 "unsupported_grant_type",
@@ -177,7 +200,15 @@ class LocalEntra:
                 "in the tenant.",
             )
         self.check_credential(app, form, endpoint)
-        if str(form.get("scope", "")).split() != [self.scope]:
+        if grant == "refresh_token" and self.refresh_tokens[str(form["refresh_token"])][0] != app:
+            raise EntraRefusal(
+                400, "invalid_grant", 70000, "AADSTS70000: The refresh token is for another app."
+            )
+        # MSAL adds OpenID Connect's scopes to a user's request.
+        asked = str(form.get("scope", "")).split()
+        if grant == "refresh_token":
+            asked = sorted(set(asked) - {"offline_access", "openid", "profile"})
+        if asked != [self.scope]:
             raise EntraRefusal(
                 400,
                 "invalid_scope",
