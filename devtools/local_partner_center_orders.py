@@ -33,6 +33,7 @@ class OrderRoutes:
             "CFQ7TTC0LCHC": "Microsoft 365 Business Premium",
         }
         self.answers: dict[tuple[str, str], tuple[int, dict]] = {}
+        self._lost: list[bool] = []
         customer = "/v1/customers/{customer}"
         app.router.add_get("/v1/products/{product}/skus/{sku}/availabilities", self._available)
         app.router.add_post(customer + "/carts", self._create_cart)
@@ -41,6 +42,11 @@ class OrderRoutes:
         app.router.add_patch(customer + "/subscriptions/{subscription}", self._change_quantity)
         app.router.add_get("/v1/agreements", self._agreement_metadata)
         app.router.add_post(customer + "/agreements", self._accept_agreement)
+
+    def lose_answers(self, times: int, *, after: int = 0) -> None:
+        # Carries out `times` writes after the next `after` but answers each with a 504, as
+        # when a gateway times out after Partner Center acted: the caller cannot know.
+        self._lost += [False] * after + [True] * times
 
     async def _available(self, request: web.Request) -> web.Response:
         account = self._caller(request)
@@ -89,6 +95,8 @@ class OrderRoutes:
         status, body = write(account, request, sent)
         if request_id:
             self.answers[key] = (status, body)
+        if self._lost and self._lost.pop(0):
+            return web.Response(status=504, text="Gateway Timeout")
         return web.json_response(body, status=status)
 
     def _new_cart(self, account, request, sent) -> tuple[int, dict]:
