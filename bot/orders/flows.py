@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.arguments import MAX_QUERY_LENGTH, clean_query, fold, like_pattern
+from bot.arguments import MAX_QUERY_LENGTH
 from bot.blocks import escape
 from bot.catalogue import Catalogue, Plan
 from bot.customers import Choices, Found, NoMatch, TooLong, look_up
@@ -392,20 +392,3 @@ async def queue_answer_notifications(
             ),
         ],
     )
-
-
-async def customers_matching(
-    session: AsyncSession, *, partner: Partner, text: str, limit: int
-) -> list[Customer]:
-    """The partner's customers whose name or domain contains what was typed in the form."""
-    folded = fold(clean_query(text))
-    if not folded or len(folded) > MAX_QUERY_LENGTH:
-        return []
-    matches = await customers.find(
-        session=session,
-        partner_id=partner.id,
-        folded=folded,
-        pattern=like_pattern(folded),
-        limit=limit,
-    )
-    return matches.customers
