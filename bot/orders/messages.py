@@ -274,9 +274,10 @@ def answered(
     when = when_in(order.decided_at or order.filed_at, partner.timezone)
     if order.state == OrderState.CONFIRMED:
         title = f"✅ {customer.name} confirmed order #{order.id}"
+        effect = "is being placed in Partner Center" if order.placement else "is in place"
         body = (
             f"Confirmed by {who} on {when}. {escape(partner.name)} is now partner of record; "
-            f"the subscription is in place ({escape(described.change_words)})."
+            f"the subscription {effect} ({escape(described.change_words)})."
         )
     else:
         title = f"✋ {customer.name} declined order #{order.id}"

@@ -244,3 +244,20 @@ async def test_orders_are_claimed_once(pc_bot, sessions):
         await session.commit()
     assert (first, second) == (True, False)
     assert not [r for r in pc_bot.partner_center.requests if r[0] == "PATCH"]
+
+
+async def test_the_confirmation_notice_says_the_order_is_being_placed(pc_bot, sessions):
+    partner, customer, _ = await connected_partner(
+        pc_bot, sessions, existing=[subscription("s-basic", quantity=25)]
+    )
+    order, token = await file(pc_bot, sessions, partner, customer, plan="M365-BB", seats=26)
+    await confirm(pc_bot, token, name="Tania Carr")
+
+    (notice,) = [
+        json.loads(row.payload)
+        for row in await rows(sessions, OutboxMessage)
+        if row.idempotency_key == f"order:{order.id}:confirmed:filer"
+    ]
+    text = json.dumps(notice["blocks"])
+    assert "the subscription is being placed in Partner Center (" in text
+    assert "is in place" not in text
