@@ -58,14 +58,12 @@ class OrderingApi:
         *,
         base_url: str,
         token: str,
-        correlation_id: str,
         budget: RetryBudget,
         sleep=asyncio.sleep,
     ):
         self._http = http
         self._base = base_url.rstrip("/")
         self._token = token
-        self._correlation = correlation_id
         self._budget = budget
         self._sleep = sleep
 
@@ -172,7 +170,9 @@ class OrderingApi:
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/json",
             "MS-RequestId": request_id,
-            "MS-CorrelationId": self._correlation,
+            # New for every call, as Partner Center's headers page asks (MS-RequestId is the
+            # one a retry repeats).
+            "MS-CorrelationId": str(uuid.uuid4()),
         }
         while True:
             try:

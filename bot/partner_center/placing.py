@@ -119,7 +119,6 @@ async def send_order(
                 http,
                 base_url=settings.partner_center_api_url,
                 token=token,
-                correlation_id=order.placement_request_id,
                 budget=RetryBudget(settings.partner_center_retry_budget),
             )
 

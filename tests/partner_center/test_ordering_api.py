@@ -53,7 +53,6 @@ async def ordering(pc_services, local_pc):
                 http,
                 base_url=local_pc.url,
                 token=bearer,
-                correlation_id=str(uuid.uuid4()),
                 budget=RetryBudget(budget),
                 sleep=record,
             )
