@@ -88,12 +88,20 @@ class AppTokens:
                 application.http_client.close()
             self._apps.clear()
 
-    async def user_token(self, app: AppCredentials, refresh_token: str, scope: str) -> str:
-        """An App+User access token for the scope, from a user's refresh token (the Secure
-        Application Model); raises TokenRefused saying why there is none."""
-        return await asyncio.to_thread(self._token, app, scope, refresh_token)
+    async def user_token(
+        self, app: AppCredentials, refresh_token: str, scope: str
+    ) -> tuple[str, str]:
+        """An App+User access token for the scope from a user's refresh token (the Secure
+        Application Model), with the refresh token to keep: Entra's newer one when it sent one
+        (each use extends its life), else the same; raises TokenRefused saying why there is
+        none."""
+        result = await asyncio.to_thread(self._result, app, scope, refresh_token)
+        return result["access_token"], result.get("refresh_token") or refresh_token
 
-    def _token(self, app: AppCredentials, scope: str, refresh_token: str = "") -> str:
+    def _token(self, app: AppCredentials, scope: str) -> str:
+        return self._result(app, scope)["access_token"]
+
+    def _result(self, app: AppCredentials, scope: str, refresh_token: str = "") -> dict:
         try:
             application = self._application(app)
             try:
@@ -116,7 +124,7 @@ class AppTokens:
                 str(result.get("error") or "no_token"),
                 first_line(str(result.get("error_description") or "")),
             )
-        return result["access_token"]
+        return result
 
     def _application(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
         with self._lock:

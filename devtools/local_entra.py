@@ -163,7 +163,8 @@ class LocalEntra:
             "access_token": access_token,
         }
         if user:
-            body["refresh_token"] = form["refresh_token"]
+            # Entra hands out a new refresh token with each use; the old one stays valid too.
+            body["refresh_token"] = self.consent_user(app, user)
         return web.json_response(body)
 
     def signed_in(self, tenant: str, form: dict, endpoint: str) -> EntraApp:

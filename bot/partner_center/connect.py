@@ -124,7 +124,9 @@ async def store_user_consent(services: Services, *, partner_id: int, refresh_tok
         unseal(keys, connection.sealed_secret),
     )
     try:
-        await services.app_tokens.user_token(app, refresh_token, PARTNER_CENTER_SCOPE)
+        _, refresh_token = await services.app_tokens.user_token(
+            app, refresh_token, PARTNER_CENTER_SCOPE
+        )
     except TokenRefused as refused:
         raise ConnectProblem(
             "refresh_token",

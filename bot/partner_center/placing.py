@@ -20,7 +20,7 @@ from bot.partner_center import messages
 from bot.partner_center.api import PartnerCenterFailed, RetryBudget, ssl_context
 from bot.partner_center.offers import PRODUCTS
 from bot.partner_center.ordering_api import Acceptance, OrderingApi, OrderRefused
-from bot.partner_center.sealing import SealingError, sealer, unseal
+from bot.partner_center.sealing import SealingError, seal, sealer, unseal
 from bot.partner_center.sync import problem_words, sync_partner
 from bot.services import Services
 from storage import customers, outbox, partners
@@ -136,15 +136,28 @@ async def send_order(
             if not connection.sealed_user_token:
                 raise NoUserConsent
             refresh_token = unseal(keys, connection.sealed_user_token)
-            user = api(
-                await services.app_tokens.user_token(app, refresh_token, PARTNER_CENTER_SCOPE)
+            token, newer = await services.app_tokens.user_token(
+                app, refresh_token, PARTNER_CENTER_SCOPE
             )
+            if newer != refresh_token:
+                await keep_refresh_token(services, connection.partner_id, seal(keys, newer))
+            user = api(token)
             template = await app_only.agreement_template()
             await user.accept_agreement(
                 customer.external_id, acceptance_of(order), template, request_id=request_id
             )
         item = await app_only.catalog_item(product, SKU, settings.partner_center_country)
         await app_only.buy(customer.external_id, item, order.seats, request_id=request_id)
+
+
+async def keep_refresh_token(services: Services, partner_id: int, sealed: str) -> None:
+    """Stores the admin's newer refresh token Entra handed out (each use extends its life)."""
+    async with services.sessions() as session:
+        connection = await connections.get(session=session, partner_id=partner_id)
+        if connection is not None and connection.sealed_user_token:
+            connection.sealed_user_token = sealed
+            session.add(connection)
+            await session.commit()
 
 
 def acceptance_of(order: Order) -> Acceptance:

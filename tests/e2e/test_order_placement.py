@@ -11,9 +11,16 @@ from sqlmodel import select
 
 from bot.partner_center.connect import store_user_consent
 from bot.partner_center.placing import place_due_orders
+from bot.partner_center.sealing import sealer, unseal
 from bot.partner_center.sync import sync_partner
 from storage import orders as order_rows
-from storage.models import Customer, Order, OutboxMessage, Subscription
+from storage.models import (
+    Customer,
+    Order,
+    OutboxMessage,
+    PartnerCenterConnection,
+    Subscription,
+)
 from tests.e2e.test_order_pages import csrf_of, file, get, order_now, post, rows
 from tests.utils.factories import make_customer, make_partner
 from tests.utils.partner_center import connected, subscription
@@ -108,6 +115,9 @@ async def test_a_new_customer_accepts_the_customer_agreement_and_it_is_sent(pc_b
     app = account.app
     refresh_token = pc_bot.partner_center.entra.consent_user(app, "admin@northwind.example")
     await store_user_consent(pc_bot.services, partner_id=partner.id, refresh_token=refresh_token)
+    async with sessions() as session:
+        sealed = (await session.get(PartnerCenterConnection, partner.id)).sealed_user_token
+    before = unseal(sealer(pc_bot.services.settings.partner_center_key), sealed)
     order, token = await file(pc_bot, sessions, partner, customer, plan="M365-BB", seats=5)
     _, page, _ = await get(pc_bot, f"/orders/{token}")
     assert "Microsoft Customer Agreement" in page and 'name="first_name"' in page
@@ -136,6 +146,14 @@ async def test_a_new_customer_accepts_the_customer_agreement_and_it_is_sent(pc_b
     assert agreement["type"] == "MicrosoftCustomerAgreement"
     assert agreement["dateAgreed"] == confirmed.mca_accepted_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     assert [s["quantity"] for s in account.subscriptions[CONTOSO]] == [5]
+    # Each use of the admin's refresh token brings a newer one, which is kept.
+    async with sessions() as session:
+        stored = await session.get(PartnerCenterConnection, partner.id)
+    keys = sealer(pc_bot.services.settings.partner_center_key)
+    kept = unseal(keys, stored.sealed_user_token)
+    assert (
+        kept not in (refresh_token, before) and kept in pc_bot.partner_center.entra.refresh_tokens
+    )
 
 
 async def test_without_an_admins_consent_the_agreement_waits_and_the_filer_is_told(

@@ -108,4 +108,9 @@ async def test_an_admins_refresh_token_is_checked_then_stored_sealed(
     keys = sealer(
         load_settings(partner_center_key=KEY, database_url=database_url).partner_center_key
     )
-    assert unseal(keys, stored.sealed_user_token) == refresh_token
+    # Kept: the newer refresh token Entra handed out when it was checked.
+    kept = unseal(keys, stored.sealed_user_token)
+    assert (
+        kept != refresh_token
+        and local_pc.entra.refresh_tokens[kept][1] == "admin@northwind.example"
+    )

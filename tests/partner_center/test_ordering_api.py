@@ -126,7 +126,8 @@ async def test_the_agreement_takes_app_and_user_tokens_only(ordering, local_pc, 
     assert app_only.value.reason == "consent" and "HTTP 403" in app_only.value.detail
 
     refresh = local_pc.entra.consent_user(account.app, "admin@northwind.example")
-    user = await pc_services.app_tokens.user_token(app, refresh, PARTNER_CENTER_SCOPE)
+    user, newer = await pc_services.app_tokens.user_token(app, refresh, PARTNER_CENTER_SCOPE)
+    assert newer != refresh  # Entra's newer refresh token, to keep
     recorded = await client(bearer=user).accept_agreement(
         CUSTOMER, acceptance, template, request_id=new_id()
     )
