@@ -70,6 +70,12 @@ STATE_WORDS = {
     OrderState.EXPIRED: "expired",
     OrderState.CANCELLED: "cancelled",
 }
+# Where a confirmed order of a connected partner stands in Partner Center.
+PLACEMENT_WORDS = {
+    "pending": "not in Partner Center yet (partnerbot keeps trying)",
+    "placed": "placed in Partner Center",
+    "refused": "refused by Partner Center",
+}
 
 
 def email_text(order: OrderDescription, link: str) -> str:
@@ -204,6 +210,8 @@ def order_list(
         detail = f"filed {when}" if state is OrderState.PENDING else f"{state.value} {when}"
         if state is OrderState.PENDING:
             detail += f" · link valid until {when_in(order.expires_at, time_zone)}"
+        if order.placement:
+            detail += f" · {PLACEMENT_WORDS[order.placement]}"
         lines.append(
             f"*#{order.id}* {escape(customer.name)} — {escape(order.plan_code)} × "
             f"{order.seats:,} · _{STATE_WORDS[state]}_ · {detail} · by <@{order.filed_by}>"

@@ -194,6 +194,8 @@ async def test_a_lost_answer_keeps_the_confirmation_and_the_retry_places_it_once
     assert "Partner Center did not answer (HTTP 504" in failed.placement_problem
     assert len(account.subscriptions[CONTOSO]) == 2  # Partner Center did place it
     assert await place_due_orders(pc_bot.services) == 0  # not due again for a minute
+    listed = await pc_bot.slack.command("/order", "list", team_id=partner.team_id)
+    assert "not in Partner Center yet (partnerbot keeps trying)" in listed.text
 
     later(pc_bot, 2)
     assert await place_due_orders(pc_bot.services) == 1
@@ -228,6 +230,9 @@ async def test_partner_centers_refusal_reaches_the_filer_in_its_words(pc_bot, se
     assert len(account.subscriptions[CONTOSO]) == 1
     later(pc_bot, 600)
     assert await place_due_orders(pc_bot.services) == 0  # a refusal is not retried
+    listed = await pc_bot.slack.command("/order", "list", team_id=partner.team_id)
+    assert f"*#{order.id}* Contoso Dental — M365-BS × 301 · _confirmed_" in listed.text
+    assert "· refused by Partner Center ·" in listed.text
 
 
 async def test_an_order_of_a_partner_without_partner_center_takes_effect_here(pc_bot, sessions):
