@@ -213,13 +213,13 @@ async def partner_list(services: Services) -> None:
     sys.stdout.write("id\tworkspace\tpartner\n" + "".join(line + "\n" for line in lines))
 
 
-def read_secret(path: Path) -> str:
-    """The client secret from its file (or standard input), never from the command line, where
-    other users and the shell's history would see it."""
+def read_secret(path: Path, option: str = "--client-secret-file") -> str:
+    """A secret from its file (or standard input), never from the command line, where other
+    users and the shell's history would see it."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"--client-secret-file: cannot read {path}: {error}") from None
+        raise CliError(f"{option}: cannot read {path}: {error}") from None
     return text.strip()
 
 
@@ -240,6 +240,20 @@ async def partner_connect(services: Services, args: argparse.Namespace) -> None:
         "minute, or run `python -m bot partner sync --team-id %s`",
         partner.name, connection.tenant_id, connection.client_id, partner.team_id,
     )  # fmt: skip
+
+
+async def partner_consent(services: Services, args: argparse.Namespace) -> None:
+    from bot.partner_center.connect import store_user_consent
+
+    async with services.sessions() as session:
+        partner = await partners.get_by_team_id(session=session, team_id=args.team_id.upper())
+    if partner is None:
+        raise UnknownPartner(args.team_id.upper())
+    token = read_secret(args.refresh_token_file, "--refresh-token-file")
+    if not token:
+        raise CliError(f"--refresh-token-file: {args.refresh_token_file} is empty")
+    await store_user_consent(services, partner_id=partner.id, refresh_token=token)
+    logger.info("partner %r: the Partner Center admin's consent is stored", partner.name)
 
 
 async def partner_sync(services: Services, args: argparse.Namespace) -> None:
@@ -308,6 +322,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
                         await partner_approve(services, args)
                     case "connect":
                         await partner_connect(services, args)
+                    case "consent":
+                        await partner_consent(services, args)
                     case "sync":
                         await partner_sync(services, args)
             case "import":

@@ -171,6 +171,17 @@ def parser() -> argparse.ArgumentParser:
         help="a file holding the client secret's value (- reads it from standard input)",
     )
     connect.add_argument("--mpn-id", default="", help="the partner's own MPN (partner) id")
+    consent = partner_commands.add_parser(
+        "consent",
+        help="store a Partner Center admin's refresh token for the connected app (App+User)",
+    )
+    consent.add_argument("--team-id", required=True, help="the partner's workspace")
+    consent.add_argument(
+        "--refresh-token-file",
+        required=True,
+        type=Path,
+        help="a file holding the refresh token (- reads it from standard input)",
+    )
     sync = partner_commands.add_parser("sync", help="sync a partner from Partner Center now")
     sync.add_argument("--team-id", required=True, help="the partner's workspace")
 

@@ -1,5 +1,6 @@
-"""Finding one of a partner's customers from what staff typed (/subscription, /order): by domain
-or name, with its subscriptions, or choices and suggestions when the text is not enough."""
+"""Finding one of a partner's customers from what staff typed (/subscription, /order, the order
+form's search): by domain or name, with its subscriptions, or choices and suggestions when the
+text is not enough."""
 
 from __future__ import annotations
 
@@ -145,3 +146,20 @@ async def look_up_customer(
 async def found(session: AsyncSession, customer: Customer) -> Found:
     rows = await subscription_rows.of_customer(session=session, customer_id=customer.id)
     return Found(customer, rows)
+
+
+async def customers_matching(
+    session: AsyncSession, *, partner_id: int, text: str, limit: int
+) -> list[Customer]:
+    """The partner's customers whose name or domain contains what was typed in the form."""
+    folded = fold(clean_query(text))
+    if not folded or len(folded) > MAX_QUERY_LENGTH:
+        return []
+    matches = await customers.find(
+        session=session,
+        partner_id=partner_id,
+        folded=folded,
+        pattern=like_pattern(folded),
+        limit=limit,
+    )
+    return matches.customers

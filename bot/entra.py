@@ -95,11 +95,29 @@ class AppTokens:
                 application.http_client.close()
             self._apps.clear()
 
+    async def user_token(
+        self, app: AppCredentials, refresh_token: str, scope: str
+    ) -> tuple[str, str]:
+        """An App+User access token for the scope from a user's refresh token (the Secure
+        Application Model), with the refresh token to keep: Entra's newer one when it sent one
+        (each use extends its life), else the same; raises TokenRefused saying why there is
+        none."""
+        result = await asyncio.to_thread(self._result, app, scope, refresh_token)
+        return result["access_token"], result.get("refresh_token") or refresh_token
+
     def _token(self, app: AppCredentials, scope: str) -> str:
+        return self._result(app, scope)["access_token"]
+
+    def _result(self, app: AppCredentials, scope: str, refresh_token: str = "") -> dict:
         try:
             application = self._application(app)
             try:
-                result = application.acquire_token_for_client(scopes=[scope])
+                if refresh_token:
+                    result = application.acquire_token_by_refresh_token(
+                        refresh_token, scopes=[scope]
+                    )
+                else:
+                    result = application.acquire_token_for_client(scopes=[scope])
             finally:
                 # A token lasts an hour: no connection to Entra is kept open in between.
                 application.http_client.close()
@@ -113,7 +131,7 @@ class AppTokens:
                 str(result.get("error") or "no_token"),
                 first_line(str(result.get("error_description") or "")),
             )
-        return result["access_token"]
+        return result
 
     def _application(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
         with self._lock:

@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.orders import sweeps as order_sweeps
 from bot.outages.feed import poll_feed
+from bot.partner_center.placing import place_due_orders
 from bot.partner_center.sync import sync_due_partners
 from bot.replays import forget_old_requests
 from bot.services import Services
@@ -133,7 +134,13 @@ def jobs_for(services: Services) -> tuple[Job, ...]:
             IntervalTrigger(minutes=1),
             sync_due_partners,
         )
-        jobs = (*jobs, partner_center)
+        placing = Job(
+            "partner-center-orders",
+            "places confirmed orders of connected partners in Partner Center, retrying failures",
+            IntervalTrigger(seconds=30),
+            place_due_orders,
+        )
+        jobs = (*jobs, partner_center, placing)
     if services.workspaces is not None:
         states = Job(
             "forget-oauth-states",

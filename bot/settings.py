@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     outage_tenant_concurrency: int = Field(default=8, ge=1, le=64)
     # How long one tenant's question may wait in all for Graph's Retry-After before it is unknown.
     outage_tenant_retry_budget: float = Field(default=60.0, ge=0)
+    # The country whose Partner Center catalogue orders are placed from (ISO 3166 alpha-2).
+    partner_center_country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
 
     @field_validator("database_url")
     @classmethod

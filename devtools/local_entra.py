@@ -55,6 +55,7 @@ class Token:
     expires_at: float
     tenant_id: str = ""  # the tenant it was issued in (its `tid`)
     roles: set[str] = field(default_factory=set)
+    user: str = ""  # the signed-in user of an App+User token; "" for an app-only one
 
 
 class EntraRefusal(Exception):
@@ -72,6 +73,9 @@ class LocalEntra:
         self.apps: dict[str, EntraApp] = {}
         self.tokens: dict[str, Token] = {}
         self.token_requests: list[dict] = []
+        # Refresh tokens a user's consent gave an app (the Secure Application Model's one-time
+        # sign-in), with the user they act for.
+        self.refresh_tokens: dict[str, tuple[EntraApp, str]] = {}
         self.token_lifetime = 3599  # seconds, as Entra gives app tokens
         self.base_url = ""
         self.tenants: set[str] = set()  # tenants that exist without an app of their own here
@@ -110,6 +114,12 @@ class LocalEntra:
     def withdraw_consent(self, client_id: str, tenant_id: str) -> None:
         """The tenant's admin removes the app (its service principal): no token there any more."""
         self.apps[client_id.lower()].consents.pop(tenant_id.lower(), None)
+
+    def consent_user(self, app: EntraApp, user: str) -> str:
+        """A user of the app's tenant signs in once and consents: the refresh token it gets."""
+        refresh_token = secrets.token_urlsafe(48)
+        self.refresh_tokens[refresh_token] = (app, user)
+        return refresh_token
 
     def revoke_tokens(self) -> None:
         """Every token handed out so far stops working."""
@@ -159,7 +169,8 @@ class LocalEntra:
     async def token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         masked = {
-            k: ("***" if k in ("client_secret", "client_assertion") else v) for k, v in form.items()
+            k: ("***" if k in ("client_secret", "client_assertion", "refresh_token") else v)
+            for k, v in form.items()
         }
         self.token_requests.append({**masked, "tenant": request.match_info["tenant"].lower()})
         try:
@@ -170,6 +181,9 @@ class LocalEntra:
         tenant = request.match_info["tenant"].lower()
         expires_at = time.time() + self.token_lifetime
         roles = app.roles_in(tenant)
+        user = ""
+        if form.get("grant_type") == "refresh_token":
+            user = self.refresh_tokens[str(form.get("refresh_token"))][1]
         # Shaped as Entra's access tokens: a JWT whose `tid` names the tenant it was issued in.
         access_token = jwt.encode(
             {
@@ -181,19 +195,22 @@ class LocalEntra:
                 "exp": int(expires_at),
                 "iat": int(time.time()),
                 "uti": secrets.token_urlsafe(16),
+                **({"upn": user} if user else {}),
             },
             self._signing_key,
             algorithm="HS256",
         )
-        self.tokens[access_token] = Token(app, expires_at, tenant, roles)
-        return web.json_response(
-            {
-                "token_type": "Bearer",
-                "expires_in": self.token_lifetime,
-                "ext_expires_in": self.token_lifetime,
-                "access_token": access_token,
-            }
-        )
+        self.tokens[access_token] = Token(app, expires_at, tenant, roles, user)
+        body = {
+            "token_type": "Bearer",
+            "expires_in": self.token_lifetime,
+            "ext_expires_in": self.token_lifetime,
+            "access_token": access_token,
+        }
+        if user:
+            # Entra hands out a new refresh token with each use; the old one stays valid too.
+            body["refresh_token"] = self.consent_user(app, user)
+        return web.json_response(body)
 
     def signed_in(self, tenant: str, form: dict, endpoint: str) -> EntraApp:
         """The app a client-credentials request signs in, or Entra's refusal."""
@@ -201,7 +218,15 @@ class LocalEntra:
             raise EntraRefusal(
                 400, "invalid_request", 90002, f"AADSTS90002: Tenant '{tenant}' not found."
             )
-        if form.get("grant_type") != "client_credentials":
+        grant = form.get("grant_type")
+        if grant == "refresh_token" and str(form.get("refresh_token")) not in self.refresh_tokens:
+            raise EntraRefusal(
+                400,
+                "invalid_grant",
+                9002313,
+                "AADSTS9002313: Invalid request. Request is malformed or invalid.",
+            )
+        if grant not in ("client_credentials", "refresh_token"):
             raise EntraRefusal(
                 400,
                 "unsupported_grant_type",
@@ -221,7 +246,15 @@ class LocalEntra:
                 "in the tenant.",
             )
         self.check_credential(app, form, endpoint)
-        if str(form.get("scope", "")).split() != [self.scope]:
+        if grant == "refresh_token" and self.refresh_tokens[str(form["refresh_token"])][0] != app:
+            raise EntraRefusal(
+                400, "invalid_grant", 70000, "AADSTS70000: The refresh token is for another app."
+            )
+        # MSAL adds OpenID Connect's scopes to a user's request.
+        asked = str(form.get("scope", "")).split()
+        if grant == "refresh_token":
+            asked = sorted(set(asked) - {"offline_access", "openid", "profile"})
+        if asked != [self.scope]:
             raise EntraRefusal(
                 400,
                 "invalid_scope",

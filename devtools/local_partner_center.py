@@ -6,8 +6,9 @@
   AADSTS code), giving tokens for Partner Center's scope only;
 - Partner Center: `GET /v1/customers?size=N`, paged: each page but the last has `links.next`
   whose `MS-ContinuationToken` header must be sent back (a next page without it is a 400), and
-  `GET /v1/customers/{id}/subscriptions`. A missing, unknown, expired or revoked token is a 401;
-  an account only sees its own customers.
+  `GET /v1/customers/{id}/subscriptions`; the writes that place orders are in
+  local_partner_center_orders.py. A missing, unknown, expired or revoked token is a 401; an
+  account only sees its own customers.
 
 Knobs for tests: `throttle(n, retry_after)` answers the next n API calls 429 with Retry-After and
 Microsoft's documented body, `fail(n, status, after=k)` answers n calls after the next k with a
@@ -16,7 +17,6 @@ MSAL signs in over https only: start it with an SSL context (the tests make one 
 
 from __future__ import annotations
 
-import json
 import ssl
 import time
 import uuid
@@ -26,6 +26,7 @@ from pathlib import Path
 from aiohttp import web
 
 from devtools.local_entra import PARTNER_CENTER_SCOPE, EntraApp, LocalEntra
+from devtools.local_partner_center_orders import OrderRoutes, pc_error
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Account:
     app: EntraApp
     customers: list[dict] = field(default_factory=list)
     subscriptions: dict[str, list[dict]] = field(default_factory=dict)
+    carts: dict[str, tuple[str, dict]] = field(default_factory=dict)  # id: (customer, cart)
+    agreements: dict[str, dict] = field(default_factory=dict)  # by customer: the acceptance
 
     @property
     def tenant(self) -> str:
@@ -58,7 +61,7 @@ class Account:
         return customer
 
 
-class LocalPartnerCenter:
+class LocalPartnerCenter(OrderRoutes):
     def __init__(self, *, page_size_limit: int = 500) -> None:
         self.accounts: dict[str, Account] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path with query) of every call
@@ -97,6 +100,7 @@ class LocalPartnerCenter:
         self.entra.add_routes(app)
         app.router.add_get("/v1/customers", self._customers)
         app.router.add_get("/v1/customers/{customer}/subscriptions", self._subscriptions)
+        self.add_order_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, 0, ssl_context=ssl_context)
@@ -183,15 +187,3 @@ def collection(items: list[dict], links: dict) -> web.Response:
     if links:
         body["links"] = links
     return web.json_response(body, headers={"MS-RequestId": str(uuid.uuid4())})
-
-
-def pc_error(status: int, code: int, description: str) -> web.Response:
-    """Partner Center's error body (code, description, errorName…), as its error-codes page."""
-    body = {
-        "code": code,
-        "description": description,
-        "data": [],
-        "source": "PartnerFD",
-        "errorName": "BadRequest" if status == 400 else "NotFound",
-    }
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")

@@ -218,6 +218,21 @@ class Order(SQLModel, table=True):
     confirmer_ip: str = Field(default="", max_length=64)
     confirmer_user_agent: str = Field(default="", max_length=500)
     decline_reason: str = Field(default="", max_length=1000)
+    # Placing a confirmed order in Partner Center (a connected partner's customer known there):
+    # "" (not placed there: the order took effect here), pending, placed or refused.
+    placement: str = Field(default="", max_length=10)
+    # The order's stable request id: every retry sends the same MS-RequestId per call, so
+    # Partner Center answers a repeat with its first result instead of placing the order twice.
+    placement_request_id: str = Field(default="", max_length=36)
+    placement_attempts: int = 0
+    placement_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    placement_problem: str = Field(default="", max_length=500)  # the last failure, in words
+    # The Microsoft Customer Agreement as accepted on the page (a customer new to Partner
+    # Center), exactly what Partner Center's agreement API records.
+    mca_first_name: str = Field(default="", max_length=100)
+    mca_last_name: str = Field(default="", max_length=100)
+    mca_phone: str = Field(default="", max_length=40)
+    mca_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # Database model: a Slack message to deliver, written in the transaction that decided to send it
@@ -406,6 +421,10 @@ class PartnerCenterConnection(SQLModel, table=True):
     # Why the last sync failed, in words for the partner's admins; "" once one succeeds.
     problem: str = Field(default="", max_length=500)
     problem_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A partner admin's refresh token (App+User, for the agreement API), sealed like the secret.
+    sealed_user_token: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
 
 
 # Database model: what one customer's own service health said of a vendor incident, asked through

@@ -146,3 +146,34 @@ async def subscription_by_key(
         )
     )
     return result.first()
+
+
+async def placements_due(
+    *, session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """Lists confirmed orders whose placement in Partner Center is due (id, tries so far),
+    longest waiting first."""
+    result = await session.exec(
+        select(Order.id, Order.placement_attempts)
+        .where(Order.placement == "pending", col(Order.placement_due_at) <= now)
+        .order_by(Order.placement_due_at)
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def claim_placement(
+    *, session: AsyncSession, order_id: int, seen_due_at: datetime, next_at: datetime
+) -> bool:
+    """Claims a due placement by moving its time forward (to when a retry would be due),
+    unless another process did it first."""
+    result = await session.exec(
+        update(Order)
+        .where(
+            Order.id == order_id,
+            Order.placement == "pending",
+            col(Order.placement_due_at) <= seen_due_at,
+        )
+        .values(placement_due_at=next_at, placement_attempts=Order.placement_attempts + 1)
+    )
+    return result.rowcount == 1

@@ -88,3 +88,24 @@ async def mark_imported(*, session: AsyncSession, partner_id: int, at: datetime)
     await session.exec(
         update(Partner).where(Partner.id == partner_id).values(subscriptions_imported_at=at)
     )
+
+
+async def is_connected(*, session: AsyncSession, partner_id: int) -> bool:
+    """Tells whether a partner has connected its Partner Center."""
+    result = await session.exec(
+        select(PartnerCenterConnection.partner_id).where(
+            PartnerCenterConnection.partner_id == partner_id
+        )
+    )
+    return result.first() is not None
+
+
+async def has_synced_subscription(*, session: AsyncSession, customer_id: int) -> bool:
+    """Tells whether Partner Center lists any subscription of a customer (in any status)."""
+    result = await session.exec(
+        select(Subscription.id)
+        .where(Subscription.customer_id == customer_id)
+        .where(col(Subscription.external_id).is_not(None))
+        .limit(1)
+    )
+    return result.first() is not None

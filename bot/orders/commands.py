@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.arguments import whole_number
 from bot.blocks import Message
 from bot.catalogue import Plan
-from bot.customers import Choices, NoMatch
+from bot.customers import Choices, NoMatch, customers_matching
 from bot.errors import UserError
 from bot.orders import cuts, flows, staff
 from bot.orders import messages as order_messages
@@ -340,7 +340,7 @@ async def submit_order_form(
 async def customer_search_options(text: str, *, partner: Partner, services: Services) -> list[dict]:
     """The form's customer search: options for the partner's customers matching what was typed."""
     async with services.sessions() as session:
-        found = await flows.customers_matching(
-            session, partner=partner, text=text, limit=MAX_FORM_OPTIONS
+        found = await customers_matching(
+            session, partner_id=partner.id, text=text, limit=MAX_FORM_OPTIONS
         )
     return customer_options([choice(c) for c in found])

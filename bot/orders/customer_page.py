@@ -12,6 +12,9 @@ from bot.services import Services
 from bot.settings import secret_value
 from bot.zones import when_in
 
+# Microsoft's published Microsoft Customer Agreement, which the customer reads before accepting.
+MCA_URL = "https://aka.ms/customeragreement"
+PHONE = re.compile(r"^[0-9+()\-. ]{0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The most the audit trail keeps of each field the customer types (Confirmer.audit cuts to
 # these, and the page's inputs have them as maxlength): a longer one is refused in words, never
@@ -68,6 +71,11 @@ class PostedAnswer:
     forwarded_for: str = ""  # the X-Forwarded-For header
     remote: str = ""  # the address the request came from
     user_agent: str = ""
+    # The Microsoft Customer Agreement's acceptance, when the page asks for it.
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    accepts_agreement: bool = False
 
 
 def order_page(
@@ -80,6 +88,7 @@ def order_page(
     errors: tuple[str, ...] = (),
     name: str = "",
     email: str = "",
+    agreement: tuple[str, str, str] = ("", "", ""),  # first name, last name, phone as typed
 ) -> Page:
     """The order's page, in the customer's time zone (else the partner's)."""
     order = link.order
@@ -101,6 +110,13 @@ def order_page(
         "errors": errors,
         "name": name,
         "email": email,
+        "asks_agreement": link.asks_agreement,
+        "places_in_partner_center": link.places_in_partner_center,
+        "placement": order.placement,
+        "first_name": agreement[0],
+        "last_name": agreement[1],
+        "phone": agreement[2],
+        "agreement_url": MCA_URL,
         "csrf": csrf_token(
             secret_value(services.settings.secret_key),
             order_id=order.id,
@@ -137,8 +153,13 @@ def confirmer_of(posted: PostedAnswer) -> flows.Confirmer:
     forwarded = posted.forwarded_for.split(",")[0].strip()
     remote = posted.remote
     ip = f"{forwarded} via {remote}" if forwarded and forwarded != remote else remote
+    first, last = " ".join(posted.first_name.split()), " ".join(posted.last_name.split())
+    name = " ".join(posted.name.split()) or " ".join(part for part in (first, last) if part)
     return flows.Confirmer(
-        name=" ".join(posted.name.split()),
+        name=name,
+        first_name=first,
+        last_name=last,
+        phone=posted.phone.strip(),
         email=posted.email.strip(),
         ip=ip,
         user_agent=posted.user_agent,
@@ -158,16 +179,39 @@ def too_long(confirmer: flows.Confirmer) -> tuple[str, ...]:
     return tuple(found)
 
 
-def problems(answer: Answer, confirmer: flows.Confirmer) -> tuple[str, ...]:
-    """What is missing from a confirmation (a decline needs nothing), or too long in either."""
+def problems(
+    answer: Answer, confirmer: flows.Confirmer, *, agreement: bool | None = None
+) -> tuple[str, ...]:
+    """What is missing from a confirmation (a decline needs nothing), or too long in either;
+    `agreement` is whether the customer accepted the Microsoft Customer Agreement, None when
+    the page does not ask."""
     if answer is Answer.DECLINE:
         return too_long(confirmer)
     found = []
-    if not confirmer.name:
+    if agreement is not None:
+        found += agreement_problems(confirmer, accepted=agreement)
+    elif not confirmer.name:
         found.append("Type your name.")
     if not EMAIL.match(confirmer.email):
         found.append("Type your email address, such as name@example.com.")
     return tuple(found) + too_long(confirmer)
+
+
+def agreement_problems(confirmer: flows.Confirmer, *, accepted: bool) -> list[str]:
+    """What the Microsoft Customer Agreement's acceptance lacks (Partner Center records the
+    first and last name, email and, if given, phone of who accepted it)."""
+    found = []
+    if not confirmer.first_name:
+        found.append("Type your first name.")
+    if not confirmer.last_name:
+        found.append("Type your last name.")
+    if len(confirmer.first_name) > 100 or len(confirmer.last_name) > 100:
+        found.append("Your first and last name can be at most 100 characters each.")
+    if not PHONE.match(confirmer.phone):
+        found.append("Type your phone number with digits, spaces and + ( ) - . only, or none.")
+    if not accepted:
+        found.append("Tick the box to accept the Microsoft Customer Agreement.")
+    return found
 
 
 async def answer_from_page(
@@ -178,11 +222,12 @@ async def answer_from_page(
     secret_key = secret_value(services.settings.secret_key)
     confirmer = confirmer_of(posted)
     async with services.sessions() as session:
-        missing = problems(answer, confirmer)
+        link = await flows.open_link(session, token=token, now=services.clock())
+        if link is None:
+            return NOT_FOUND
+        asked = posted.accepts_agreement if link.asks_agreement else None
+        missing = problems(answer, confirmer, agreement=asked)
         if missing:
-            link = await flows.open_link(session, token=token, now=services.clock())
-            if link is None:
-                return NOT_FOUND
             order = link.order
             if not csrf_valid(
                 secret_key, posted.csrf, order_id=order.id, stored_hash=order.token_hash
@@ -197,6 +242,11 @@ async def answer_from_page(
                 # Shown again to correct, never longer than the field takes.
                 name=confirmer.name[:LONGEST_NAME],
                 email=confirmer.email[:LONGEST_EMAIL],
+                agreement=(
+                    confirmer.first_name[:100],
+                    confirmer.last_name[:100],
+                    confirmer.phone[:40],
+                ),
             )
         try:
             answered = await flows.answer_link(

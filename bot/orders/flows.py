@@ -4,12 +4,13 @@ staff.py, the scheduler's sweeps in sweeps.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.arguments import MAX_QUERY_LENGTH, clean_query, fold, like_pattern
+from bot.arguments import MAX_QUERY_LENGTH
 from bot.blocks import escape
 from bot.catalogue import Catalogue, Plan
 from bot.customers import Choices, Found, NoMatch, TooLong, look_up
@@ -31,6 +32,7 @@ from bot.subscriptions.rules import ACTIVE, CANCELLED
 from bot.zones import add_years, today_in
 from storage import customers, outbox, seat_changes
 from storage import orders as order_rows
+from storage import partner_center as partner_center_rows
 from storage import partners as partner_rows
 from storage.models import Customer, Order, Partner, Subscription
 
@@ -170,6 +172,10 @@ class LinkOrder:
     customer: Customer
     partner: Partner
     state: OrderState  # as the reader should see it (expired once past its expiry)
+    # A connected partner's customer known to Partner Center: confirming places the order there.
+    places_in_partner_center: bool = False
+    # ... and new to it: the customer accepts the Microsoft Customer Agreement on the page.
+    asks_agreement: bool = False
 
 
 async def open_link(session: AsyncSession, *, token: str, now: datetime) -> LinkOrder | None:
@@ -186,7 +192,14 @@ async def open_link(session: AsyncSession, *, token: str, now: datetime) -> Link
     partner = await partner_rows.get_by_id(session=session, partner_id=order.partner_id)
     if customer is None or partner is None:
         return None
-    return LinkOrder(order, customer, partner, effective_state(order.state, order.expires_at, now))
+    places = customer.external_id is not None and await partner_center_rows.is_connected(
+        session=session, partner_id=partner.id
+    )
+    asks = places and not await partner_center_rows.has_synced_subscription(
+        session=session, customer_id=customer.id
+    )
+    state = effective_state(order.state, order.expires_at, now)
+    return LinkOrder(order, customer, partner, state, places, asks)
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,10 @@ class Confirmer:
     ip: str = ""
     user_agent: str = ""
     reason: str = ""
+    # The Microsoft Customer Agreement's contact, when the page asked for its acceptance.
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
 
     def audit(self) -> dict[str, str]:
         """The order's audit columns, each cut to its column's length."""
@@ -207,6 +224,9 @@ class Confirmer:
             "confirmer_ip": self.ip[:64],
             "confirmer_user_agent": self.user_agent[:500],
             "decline_reason": self.reason[:1000],
+            "mca_first_name": self.first_name[:100],
+            "mca_last_name": self.last_name[:100],
+            "mca_phone": self.phone[:40],
         }
 
 
@@ -254,11 +274,17 @@ async def answer_link(
         await session.commit()
         await session.refresh(order)
         state = effective_state(order.state, order.expires_at, now)
-        return Answered(LinkOrder(order, link.customer, link.partner, state), changed=False)
+        return Answered(replace(link, order=order, state=state), changed=False)
     if transition.state is OrderState.CONFIRMED:
-        order.subscription_id = await apply_order(
-            session, order=order, partner=link.partner, now=now
-        )
+        if link.places_in_partner_center:
+            # It takes effect in Partner Center; the sync after it brings the subscription.
+            order.placement, order.placement_request_id = "pending", str(uuid.uuid4())
+            order.placement_due_at = now
+            order.mca_accepted_at = now if link.asks_agreement else None
+        else:
+            order.subscription_id = await apply_order(
+                session, order=order, partner=link.partner, now=now
+            )
         session.add(order)
         await session.flush()
     await session.refresh(order)
@@ -272,7 +298,8 @@ async def answer_link(
         now=now,
     )
     await session.commit()
-    return Answered(LinkOrder(order, link.customer, link.partner, OrderState(order.state)), True)
+    after = replace(link, order=order, state=OrderState(order.state))
+    return Answered(after, changed=True)
 
 
 async def apply_order(
@@ -365,20 +392,3 @@ async def queue_answer_notifications(
             ),
         ],
     )
-
-
-async def customers_matching(
-    session: AsyncSession, *, partner: Partner, text: str, limit: int
-) -> list[Customer]:
-    """The partner's customers whose name or domain contains what was typed in the form."""
-    folded = fold(clean_query(text))
-    if not folded or len(folded) > MAX_QUERY_LENGTH:
-        return []
-    matches = await customers.find(
-        session=session,
-        partner_id=partner.id,
-        folded=folded,
-        pattern=like_pattern(folded),
-        limit=limit,
-    )
-    return matches.customers

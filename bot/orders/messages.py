@@ -70,6 +70,12 @@ STATE_WORDS = {
     OrderState.EXPIRED: "expired",
     OrderState.CANCELLED: "cancelled",
 }
+# Where a confirmed order of a connected partner stands in Partner Center.
+PLACEMENT_WORDS = {
+    "pending": "not in Partner Center yet (partnerbot keeps trying)",
+    "placed": "placed in Partner Center",
+    "refused": "refused by Partner Center",
+}
 
 
 def email_text(order: OrderDescription, link: str) -> str:
@@ -204,6 +210,8 @@ def order_list(
         detail = f"filed {when}" if state is OrderState.PENDING else f"{state.value} {when}"
         if state is OrderState.PENDING:
             detail += f" · link valid until {when_in(order.expires_at, time_zone)}"
+        if order.placement:
+            detail += f" · {PLACEMENT_WORDS[order.placement]}"
         lines.append(
             f"*#{order.id}* {escape(customer.name)} — {escape(order.plan_code)} × "
             f"{order.seats:,} · _{STATE_WORDS[state]}_ · {detail} · by <@{order.filed_by}>"
@@ -274,9 +282,10 @@ def answered(
     when = when_in(order.decided_at or order.filed_at, partner.timezone)
     if order.state == OrderState.CONFIRMED:
         title = f"✅ {customer.name} confirmed order #{order.id}"
+        effect = "is being placed in Partner Center" if order.placement else "is in place"
         body = (
             f"Confirmed by {who} on {when}. {escape(partner.name)} is now partner of record; "
-            f"the subscription is in place ({escape(described.change_words)})."
+            f"the subscription {effect} ({escape(described.change_words)})."
         )
     else:
         title = f"✋ {customer.name} declined order #{order.id}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.entra import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.errors import UserError
-from bot.partner_center.sealing import seal, sealer
+from bot.partner_center.sealing import seal, sealer, unseal
 from bot.services import Services
 from storage import partner_center as connections
 from storage.models import PartnerCenterConnection
@@ -107,3 +107,35 @@ def refused_words(refused: TokenRefused) -> str:
         f"Microsoft Entra gave no token ({refused.error}: {refused.description}). Check the "
         "tenant and application IDs."
     )
+
+
+async def store_user_consent(services: Services, *, partner_id: int, refresh_token: str) -> None:
+    """Checks a partner admin's refresh token for the connected app (Entra must give an
+    App+User token for it now) and stores it sealed: the agreement API needs App+User."""
+    keys = sealer(services.settings.partner_center_key)
+    async with services.sessions() as session:
+        connection = await connections.get(session=session, partner_id=partner_id)
+    if connection is None:
+        raise ConnectProblem("tenant", "Connect Partner Center first (partner connect).")
+    app = AppCredentials(
+        services.settings.partner_center_authority,
+        connection.tenant_id,
+        connection.client_id,
+        unseal(keys, connection.sealed_secret),
+    )
+    try:
+        _, refresh_token = await services.app_tokens.user_token(
+            app, refresh_token, PARTNER_CENTER_SCOPE
+        )
+    except TokenRefused as refused:
+        raise ConnectProblem(
+            "refresh_token",
+            f"Microsoft Entra gave no token for it ({refused.error}: {refused.description}). "
+            "Sign in again for the connected app and use the new refresh token.",
+        ) from None
+    async with services.sessions() as session:
+        connection = await connections.get(session=session, partner_id=partner_id)
+        connection.sealed_user_token = seal(keys, refresh_token)
+        session.add(connection)
+        await session.commit()
+    logger.info("partner %s: a Partner Center admin's consent stored", partner_id)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.blocks import Message, context, escape, input_block, plain, section
 from bot.zones import ago_words
-from storage.models import PartnerCenterConnection
+from storage.models import Order, PartnerCenterConnection
 
 GUID_HINT = "A GUID such as 8d2a2f29-0b1c-4b3e-9f5a-2c7d1e4b6a90, shown on the app's Overview."
 
@@ -133,4 +133,31 @@ def sync_answer(report_words: str | None, problem: str | None) -> Message:
         text = f"The sync failed; nothing was changed. {escape(problem)}"
     else:
         text = f"Synced from Partner Center: {report_words}."
+    return Message(text, [section(text)])
+
+
+def placement_message(order: Order, *, customer_name: str) -> Message:
+    """Tells the filer and the orders channel what Partner Center did with a confirmed order."""
+    what = (
+        f"order #{order.id} ({order.seats:,} seats of {escape(order.plan_code)} for "
+        f"{escape(customer_name)})"
+    )
+    problem = escape(order.placement_problem.rstrip("."))
+    match order.placement:
+        case "placed":
+            text = (
+                f":white_check_mark: *Placed in Partner Center:* {what}. The subscription shows "
+                "in `/subscription` as Partner Center lists it."
+            )
+        case "refused":
+            text = (
+                f":x: *Partner Center refused* {what}: {problem}. The customer's "
+                "confirmation is kept; nothing was ordered. File a corrected order with `/order`."
+            )
+        case _:
+            text = (
+                f":hourglass: *Not placed in Partner Center yet:* {what}. The customer's "
+                f"confirmation is kept. {problem}. partnerbot tries again on its "
+                "own and says here when it is placed."
+            )
     return Message(text, [section(text)])

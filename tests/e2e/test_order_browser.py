@@ -1,6 +1,6 @@
 """The customer's page in a real headless Chromium (Debian's package, driven by Playwright): open
 the link on a phone-sized screen without JavaScript, read the order, confirm, see the receipt,
-reload, see "already confirmed"."""
+reload, see "already confirmed"; a customer new to Partner Center accepts Microsoft's agreement."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ from playwright.async_api import Browser, async_playwright
 from sqlmodel import select
 
 from bot.orders import flows
+from bot.partner_center.connect import store_user_consent
+from bot.partner_center.placing import place_due_orders
 from bot.zones import today_in
 from storage.models import Order, Subscription
+from tests.e2e.test_order_pages import file as file_for
+from tests.e2e.test_order_placement import CONTOSO, connected_partner
 from tests.utils.factories import make_customer, make_partner, make_subscription
 
 # The machine's own Chromium: Playwright's browser download cannot work without internet.
@@ -171,3 +175,40 @@ async def test_a_large_seat_change_reads_well_on_a_phone(bot, sessions, browser)
     assert all(abs(width - table) < 1 for width in lines + totals), (table, lines, totals)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await context.close()
+
+
+async def test_a_customer_new_to_partner_center_accepts_the_agreement_in_the_browser(
+    pc_bot, sessions, browser
+):
+    partner, customer, account = await connected_partner(pc_bot, sessions, existing=[])
+    refresh_token = pc_bot.partner_center.entra.consent_user(account.app, "admin@northwind")
+    await store_user_consent(pc_bot.services, partner_id=partner.id, refresh_token=refresh_token)
+    order, token = await file_for(pc_bot, sessions, partner, customer, plan="M365-BB", seats=5)
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
+    page = await context.new_page()
+
+    await page.goto(f"{pc_bot.url}/orders/{token}")
+    link = await page.get_attribute("p.agreement a", "href")
+    assert link == "https://aka.ms/customeragreement"
+    await page.fill("#first_name", "Tania")
+    await page.fill("#last_name", "Carr")
+    await page.fill("#email", "tania@contosodental.com")
+    await page.fill("#phone", "+1 425 555 0100")
+    await page.check("#accept_agreement")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.click("button.confirm")
+    receipt = await page.inner_text("main")
+    assert "Thank you — your order is confirmed" in receipt
+    assert "places it with Microsoft now" in receipt
+    await context.close()
+
+    assert await place_due_orders(pc_bot.services) == 1
+    contact = account.agreements[CONTOSO]["primaryContact"]
+    assert (contact["firstName"], contact["lastName"], contact["phoneNumber"]) == (
+        "Tania",
+        "Carr",
+        "+1 425 555 0100",
+    )
+    answer = await pc_bot.slack.command("/subscription", "contoso", team_id=partner.team_id)
+    assert "*M365-BB* — Microsoft 365 Business Basic · _active_" in answer.text
+    assert "5 seats ×" in answer.text

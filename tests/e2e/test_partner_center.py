@@ -5,37 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 
-import aiohttp
-import pytest
 from sqlalchemy import text
 
-from bot.app import build_services, create_app
 from bot.partner_center.messages import ConnectAction
-from tests.utils.e2e import Bot, SlackClient, e2e_settings, start_server
+from tests.utils.e2e import Bot
 from tests.utils.factories import make_partner
-from tests.utils.partner_center import CLIENT_ID, KEY, SECRET, TENANT, fixture, subscription
+from tests.utils.partner_center import CLIENT_ID, SECRET, TENANT, fixture, subscription
 
 MANAGER = "U0MANAGER"
 CONTOSO = "d8202a51-69f9-4228-b900-d0e081af17d7"
-
-
-@pytest.fixture
-async def pc_bot(sessions, engine, database_url, local_slack, local_pc) -> AsyncIterator[Bot]:
-    settings = e2e_settings(
-        database_url, local_slack,
-        partner_center_key=KEY, partner_center_authority=local_pc.url,
-        partner_center_api_url=local_pc.url, partner_center_ca_file=local_pc.ca_file,
-        partner_center_retry_budget=2,
-    )  # fmt: skip
-    services = build_services(settings, engine=engine)
-    runner, url = await start_server(await create_app(settings, services=services))
-    async with aiohttp.ClientSession() as http:
-        bot = Bot(url, SlackClient(url, local_slack, http), local_slack, services, http)
-        bot.partner_center = local_pc  # type: ignore[attr-defined]
-        yield bot
-    await runner.cleanup()
 
 
 async def open_connect_form(bot: Bot, team_id: str) -> dict:

@@ -82,3 +82,21 @@ async def test_the_page_names_the_vendor_the_operator_set(services, partner, cus
     page = await page_for_link(renamed, token=filed.token, receipt="")
 
     assert page.values["order"].billing_owner == "Contoso Cloud"
+
+
+def test_the_customer_agreement_needs_both_names_a_phone_or_none_and_the_box_ticked():
+    empty = confirmer_of(PostedAnswer(email="jane@x.com", phone="call me"))
+    assert problems(Answer.CONFIRM, empty, agreement=False) == (
+        "Type your first name.",
+        "Type your last name.",
+        "Type your phone number with digits, spaces and + ( ) - . only, or none.",
+        "Tick the box to accept the Microsoft Customer Agreement.",
+    )
+    # A decline accepts nothing, so it needs nothing.
+    assert problems(Answer.DECLINE, empty, agreement=False) == ()
+    typed = PostedAnswer(first_name=" Jane ", last_name="Doe", email="jane@x.com")
+    complete = confirmer_of(typed)
+    assert (complete.name, complete.first_name, complete.last_name) == ("Jane Doe", "Jane", "Doe")
+    assert problems(Answer.CONFIRM, complete, agreement=True) == ()
+    with_phone = confirmer_of(dataclasses.replace(typed, phone="+49 (30) 555-0100"))
+    assert problems(Answer.CONFIRM, with_phone, agreement=True) == ()

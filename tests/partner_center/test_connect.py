@@ -156,5 +156,6 @@ async def test_the_sync_job_is_scheduled_only_with_a_key(local_pc, engine, datab
     with_key = services_for(local_pc, engine, database_url)
     without = services_for(local_pc, engine, database_url, partner_center_key="")
 
-    assert "partner-center-sync" in [job.id for job in jobs_for(with_key)]
-    assert "partner-center-sync" not in [job.id for job in jobs_for(without)]
+    for job_id in ("partner-center-sync", "partner-center-orders"):
+        assert job_id in [job.id for job in jobs_for(with_key)]
+        assert job_id not in [job.id for job in jobs_for(without)]
