@@ -3,7 +3,7 @@ closing message, one customer's apology and the weekly summaries."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,9 +12,9 @@ from bot.catalogue import Catalogue
 from bot.money import format_money, format_percent, monthly_value
 from bot.outages.closing import CreditLine
 from bot.outages.intake import no_impact
+from bot.outages.owed import LOOK_BACK, credits_owed_of, customer_minutes_of, intervals_in
 from bot.outages.rules import (
     credit_for,
-    customer_minutes,
     format_availability,
     month_of,
     plans_with,
@@ -23,9 +23,6 @@ from bot.outages.rules import (
 from bot.outages.scope import Scope, scope_for, scopes_for
 from storage import outages as incident_rows
 from storage.models import Customer, Incident, Partner
-
-# How far back an incident may have started and still count in the month being worked out.
-LOOK_BACK = timedelta(days=33)
 
 
 async def service_fees(
@@ -60,13 +57,7 @@ def intervals_for(
 ) -> list[tuple[datetime, datetime]]:
     """The downtime of incidents in the customer's region (by each one's scope for the
     customer's partner), as known at a moment."""
-    return [
-        (incident.start_at, min(incident.end_at or until, until))
-        for incident in incidents
-        if incident.start_at < until
-        and not no_impact(incident.status)  # a false positive was no downtime
-        and (not scopes[incident.id].regions or customer.region in scopes[incident.id].regions)
-    ]
+    return intervals_in(customer.region, incidents, scopes, until=until)
 
 
 async def month_downtime(
@@ -146,37 +137,17 @@ async def credits_owed_between(
     end: datetime,
     catalogue: Catalogue,
 ) -> Decimal:
-    """The service credits that became owed within a period: per customer and month, the
-    month-to-date credit at the period's end less the one at its start (so a month's credit is
-    never counted twice, however many incidents or weeks it spans). Only incidents whose scope
-    is known count: one the vendor did not place is a credit a customer may claim, not owed."""
-    fees = await service_fees(
-        session, partner=partner, service=service, regions=[], catalogue=catalogue
+    """The service credits of one partner's customers that became owed within a period (see
+    bot.outages.owed.credits_owed_of)."""
+    owed = await credits_owed_of(
+        session,
+        partners=[partner],
+        services={partner.id: {service}},
+        start=start,
+        end=end,
+        catalogue=catalogue,
     )
-    incidents, scopes = await month_downtime(
-        session, partner=partner, service=service, start=start, end=end
-    )
-    incidents = [incident for incident in incidents if scopes[incident.id].known]
-    owed = Decimal(0)
-    for customer, fee in fees.values():
-        time_zone = customer.timezone or partner.timezone
-        moment = start
-        while moment < end:
-            month = month_of(moment, time_zone)
-            stop = min(month[1], end)
-            after = credit_for(
-                intervals=intervals_for(customer, incidents, scopes, until=stop),
-                month=month,
-                fee=fee,
-            ).amount
-            before = credit_for(
-                intervals=intervals_for(customer, incidents, scopes, until=moment),
-                month=month,
-                fee=fee,
-            ).amount
-            owed += after - before
-            moment = stop
-    return owed
+    return owed[partner.id]
 
 
 async def customer_minutes_between(
@@ -191,18 +162,7 @@ async def customer_minutes_between(
     """Customer-minutes of outage within a period: for each incident, the partner's customers
     in its scope (those who may have been affected, when the vendor did not say where) times
     the seconds it lasted within the period, added up, then rounded to minutes once."""
-    scopes = await scopes_for(session, incidents, partner.id)
-    seconds = 0
-    for incident in incidents:
-        if no_impact(incident.status):
-            continue
-        impact = await incident_rows.impact_by_partner(
-            session=session,
-            plan_codes=plans_with(incident.service, catalogue),
-            regions=scopes[incident.id].regions,
-            partner_id=partner.id,
-        )
-        customers = impact[0].customers if impact else 0
-        lasted = min(incident.end_at or end, end) - max(incident.start_at, start)
-        seconds += customers * max(int(lasted.total_seconds()), 0)
-    return customer_minutes(seconds)
+    minutes = await customer_minutes_of(
+        session, hits={partner.id: incidents}, start=start, end=end, catalogue=catalogue
+    )
+    return minutes[partner.id]
