@@ -70,6 +70,8 @@ class FeeRow:
     plan_code: str
     seats: int
     unit_cents: int
+    name: str
+    domain: str
 
 
 async def fee_rows(
@@ -92,6 +94,8 @@ async def fee_rows(
             Subscription.plan_code,
             Subscription.seats,
             type_coerce(Subscription.__table__.c.unit_price, BigInteger),
+            Customer.name,
+            Customer.domain,
         )
         .join(Customer, col(Customer.id) == Subscription.customer_id)
         .where(partners_in(Subscription.partner_id), Subscription.status == ACTIVE)

@@ -10,9 +10,17 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.money import cents, monthly_value
+from bot.money import cents, format_money, format_percent, monthly_value
+from bot.outages.closing import CreditLine
 from bot.outages.intake import no_impact
-from bot.outages.rules import credit_for, customer_minutes, month_of, plans_with, service_share
+from bot.outages.rules import (
+    credit_for,
+    customer_minutes,
+    format_availability,
+    month_of,
+    plans_with,
+    service_share,
+)
 from bot.outages.scope import Scope, scope_of
 from storage import outage_figures
 from storage.models import Incident, Partner
@@ -184,3 +192,81 @@ def month_rates(
         found.append((after, before))
         moment = stop
     return found
+
+
+async def credits_at_resolution(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    partners: dict[int, Partner],
+    scopes: dict[int, Scope],
+    catalogue: Catalogue,
+    now: datetime,
+) -> dict[int, list[CreditLine]]:
+    """Every partner's credit lines of a resolved incident at once (by partner id), as
+    bot.outages.credits.credits_for_partner works them out for one: per affected customer, this
+    month's availability of the service and its credit, from the month's incidents of the
+    service in its region up to the incident's end."""
+    if no_impact(incident.status) or not partners:
+        return {}
+    pids = sorted(partners)
+    moment = incident.end_at or now
+    places = {tuple(scopes[pid].regions) for pid in pids}
+    rows = await outage_figures.fee_rows(
+        session=session,
+        partner_ids=pids,
+        plan_codes=plans_with(incident.service, catalogue),
+        regions=[] if () in places else sorted({r for place in places for r in place}),
+    )
+    others = await outage_figures.incidents_of_service(
+        session=session,
+        service=incident.service,
+        start=moment - LOOK_BACK,
+        end=moment,
+        partner_ids=pids,
+    )
+    their_scopes = await scopes_of(session, pids, others)
+    names = {(row.partner_id, row.customer_id): (row.name, row.domain) for row in rows}
+    lines: dict[int, list[CreditLine]] = {pid: [] for pid in pids}
+    credits: dict[tuple, tuple[Decimal, Decimal]] = {}
+    fees = fees_by_customer(rows, incident.service, catalogue)
+    counted: dict[int, tuple[list[Incident], tuple]] = {}
+    for pid in pids:
+        # With the incident's scope known, only the incidents known to have hit count.
+        found = [
+            other
+            for other in others
+            if other.partner_id in (None, pid)
+            and (their_scopes[pid][other.id].known or not scopes[pid].known)
+        ]
+        counted[pid] = (found, tuple((i.id, tuple(their_scopes[pid][i.id].regions)) for i in found))
+    for (pid, customer_id), (region, time_zone, fee) in fees.items():
+        regions = scopes[pid].regions
+        if regions and region not in regions:
+            continue  # outside this partner's scope (another partner's scope is wider)
+        zone = time_zone or partners[pid].timezone
+        key = (counted[pid][1], region, zone)
+        if key not in credits:
+            incidents = counted[pid][0]
+            credit = credit_for(
+                intervals=intervals_in(
+                    region, incidents, their_scopes[pid], until=max(moment, now)
+                ),
+                month=month_of(moment, zone),
+                fee=Decimal(0),
+            )
+            credits[key] = (credit.available, credit.rate)
+        available, rate = credits[key]
+        amount = cents(fee * rate)
+        name, domain = names[(pid, customer_id)]
+        lines[pid].append(
+            CreditLine(
+                customer=name,
+                availability=format_availability(available),
+                credit=format_money(amount) if amount else "",
+                rate=format_percent(rate),
+                amount=amount,
+                domain=domain,
+            )
+        )
+    return lines
