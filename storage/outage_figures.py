@@ -147,14 +147,30 @@ async def narrowings(
 
 @dataclass(frozen=True)
 class Footprint:
-    """Where an incident hit: a plan in a region (None: any region), for every partner alerted
-    (partner_id 0) or for one partner's narrowing; `narrowable` rows give way to a narrowing."""
+    """Where an incident hit: its service in a region (None: any region), for every partner
+    alerted (partner_id 0) or for one partner's narrowing; `narrowable` rows give way to a
+    narrowing."""
 
     incident_id: int
     partner_id: int
-    plan_code: str
+    service: str
     region: str | None
     narrowable: bool
+
+
+def rows_of(rows: list[tuple], columns: list[tuple[str, object]], name: str):
+    """Literal rows as a table both databases read (SQLite has no named VALUES list)."""
+    return union_all(
+        *(
+            select(
+                *(
+                    literal(value, kind).label(label)
+                    for value, (label, kind) in zip(row, columns, strict=True)
+                )
+            )
+            for row in rows
+        )
+    ).subquery(name)
 
 
 async def names_hit_twice(
@@ -163,25 +179,29 @@ async def names_hit_twice(
     partner_ids: Sequence[int],
     incident_ids: Sequence[int],
     footprints: list[Footprint],
+    plans: dict[str, list[str]],
 ) -> dict[int, dict[str, int]]:
     """Per partner, the names of its customers hit by two or more of the incidents it was
-    alerted about (each customer counted once per incident), with their counts."""
+    alerted about, with their counts: a customer is hit once by an incident whose service one
+    of its active plans has (`plans`: the plans of each service), in the incident's scope.
+    Counted as the partner's incidents by service and region, joined to its customers'
+    services, so the database reads each subscription once, not once per incident."""
     found: dict[int, dict[str, int]] = {pid: {} for pid in partner_ids}
-    if not footprints or not partner_ids:
+    pairs = [(service, plan) for service, codes in plans.items() for plan in codes]
+    if not footprints or not partner_ids or not pairs:
         return found
-    # A union of one-row selects: both databases read it (SQLite has no named VALUES list).
-    print_ = union_all(
-        *(
-            select(
-                literal(f.incident_id, Integer).label("incident_id"),
-                literal(f.partner_id, Integer).label("partner_id"),
-                literal(f.plan_code, String).label("plan_code"),
-                literal(f.region, String).label("region"),
-                literal(int(f.narrowable), Integer).label("narrowable"),
-            )
-            for f in footprints
-        )
-    ).subquery("footprint")
+    print_ = rows_of(
+        [(f.incident_id, f.partner_id, f.service, f.region, int(f.narrowable)) for f in footprints],
+        [
+            ("incident_id", Integer),
+            ("partner_id", Integer),
+            ("service", String),
+            ("region", String),
+            ("narrowable", Integer),
+        ],  # fmt: skip
+        "footprint",
+    )
+    offered = rows_of(pairs, [("service", String), ("plan_code", String)], "offered")
     alert = IncidentAlert.__table__.c
     narrowed = exists().where(
         IncidentScope.incident_id == alert.incident_id,
@@ -191,35 +211,53 @@ async def names_hit_twice(
         print_.c.partner_id == alert.partner_id,
         and_(print_.c.partner_id == 0, or_(print_.c.narrowable == 0, ~narrowed)),
     )
-    hits = (
-        select(alert.partner_id, alert.incident_id, Customer.id.label("customer_id"), Customer.name)
-        .distinct()
+    # How many of its incidents hit each service in each region (None: every region), per partner.
+    counts = (
+        select(
+            alert.partner_id.label("partner_id"),
+            print_.c.service.label("service"),
+            print_.c.region.label("region"),
+            func.count().label("incidents"),
+        )
         .select_from(IncidentAlert.__table__)
         .join(print_, and_(print_.c.incident_id == alert.incident_id, applies))
-        .join(
-            Subscription,
-            and_(
-                Subscription.partner_id == alert.partner_id,
-                Subscription.plan_code == print_.c.plan_code,
-                Subscription.status == ACTIVE,
-            ),
+        .where(alert.partner_id.in_(bindparam("partner_ids", expanding=True)))
+        .where(alert.incident_id.in_(list(incident_ids)))
+        .group_by(alert.partner_id, print_.c.service, print_.c.region)
+        .subquery("counts")
+    )
+    # The services each customer has through its active plans, once each.
+    services = (
+        select(
+            Subscription.partner_id.label("partner_id"),
+            Subscription.customer_id.label("customer_id"),
+            offered.c.service.label("service"),
         )
+        .distinct()
+        .join(offered, offered.c.plan_code == Subscription.plan_code)
+        .where(partners_in(Subscription.partner_id), Subscription.status == ACTIVE)
+        .subquery("services")
+    )
+    hits = func.sum(counts.c.incidents)
+    result = await session.exec(
+        select(services.c.partner_id, Customer.name, hits)
         .join(
             Customer,
             and_(
-                col(Customer.id) == Subscription.customer_id,
-                Customer.partner_id == alert.partner_id,
-                or_(print_.c.region.is_(None), Customer.region == print_.c.region),
+                col(Customer.id) == services.c.customer_id,
+                Customer.partner_id == services.c.partner_id,
             ),
         )
-        .where(alert.partner_id.in_(bindparam("partner_ids", expanding=True)))
-        .where(alert.incident_id.in_(list(incident_ids)))
-        .subquery()
-    )
-    result = await session.exec(
-        select(hits.c.partner_id, hits.c.name, func.count())
-        .group_by(hits.c.partner_id, hits.c.name)
-        .having(func.count() >= 2),
+        .join(
+            counts,
+            and_(
+                counts.c.partner_id == services.c.partner_id,
+                counts.c.service == services.c.service,
+                or_(counts.c.region.is_(None), counts.c.region == Customer.region),
+            ),
+        )
+        .group_by(services.c.partner_id, Customer.name)
+        .having(hits >= 2),
         params={"partner_ids": list(partner_ids)},
     )
     for pid, name, count in result.all():

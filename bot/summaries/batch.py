@@ -103,28 +103,24 @@ async def figures_of_group(
 
 
 def footprints(
-    incidents: list[Incident],
-    narrowed: dict[tuple[int, int], list[str]],
-    catalogue: Catalogue,
+    incidents: list[Incident], narrowed: dict[tuple[int, int], list[str]]
 ) -> list[outage_figures.Footprint]:
     """Where each incident hit, for every partner (its scope, as bot.outages.scope reads it): the
     vendor's regions, every region of a partner's own outage, else a partner's narrowing or,
     for the partners without one, every region."""
     rows = []
     for incident in incidents:
-        plans = plans_with(incident.service, catalogue)
         vendor = regions_of(incident)
         open_ = not vendor and incident.partner_id is None
-        for plan in plans:
-            for region in vendor or [None]:
-                rows.append(outage_figures.Footprint(incident.id, 0, plan, region, open_))
-            if open_:
-                for (pid, iid), regions in narrowed.items():
-                    if iid == incident.id and regions:
-                        rows += [
-                            outage_figures.Footprint(iid, pid, plan, region, False)
-                            for region in regions
-                        ]
+        for region in vendor or [None]:
+            rows.append(outage_figures.Footprint(incident.id, 0, incident.service, region, open_))
+        if open_:
+            for (pid, iid), regions in narrowed.items():
+                if iid == incident.id and regions:
+                    rows += [
+                        outage_figures.Footprint(iid, pid, incident.service, region, False)
+                        for region in regions
+                    ]
     return rows
 
 
@@ -148,7 +144,8 @@ async def at_risk_of(
             session=session,
             partner_ids=ids,
             incident_ids=[i.id for i in incidents],
-            footprints=footprints(incidents, narrowed, catalogue),
+            footprints=footprints(incidents, narrowed),
+            plans={i.service: plans_with(i.service, catalogue) for i in incidents},
         )
         lost = await figures.lost_order_customers_of(
             session=session, partner_ids=ids, start=week.start, end=week.end
