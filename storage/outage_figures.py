@@ -26,12 +26,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Customer, Incident, IncidentAlert, IncidentScope, Subscription
+from storage.summary_figures import partners_in
 
 ACTIVE = "active"
-
-
-def partners_in(column_):
-    return col(column_).in_(bindparam("partner_ids", expanding=True))
 
 
 async def customers_by_region(
