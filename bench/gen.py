@@ -1,5 +1,6 @@
-"""Builds a big data set fast: N partners and M customers, with subscriptions, a year of orders and
-a year of incidents, straight into the tables (PostgreSQL COPY; SQLite executemany).
+"""Builds a big data set fast: N partners and M customers, with subscriptions (their seat changes,
+ended trials), a year of orders and a year of incidents with the partners' alerts of them,
+straight into the tables (PostgreSQL COPY; SQLite executemany).
 
     python bench/gen.py [--partners 5500] [--customers 1000000] [--database-url URL] [--seed N]
 
@@ -55,6 +56,12 @@ STATUS_WEIGHTS = {"active": 88, "trial": 3, "suspended": 3, "cancelled": 6}
 DISCOUNTS = (0, 0, 0, 5, 10, 15)  # percent off list price, negotiated
 ORDERS_PER_CUSTOMER = 0.3  # a year of orders
 INCIDENTS_PER_YEAR = 150
+PLANS_PER_CUSTOMER = {1: 40, 2: 32, 3: 18, 4: 10}  # how many customers hold 1, 2, 3 or 4 plans
+SEAT_CHANGED = 0.15  # subscriptions whose seats changed since they started (1 or 2 times)
+ENDED_TRIALS = 0.05  # customers with a trial of another plan that ended without converting
+TRIAL_DAYS = 30
+SERVICES = ("Exchange Online", "SharePoint Online", "Office Communications Online",
+            "Office Live Meeting")  # fmt: skip
 ORDER_LINK_DAYS = 14
 SMALLEST_PARTNER = 5  # customers
 CHUNK = 50_000  # rows generated and written at a time
@@ -118,6 +125,10 @@ class Rows:
         self.sizes = partner_sizes(self.rng, partners, customers)
         self.partner_regions: list[str] = []
         self.subscription_id = 0
+        self.seat_change_id = 0
+        # What each partner sells where: (region, plan) of its active subscriptions, so that an
+        # incident alerts the partners the bot's fan-out would have alerted.
+        self.coverage: list[set[tuple[str, str]]] = [set() for _ in self.sizes]
 
     def partners(self) -> list[tuple]:
         rows = []
@@ -160,10 +171,10 @@ class Rows:
             )
         return rows
 
-    def customers_and_more(self) -> Iterator[tuple[list, list, list]]:
-        """Yields chunks of (customers, subscriptions, orders)."""
+    def customers_and_more(self) -> Iterator[dict[str, list[tuple]]]:
+        """Yields chunks of rows by table: customers, subscriptions, seat changes, orders."""
         rng, customer_id, order_id = self.rng, 0, 0
-        customers, subscriptions, orders = [], [], []
+        chunk: dict[str, list[tuple]] = {table: [] for table in CUSTOMER_TABLES}
         for partner_id, size in enumerate(self.sizes, start=1):
             home = self.partner_regions[partner_id - 1]
             for _ in range(size):
@@ -182,24 +193,34 @@ class Rows:
                 contact = f"{rng.choice(FIRST_NAMES[region])} {rng.choice(LAST_NAMES[region])}"
                 zone = rng.choice(ZONES[region]) if rng.random() < 0.5 else None
                 created = self.now - timedelta(days=rng.randint(30, 3 * 365))
-                customers.append(
+                chunk["customer"].append(
                     (customer_id, partner_id, name, fold(name), domain, region, contact,
                      f"it@{domain}", zone, created, created)
                 )  # fmt: skip
                 plans = self.plans_for(rng)
+                # A trial of one more plan that ended unconverted (Partner Center: disabled).
+                trial = plans.pop() if len(plans) > 1 and rng.random() < ENDED_TRIALS else None
                 for plan in plans:
-                    subscriptions.append(self.subscription(partner_id, customer_id, plan, created))
+                    row = self.subscription(partner_id, customer_id, plan, created)
+                    chunk["subscription"].append(row)
+                    chunk["seat_change"].extend(self.seat_changes(row))
+                    if row[9] == "active":
+                        self.coverage[partner_id - 1].add((region, plan))
+                if trial is not None:
+                    chunk["subscription"].append(self.ended_trial(partner_id, customer_id, trial))
                 for _ in range(self.order_count(rng)):
                     order_id += 1
-                    orders.append(self.order(order_id, partner_id, customer_id, rng))
-                if len(customers) >= CHUNK:
-                    yield customers, subscriptions, orders
-                    customers, subscriptions, orders = [], [], []
-        if customers:
-            yield customers, subscriptions, orders
+                    chunk["customer_order"].append(
+                        self.order(order_id, partner_id, customer_id, rng)
+                    )
+                if len(chunk["customer"]) >= CHUNK:
+                    yield chunk
+                    chunk = {table: [] for table in CUSTOMER_TABLES}
+        if chunk["customer"]:
+            yield chunk
 
     def plans_for(self, rng: random.Random) -> list[str]:
-        count = rng.choices((1, 2, 3), weights=(45, 35, 20))[0]
+        count = rng.choices(list(PLANS_PER_CUSTOMER), weights=list(PLANS_PER_CUSTOMER.values()))[0]
         codes, weights = zip(*PLAN_WEIGHTS.items(), strict=True)
         chosen: list[str] = []
         while len(chosen) < count:
@@ -224,6 +245,42 @@ class Rows:
         return (self.subscription_id, partner_id, customer_id, plan, min(seats, 5000), unit,
                 "annual" if annual else "monthly", start, renewal, status, owner, of_record,
                 created, created)  # fmt: skip
+
+    def ended_trial(self, partner_id: int, customer_id: int, plan: str) -> tuple:
+        """A trial that ended within the year without converting: suspended, its renewal date
+        the trial's last day."""
+        rng = self.rng
+        self.subscription_id += 1
+        start = self.today - timedelta(days=rng.randint(TRIAL_DAYS + 1, 365))
+        end = start + timedelta(days=TRIAL_DAYS)
+        created = datetime.combine(start, datetime.min.time(), UTC)
+        return (self.subscription_id, partner_id, customer_id, plan, rng.randint(1, 25),
+                discounted_cents(plan, 0), "monthly", start, end, "suspended", "vendor",
+                partner_id, created, created)  # fmt: skip
+
+    def seat_changes(self, subscription: tuple) -> list[tuple]:
+        """One or two earlier changes of a subscription's seats, the latest ending at its seats
+        of today; each takes effect on a day after the start, within the last year."""
+        rng = self.rng
+        sid, partner_id, seats, unit, start = (subscription[i] for i in (0, 1, 4, 5, 7))
+        first = max(start + timedelta(days=1), self.today - timedelta(days=365))
+        if rng.random() >= SEAT_CHANGED or first > self.today:
+            return []
+        span = (self.today - first).days
+        days = sorted(
+            {first + timedelta(days=rng.randint(0, span)) for _ in range(rng.randint(1, 2))}
+        )
+        rows, after = [], seats
+        for day in reversed(days):
+            before = after
+            while before == after:
+                before = max(1, after + rng.randint(-max(1, after // 3), max(2, after // 3)))
+            self.seat_change_id += 1
+            recorded = datetime.combine(day, datetime.min.time(), UTC)
+            rows.append((self.seat_change_id, partner_id, sid, day, before, after, unit, unit,
+                         None, recorded))  # fmt: skip
+            after = before
+        return rows
 
     def order_count(self, rng: random.Random) -> int:
         count = 0
@@ -265,8 +322,7 @@ class Rows:
 
     def incidents(self) -> list[tuple]:
         rng, rows = self.rng, []
-        services = ("Exchange Online", "SharePoint Online", "Office Communications Online",
-                    "Office Live Meeting")  # fmt: skip
+        services = SERVICES
         for number in range(1, INCIDENTS_PER_YEAR + 1):
             start = self.now - timedelta(seconds=rng.randint(86400, 365 * 86400))
             end = start + timedelta(minutes=rng.randint(20, 8 * 60))
@@ -279,7 +335,25 @@ class Rows:
             )  # fmt: skip
         return rows
 
+    def alerts(self, incidents: list[tuple]) -> Iterator[list[tuple]]:
+        """Each incident's alerts, as the fan-out stores them: one per partner with an active
+        subscription to a plan with the service, of a customer in the incident's regions."""
+        alert_id = 0
+        for incident in incidents:
+            number, service, regions, start = incident[0], incident[3], incident[9], incident[10]
+            plans = set(BUILT_IN.plans_touched_by(service))
+            places = set(json.loads(regions)) if regions else set(REGIONS)
+            rows = []
+            for partner_id, sold in enumerate(self.coverage, start=1):
+                if any(region in places and plan in plans for region, plan in sold):
+                    alert_id += 1
+                    rows.append((alert_id, number, partner_id, f"CB{partner_id:07d}A",
+                                 f"incident:{number}:partner:{partner_id}:root",
+                                 start + timedelta(seconds=30)))  # fmt: skip
+            yield rows
 
+
+CUSTOMER_TABLES = ("customer", "subscription", "seat_change", "customer_order")
 COLUMNS = {
     "partner": ("id", "team_id", "name", "alert_channel", "manager_channel", "orders_channel",
                 "timezone", "created_at", "approved_at"),
@@ -296,12 +370,17 @@ COLUMNS = {
                        "token_hash", "filed_by", "filed_at", "expires_at", "reminded_at",
                        "decided_at", "decided_by", "confirmer_name", "confirmer_email",
                        "confirmer_ip", "confirmer_user_agent", "decline_reason"),
+    "seat_change": ("id", "partner_id", "subscription_id", "effective_on", "seats_before",
+                    "seats_after", "unit_price_before", "unit_price_after", "order_id",
+                    "recorded_at"),
+    "incident_alert": ("id", "incident_id", "partner_id", "channel", "root_key", "created_at"),
     "incident": ("id", "external_id", "partner_id", "service", "feature", "title",
                  "classification", "status", "impact_description", "regions", "start_at",
                  "end_at", "is_resolved", "latest_post", "posts_seen", "version", "body_hash",
                  "created_at", "updated_at"),
 }  # fmt: skip
-SEQUENCES = ("partner", "customer", "subscription", "customer_order", "incident")
+SEQUENCES = ("partner", "customer", "subscription", "seat_change", "customer_order", "incident",
+             "incident_alert")  # fmt: skip
 
 
 class PostgresWriter:
@@ -403,11 +482,12 @@ async def generate(
             generating += time.monotonic() - mark
             if chunk is None:
                 break
-            customer_rows, subscription_rows, order_rows = chunk
-            await write("customer", customer_rows)
-            await write("subscription", subscription_rows)
-            await write("customer_order", order_rows)
-        await write("incident", rows.incidents())
+            for table in CUSTOMER_TABLES:
+                await write(table, chunk[table])
+        incidents = rows.incidents()
+        await write("incident", incidents)
+        for alerts in rows.alerts(incidents):
+            await write("incident_alert", alerts)
         loaded = time.monotonic()
         await writer.finish()
     finally:
@@ -421,6 +501,8 @@ async def generate(
         "subscriptions": counts["subscription"],
         "orders": counts["customer_order"],
         "incidents": counts["incident"],
+        "seat_changes": counts["seat_change"],
+        "alerts": counts["incident_alert"],
         "largest_partner": max(rows.sizes),
         "median_partner": sorted(rows.sizes)[len(rows.sizes) // 2],
         "seed": seed,
@@ -458,12 +540,22 @@ async def sample_team_ids(database_url: str, count: int, seed: int) -> list[str]
 def figures_line(figures: dict) -> str:
     seconds = figures["seconds"]
     rows = sum(
-        figures[k] for k in ("partners", "customers", "subscriptions", "orders", "incidents")
+        figures[k]
+        for k in (
+            "partners",
+            "customers",
+            "subscriptions",
+            "orders",
+            "incidents",
+            "seat_changes",
+            "alerts",
+        )  # fmt: skip
     )
     return (
         f"gen {figures['database']} partners={figures['partners']} "
         f"customers={figures['customers']} subscriptions={figures['subscriptions']} "
         f"orders={figures['orders']} incidents={figures['incidents']} "
+        f"seat_changes={figures['seat_changes']} alerts={figures['alerts']} "
         f"largest partner={figures['largest_partner']} median={figures['median_partner']} "
         f"seconds={seconds['total']} (migrate {seconds['migrate']}, generate "
         f"{seconds['generate_rows']}, load {seconds['load']}, analyze {seconds['analyze']}) "

@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=int,
         default=flows.SUMMARY_CONCURRENCY,
-        help="partners worked on at once (the bot's own figure by default)",
+        help="batches of partners worked on at once (the bot's own figure by default)",
     )
     return root
 

@@ -65,3 +65,38 @@ async def save_schedule(
 async def run_claimed(*, session: AsyncSession, partner_id: int, week_start: date) -> bool:
     """Tells whether a partner's week has been claimed already (a cheap check before building)."""
     return await session.get(SummaryRun, (partner_id, week_start)) is not None
+
+
+async def claimed(*, session: AsyncSession, runs: list[tuple[int, date]]) -> set[tuple[int, date]]:
+    """Which of some (partner, week) runs have been claimed already."""
+    if not runs:
+        return set()
+    result = await session.exec(
+        select(SummaryRun.partner_id, SummaryRun.week_start).where(
+            col(SummaryRun.partner_id).in_({pid for pid, _ in runs}),
+            col(SummaryRun.week_start).in_({week for _, week in runs}),
+        )
+    )
+    return set(result.all()) & set(runs)
+
+
+async def claim_runs(
+    *, session: AsyncSession, runs: list[tuple[int, date]], now: datetime, by: str
+) -> set[int]:
+    """Claims the scheduled summaries of several partners' weeks in one statement; the ids of
+    the partners whose run this call got (another process or an earlier run has the rest)."""
+    if not runs:
+        return set()
+    statement = (
+        dialect_insert(session)(SummaryRun)
+        .values(
+            [
+                {"partner_id": pid, "week_start": week, "claimed_at": now, "claimed_by": by[:100]}
+                for pid, week in runs
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["partner_id", "week_start"])
+        .returning(SummaryRun.partner_id)
+    )
+    result = await session.exec(statement)
+    return {pid for (pid,) in result.all()}

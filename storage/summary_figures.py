@@ -1,9 +1,11 @@
-"""The weekly summary's figures, each one SQL aggregate scoped by partner: orders, renewals, and
-the incidents and lost orders behind the at-risk list (its money is in summary_money.py)."""
+"""The weekly summary's figures, each one SQL aggregate grouped by partner, for any number of
+partners at once (the scheduled run's) or one: orders, renewals, and the incidents and lost
+orders behind the at-risk list (its money is in summary_money.py)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +38,11 @@ def money(cents: object) -> Decimal:
     return Decimal(int(cents or 0)) / 100
 
 
+def partners_in(column):
+    """A partner column within a bound, expanding list of partner ids (`partner_ids`)."""
+    return col(column).in_(bindparam("partner_ids", expanding=True))
+
+
 @dataclass(frozen=True)
 class OrderFigures:
     filed: int
@@ -59,21 +66,42 @@ def order_figures_statement():
     def count_if(condition) -> object:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    return select(
-        count_if(and_(col(Order.filed_at) >= start, col(Order.filed_at) < end)),
-        count_if(confirmed),
-        count_if(and_(Order.state == DECLINED, decided_in_week)),
-        count_if(and_(Order.state == EXPIRED, decided_in_week)),
-        count_if(and_(Order.state == CANCELLED, decided_in_week)),
-        count_if(
-            and_(
-                col(Order.filed_at) < end,
-                or_(Order.state == PENDING, col(Order.decided_at) >= end),
-            )
-        ),
-        func.coalesce(func.sum(case((and_(confirmed, change > 0), change), else_=0)), 0),
-        func.coalesce(func.sum(case((and_(confirmed, change < 0), -change), else_=0)), 0),
-    ).where(Order.partner_id == bindparam("partner_id"))
+    return (
+        select(
+            Order.partner_id,
+            count_if(and_(col(Order.filed_at) >= start, col(Order.filed_at) < end)),
+            count_if(confirmed),
+            count_if(and_(Order.state == DECLINED, decided_in_week)),
+            count_if(and_(Order.state == EXPIRED, decided_in_week)),
+            count_if(and_(Order.state == CANCELLED, decided_in_week)),
+            count_if(
+                and_(
+                    col(Order.filed_at) < end,
+                    or_(Order.state == PENDING, col(Order.decided_at) >= end),
+                )
+            ),
+            func.coalesce(func.sum(case((and_(confirmed, change > 0), change), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(confirmed, change < 0), -change), else_=0)), 0),
+        )
+        .where(partners_in(Order.partner_id))
+        .group_by(Order.partner_id)
+    )
+
+
+NO_ORDERS = OrderFigures(0, 0, 0, 0, 0, 0, 0, 0)
+
+
+async def order_figures_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, OrderFigures]:
+    """Each partner's order figures for one week (see `order_figures`), by partner id; one
+    query for them all."""
+    rows = await session.exec(
+        order_figures_statement(),
+        params={"partner_ids": list(partner_ids), "start": start, "end": end},
+    )
+    found = {pid: OrderFigures(*(int(value) for value in row)) for pid, *row in rows.all()}
+    return {pid: found.get(pid, NO_ORDERS) for pid in partner_ids}
 
 
 async def order_figures(
@@ -82,25 +110,36 @@ async def order_figures(
     """Counts the orders filed in the week, those confirmed, declined, expired or cancelled in it
     (whenever filed), those still pending at its end, and the seats confirmed orders added or
     removed; one query."""
-    row = (
-        await session.exec(
-            order_figures_statement(),
-            params={"partner_id": partner_id, "start": start, "end": end},
-        )
-    ).one()
-    return OrderFigures(*(int(value) for value in row))
+    figures = await order_figures_of(
+        session=session, partner_ids=[partner_id], start=start, end=end
+    )
+    return figures[partner_id]
+
+
+async def confirmation_delays_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[timedelta]]:
+    """How long each order confirmed in the week waited (for the median), by partner id."""
+    result = await session.exec(
+        select(Order.partner_id, Order.filed_at, Order.decided_at)
+        .where(partners_in(Order.partner_id), Order.state == CONFIRMED)
+        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end),
+        params={"partner_ids": list(partner_ids)},
+    )
+    delays: dict[int, list[timedelta]] = {pid: [] for pid in partner_ids}
+    for pid, filed, decided in result.all():
+        delays[pid].append(decided - filed)
+    return delays
 
 
 async def confirmation_delays(
     *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
 ) -> list[timedelta]:
     """How long each order confirmed in the week waited (for the median)."""
-    result = await session.exec(
-        select(Order.filed_at, Order.decided_at)
-        .where(Order.partner_id == partner_id, Order.state == CONFIRMED)
-        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end)
+    delays = await confirmation_delays_of(
+        session=session, partner_ids=[partner_id], start=start, end=end
     )
-    return [decided - filed for filed, decided in result.all()]
+    return delays[partner_id]
 
 
 @dataclass(frozen=True)
@@ -111,58 +150,122 @@ class Renewal:
     annual: Decimal
 
 
+async def renewals_due_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], start: date, end: date, limit: int
+) -> dict[int, tuple[list[Renewal], int]]:
+    """Each partner's active subscriptions renewing between two days, largest annual value
+    first (at most `limit`), and how many there are in all; by partner id, two queries."""
+    annual = monthly_cents() * 12
+    scope = and_(
+        partners_in(Subscription.partner_id),
+        Subscription.status == "active",
+        col(Subscription.renewal_date) >= start,
+        col(Subscription.renewal_date) < end,
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=Subscription.partner_id, order_by=(annual.desc(), Customer.name))
+        .label("rank")
+    )
+    ranked = (
+        select(
+            Subscription.partner_id.label("partner_id"),
+            Customer.name.label("name"),
+            Subscription.plan_code.label("plan_code"),
+            Subscription.seats.label("seats"),
+            annual.label("annual"),
+            rank,
+        )
+        .join(Customer, col(Customer.id) == Subscription.customer_id)
+        .where(scope)
+        .subquery()
+    )
+    params = {"partner_ids": list(partner_ids)}
+    rows = await session.exec(
+        select(
+            ranked.c.partner_id, ranked.c.name, ranked.c.plan_code, ranked.c.seats, ranked.c.annual
+        )  # fmt: skip
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.partner_id, ranked.c.rank),
+        params=params,
+    )
+    found: dict[int, list[Renewal]] = {pid: [] for pid in partner_ids}
+    for pid, name, plan, seats, value in rows.all():
+        found[pid].append(Renewal(name, plan, seats, money(value)))
+    totals = await session.exec(
+        select(Subscription.partner_id, func.count())
+        .where(scope)
+        .group_by(Subscription.partner_id),
+        params=params,
+    )
+    counted = dict(totals.all())
+    return {pid: (found[pid], int(counted.get(pid, 0))) for pid in partner_ids}
+
+
 async def renewals_due(
     *, session: AsyncSession, partner_id: int, start: date, end: date, limit: int
 ) -> tuple[list[Renewal], int]:
     """Active subscriptions renewing between two days, largest annual value first, and how many
     there are in all."""
-    annual = monthly_cents() * 12
-    scope = and_(
-        Subscription.partner_id == partner_id,
-        Subscription.status == "active",
-        col(Subscription.renewal_date) >= start,
-        col(Subscription.renewal_date) < end,
+    due = await renewals_due_of(
+        session=session, partner_ids=[partner_id], start=start, end=end, limit=limit
     )
-    rows = (
-        await session.exec(
-            select(Customer.name, Subscription.plan_code, Subscription.seats, annual)
-            .join(Customer, col(Customer.id) == Subscription.customer_id)
-            .where(scope)
-            .order_by(annual.desc(), Customer.name)
-            .limit(limit)
-        )
-    ).all()
-    total = (await session.exec(select(func.count()).select_from(Subscription).where(scope))).one()
-    return [Renewal(name, plan, seats, money(value)) for name, plan, seats, value in rows], int(
-        total
+    return due[partner_id]
+
+
+async def incidents_hitting_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[Incident]]:
+    """The incidents each partner was alerted about that overlapped a period, by partner id."""
+    result = await session.exec(
+        select(IncidentAlert.partner_id, Incident)
+        .join(Incident, col(Incident.id) == IncidentAlert.incident_id)
+        .where(partners_in(IncidentAlert.partner_id), Incident.classification == "incident")
+        .where(col(Incident.start_at) < end)
+        .where(or_(col(Incident.end_at).is_(None), col(Incident.end_at) > start))
+        .order_by(Incident.start_at, Incident.id),
+        params={"partner_ids": list(partner_ids)},
     )
+    hits: dict[int, list[Incident]] = {pid: [] for pid in partner_ids}
+    for pid, incident in result.all():
+        hits[pid].append(incident)
+    return hits
 
 
 async def incidents_hitting(
     *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
 ) -> list[Incident]:
     """The incidents this partner was alerted about that overlapped a period."""
-    alerted = select(IncidentAlert.incident_id).where(IncidentAlert.partner_id == partner_id)
-    result = await session.exec(
-        select(Incident)
-        .where(col(Incident.id).in_(alerted), Incident.classification == "incident")
-        .where(col(Incident.start_at) < end)
-        .where(or_(col(Incident.end_at).is_(None), col(Incident.end_at) > start))
-        .order_by(Incident.start_at)
+    hits = await incidents_hitting_of(
+        session=session, partner_ids=[partner_id], start=start, end=end
     )
-    return list(result.all())
+    return hits[partner_id]
+
+
+async def lost_order_customers_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[str]]:
+    """Customers whose order expired or was declined in a period, by partner id."""
+    result = await session.exec(
+        select(Order.partner_id, Customer.name)
+        .distinct()
+        .join(Order, col(Order.customer_id) == Customer.id)
+        .where(partners_in(Order.partner_id), col(Order.state).in_([DECLINED, EXPIRED]))
+        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end)
+        .order_by(Order.partner_id, Customer.name),
+        params={"partner_ids": list(partner_ids)},
+    )
+    lost: dict[int, list[str]] = {pid: [] for pid in partner_ids}
+    for pid, name in result.all():
+        lost[pid].append(name)
+    return lost
 
 
 async def lost_order_customers(
     *, session: AsyncSession, partner_id: int, start: datetime, end: datetime
 ) -> list[str]:
     """Customers whose order expired or was declined in a period."""
-    result = await session.exec(
-        select(Customer.name)
-        .distinct()
-        .join(Order, col(Order.customer_id) == Customer.id)
-        .where(Order.partner_id == partner_id, col(Order.state).in_([DECLINED, EXPIRED]))
-        .where(col(Order.decided_at) >= start, col(Order.decided_at) < end)
-        .order_by(Customer.name)
+    lost = await lost_order_customers_of(
+        session=session, partner_ids=[partner_id], start=start, end=end
     )
-    return list(result.all())
+    return lost[partner_id]

@@ -1,11 +1,13 @@
-"""The weekly summary's money, each figure SQL aggregates scoped by partner: monthly recurring
-revenue on a day and its weekly history, and commission accrued by the day. Every figure values
+"""The weekly summary's money, each figure SQL aggregates grouped by partner, for any number of
+partners at once: monthly recurring revenue on a day and its weekly history, and commission
+accrued by the day. Every figure values
 a day with the seats and price it had: today's values with the seat changes effective after that
 day taken back out (storage.seat_changes)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Order, SeatChange, Subscription, UTCDateTime
 from storage.seat_changes import change_cents
 from storage.subscriptions import monthly_cents
+from storage.summary_figures import partners_in
 
 CONFIRMED = "confirmed"
 
@@ -37,15 +40,34 @@ def live_on(day):
     )
 
 
-def changes_of_partner(*columns):
-    """Figures over seat changes joined to their subscriptions, of one partner (a bound
-    `partner_id`)."""
+def changes_of_partners(*columns):
+    """Figures over seat changes joined to their subscriptions, per partner of the bound
+    `partner_ids` (the partner id first)."""
     return (
-        select(*columns)
+        select(SeatChange.partner_id, *columns)
         .select_from(SeatChange)
         .join(Subscription, col(Subscription.id) == SeatChange.subscription_id)
-        .where(SeatChange.partner_id == bindparam("partner_id"))
+        .where(partners_in(SeatChange.partner_id))
+        .group_by(SeatChange.partner_id)
     )
+
+
+def of_partners(*columns):
+    """Figures over subscriptions, per partner of the bound `partner_ids` (the id first)."""
+    return (
+        select(Subscription.partner_id, *columns)
+        .where(partners_in(Subscription.partner_id))
+        .group_by(Subscription.partner_id)
+    )
+
+
+async def sums_by_partner(
+    session: AsyncSession, statement, params: dict, partner_ids: Sequence[int], width: int
+) -> dict[int, list[int]]:
+    """Runs a grouped statement: each partner's sums, zeros for a partner without rows."""
+    rows = await session.exec(statement, params={**params, "partner_ids": list(partner_ids)})
+    found = {pid: [int(value) for value in sums] for pid, *sums in rows.all()}
+    return {pid: found.get(pid, [0] * width) for pid in partner_ids}
 
 
 def day_sums(columns) -> list:
@@ -57,31 +79,43 @@ def revenue_statements(days: int):
     """For a number of days: today's value of the subscriptions live on each, and the changes
     after each day of those subscriptions; built once."""
     value, changed = monthly_cents(), change_cents()
-    current = select(
+    current = of_partners(
         *day_sums(
             case((live_on(bindparam(f"day_{i}", type_=Date())), value), else_=0)
             for i in range(days)
         )
-    ).where(Subscription.partner_id == bindparam("partner_id"))
+    )
 
     def later(i: int):
         day = bindparam(f"day_{i}", type_=Date())
         return case((and_(live_on(day), col(SeatChange.effective_on) > day), changed), else_=0)
 
-    taken_back = changes_of_partner(*day_sums(later(i) for i in range(days)))
+    taken_back = changes_of_partners(*day_sums(later(i) for i in range(days)))
     return current, taken_back
+
+
+async def revenue_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], days: list[date]
+) -> dict[int, list[Decimal]]:
+    """Each partner's monthly recurring revenue on each day (see `revenue_on`), by partner id;
+    two queries for all the partners and days."""
+    if not days:
+        return {pid: [] for pid in partner_ids}
+    current_statement, later_statement = revenue_statements(len(days))
+    params: dict = {f"day_{i}": d for i, d in enumerate(days)}
+    current = await sums_by_partner(session, current_statement, params, partner_ids, len(days))
+    later = await sums_by_partner(session, later_statement, params, partner_ids, len(days))
+    return {
+        pid: [money(now - back) for now, back in zip(current[pid], later[pid], strict=True)]
+        for pid in partner_ids
+    }
 
 
 async def revenue_on(*, session: AsyncSession, partner_id: int, days: list[date]) -> list[Decimal]:
     """The monthly recurring revenue on each day: the subscriptions live that day, each with the
     seats and price it had then. Two queries for all the days."""
-    if not days:
-        return []
-    current_statement, later_statement = revenue_statements(len(days))
-    params: dict = {"partner_id": partner_id} | {f"day_{i}": d for i, d in enumerate(days)}
-    current = (await session.exec(current_statement, params=params)).one()
-    later = (await session.exec(later_statement, params=params)).one()
-    return [money(int(now) - int(back)) for now, back in zip(current, later, strict=True)]
+    revenue = await revenue_of(session=session, partner_ids=[partner_id], days=days)
+    return revenue[partner_id]
 
 
 async def monthly_revenue_at(*, session: AsyncSession, partner_id: int, day: date) -> Decimal:
@@ -111,23 +145,37 @@ def confirmed_statement(weeks: int):
         )
 
     counts = day_sums(case((within(i), 1), else_=0) for i in range(weeks))
-    return select(*counts).where(Order.partner_id == bindparam("partner_id"))
+    return (
+        select(Order.partner_id, *counts)
+        .where(partners_in(Order.partner_id))
+        .group_by(Order.partner_id)
+    )
+
+
+async def weekly_history_of(
+    *, session: AsyncSession, partner_ids: Sequence[int], weeks: list[WeekPoint]
+) -> dict[int, list[tuple[Decimal, int]]]:
+    """Each partner's weekly history (see `weekly_history`), by partner id; three queries."""
+    if not weeks:
+        return {pid: [] for pid in partner_ids}
+    revenue = await revenue_of(
+        session=session, partner_ids=partner_ids, days=[week.day for week in weeks]
+    )
+    params: dict = {}
+    for i, week in enumerate(weeks):
+        params |= {f"start_{i}": week.start, f"end_{i}": week.end}
+    counts = await sums_by_partner(
+        session, confirmed_statement(len(weeks)), params, partner_ids, len(weeks)
+    )
+    return {pid: list(zip(revenue[pid], counts[pid], strict=True)) for pid in partner_ids}
 
 
 async def weekly_history(
     *, session: AsyncSession, partner_id: int, weeks: list[WeekPoint]
 ) -> list[tuple[Decimal, int]]:
     """Each week's monthly recurring revenue on its last day and its orders confirmed."""
-    if not weeks:
-        return []
-    revenue = await revenue_on(
-        session=session, partner_id=partner_id, days=[week.day for week in weeks]
-    )
-    params: dict = {"partner_id": partner_id}
-    for i, week in enumerate(weeks):
-        params |= {f"start_{i}": week.start, f"end_{i}": week.end}
-    counts = (await session.exec(confirmed_statement(len(weeks)), params=params)).one()
-    return [(mrr, int(count)) for mrr, count in zip(revenue, counts, strict=True)]
+    history = await weekly_history_of(session=session, partner_ids=[partner_id], weeks=weeks)
+    return history[partner_id]
 
 
 def days_between(dialect: str, earlier, later) -> object:
@@ -164,7 +212,6 @@ def commission_statements(dialect: str):
     from the seat changes to take back out, for a database's date arithmetic; built once."""
     week_start = bindparam("week_start", type_=Date())
     week_end = bindparam("week_end", type_=Date())
-    partner_id = bindparam("partner_id")
 
     def age(day) -> object:
         return days_between(dialect, Subscription.start_date, day)
@@ -190,16 +237,16 @@ def commission_statements(dialect: str):
             and_(Subscription.status == "cancelled", col(Subscription.renewal_date) > week_start),
         ),
     )
-    of_record = Subscription.partner_of_record_id == partner_id
+    of_record = Subscription.partner_of_record_id == Subscription.partner_id
     annual, annual_change = monthly_cents() * 12, change_cents() * 12
 
     def weighted(value, days) -> list:
         return day_sums(value * d for d in days)
 
-    week = select(*weighted(annual, first_and_later(served_from, served_to))).where(
-        Subscription.partner_id == partner_id, of_record, served_in_week
+    week = of_partners(*weighted(annual, first_and_later(served_from, served_to))).where(
+        of_record, served_in_week
     )
-    week_back = changes_of_partner(
+    week_back = changes_of_partners(
         *weighted(annual_change, first_and_later(served_from, before_change))
     ).where(of_record, served_in_week, col(SeatChange.effective_on) > week_start)
     # The next 365 days from the week's end, at the values of the week's last day.
@@ -207,13 +254,43 @@ def commission_statements(dialect: str):
     projected = and_(
         of_record, Subscription.status == "active", col(Subscription.start_date) <= week_end
     )
-    year = select(*weighted(annual, (first_left, 365 - first_left))).where(
-        Subscription.partner_id == partner_id, projected
-    )
-    year_back = changes_of_partner(*weighted(annual_change, (first_left, 365 - first_left))).where(
+    year = of_partners(*weighted(annual, (first_left, 365 - first_left))).where(projected)
+    year_back = changes_of_partners(*weighted(annual_change, (first_left, 365 - first_left))).where(
         projected, col(SeatChange.effective_on) >= week_end
     )
     return week, week_back, year, year_back
+
+
+async def commission_figures_of(
+    *,
+    session: AsyncSession,
+    partner_ids: Sequence[int],
+    week_start: date,
+    week_end: date,
+    rates: tuple[Decimal, Decimal],
+) -> dict[int, CommissionFigures]:
+    """Each partner's commission figures (see `commission_figures`), by partner id; four
+    queries for them all."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    params = {"week_start": week_start, "week_end": week_end}
+    sums = [
+        await sums_by_partner(session, statement, params, partner_ids, 2)
+        for statement in commission_statements(dialect)
+    ]
+    week, week_back, year, year_back = sums
+    first, later = rates
+
+    def accrued(sums: list[int], back: list[int]) -> Decimal:
+        first_days, later_days = sums[0] - back[0], sums[1] - back[1]
+        cents = (first * first_days + later * later_days) / 365
+        return (cents / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    return {
+        pid: CommissionFigures(
+            accrued(week[pid], week_back[pid]), accrued(year[pid], year_back[pid])
+        )
+        for pid in partner_ids
+    }
 
 
 async def commission_figures(
@@ -228,17 +305,11 @@ async def commission_figures(
     day: each day of service earns its year's rate (first year, later years) of the day's share
     of the annual value it had that day. Figures for this week, and for the 365 days after it at
     the values of the week's last day."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    params = {"partner_id": partner_id, "week_start": week_start, "week_end": week_end}
-    sums = []
-    for statement in commission_statements(dialect):
-        sums.append([int(value) for value in (await session.exec(statement, params=params)).one()])
-    week, week_back, year, year_back = sums
-    first, later = rates
-
-    def accrued(sums: list[int], back: list[int]) -> Decimal:
-        first_days, later_days = sums[0] - back[0], sums[1] - back[1]
-        cents = (first * first_days + later * later_days) / 365
-        return (cents / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-    return CommissionFigures(accrued(week, week_back), accrued(year, year_back))
+    figures = await commission_figures_of(
+        session=session,
+        partner_ids=[partner_id],
+        week_start=week_start,
+        week_end=week_end,
+        rates=rates,
+    )
+    return figures[partner_id]

@@ -65,6 +65,25 @@ async def confirmed_pairs(
     return set(result.all())
 
 
+async def partners_with_confirmations(
+    *, session: AsyncSession, partner_ids: list[int], incident_ids: list[int]
+) -> set[int]:
+    """Which of the partners have a customer whose service health confirmed one of the
+    incidents."""
+    if not partner_ids or not incident_ids:
+        return set()
+    result = await session.exec(
+        select(IncidentTenantCheck.partner_id)
+        .where(
+            col(IncidentTenantCheck.partner_id).in_(partner_ids),
+            col(IncidentTenantCheck.incident_id).in_(incident_ids),
+            IncidentTenantCheck.result == CONFIRMED,
+        )
+        .distinct()
+    )
+    return set(result.all())
+
+
 async def counts_by_partner(
     *, session: AsyncSession, incident_id: int, partner_id: int | None = None
 ) -> dict[int, Counter]:

@@ -84,8 +84,8 @@ async def test_the_generators_database_is_gone_after_the_test(database_url, tmp_
 
 
 async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):
-    figures = await gen.generate(gen_url, partners=6, customers=300, seed=7, now=NOW)
-    assert (figures["partners"], figures["customers"]) == (6, 300)
+    figures = await gen.generate(gen_url, partners=6, customers=600, seed=7, now=NOW)
+    assert (figures["partners"], figures["customers"]) == (6, 600)
 
     engine = create_engine(gen_url)
     try:
@@ -94,9 +94,9 @@ async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):
             async def scalar(sql: str) -> int:
                 return (await connection.execute(text(sql))).scalar()
 
-            assert await scalar("SELECT count(*) FROM customer") == 300
+            assert await scalar("SELECT count(*) FROM customer") == 600
             assert await scalar("SELECT count(*) FROM subscription") == figures["subscriptions"]
-            assert figures["subscriptions"] >= 300 and figures["orders"] > 0
+            assert figures["subscriptions"] >= 600 and figures["orders"] > 0
             # Every partner has customers; domains are unique within a partner.
             assert await scalar("SELECT count(DISTINCT partner_id) FROM customer") == 6
             assert (
@@ -114,8 +114,58 @@ async def test_a_small_set_is_whole_and_the_bot_finds_its_customers(gen_url):
                 )
                 == 0
             )
-            renewals = await connection.execute(text("SELECT renewal_date FROM subscription"))
-            assert all(date.fromisoformat(str(day)) > NOW.date() for (day,) in renewals.all())
+            renewals = await connection.execute(
+                text("SELECT renewal_date, status FROM subscription")
+            )
+            # Renewals come after today, but for trials that ended (suspended, 30 days long).
+            for day, status in renewals.all():
+                assert date.fromisoformat(str(day)) > NOW.date() or status == "suspended"
+            ended = await connection.execute(
+                text(
+                    "SELECT renewal_date - start_date FROM subscription WHERE status = 'suspended'"
+                )
+                if not is_sqlite(gen_url)
+                else text(
+                    "SELECT julianday(renewal_date) - julianday(start_date) FROM subscription "
+                    "WHERE status = 'suspended'"
+                )
+            )
+            assert gen.TRIAL_DAYS in {int(days) for (days,) in ended.all()}
+            # 1 to 4 plans a customer; a seat change chains to its subscription's seats of today.
+            most = await scalar(
+                "SELECT max(n) FROM (SELECT count(*) AS n FROM subscription "
+                "WHERE renewal_date > :today GROUP BY customer_id) AS plans".replace(
+                    ":today", f"'{NOW.date().isoformat()}'"
+                )
+            )
+            assert 1 <= most <= 4
+            assert figures["seat_changes"] > 0
+            assert (
+                await scalar(
+                    "SELECT count(*) FROM seat_change c JOIN subscription s "
+                    "ON s.id = c.subscription_id WHERE c.partner_id <> s.partner_id "
+                    "OR c.effective_on <= s.start_date OR c.seats_before = c.seats_after"
+                )
+                == 0
+            )
+            latest = await connection.execute(
+                text(
+                    "SELECT s.seats, c.seats_after FROM seat_change c JOIN subscription s "
+                    "ON s.id = c.subscription_id WHERE c.effective_on = (SELECT max(effective_on) "
+                    "FROM seat_change o WHERE o.subscription_id = c.subscription_id)"
+                )
+            )
+            assert all(seats == after for seats, after in latest.all())
+            # Alerts: one per incident and partner, each partner selling the service there.
+            assert figures["alerts"] == await scalar("SELECT count(*) FROM incident_alert")
+            assert figures["alerts"] > 0
+            assert (
+                await scalar(
+                    "SELECT count(*) FROM incident_alert a WHERE NOT EXISTS (SELECT 1 FROM "
+                    "subscription s WHERE s.partner_id = a.partner_id AND s.status = 'active')"
+                )
+                == 0
+            )
             # Prices are the list price less a discount, rounded to cents as the bot rounds.
             prices = await connection.execute(
                 text("SELECT DISTINCT plan_code, unit_price FROM subscription")

@@ -3,7 +3,7 @@ closing message, one customer's apology and the weekly summaries."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,9 +12,9 @@ from bot.catalogue import Catalogue
 from bot.money import format_money, format_percent, monthly_value
 from bot.outages.closing import CreditLine
 from bot.outages.intake import no_impact
+from bot.outages.owed import LOOK_BACK, credits_owed_of, customer_minutes_of, intervals_in
 from bot.outages.rules import (
     credit_for,
-    customer_minutes,
     format_availability,
     month_of,
     plans_with,
@@ -27,9 +27,6 @@ from storage.models import Customer, Incident, Partner
 from storage.tenant_checks import CONFIRMED, NOT_LISTED, UNKNOWN
 
 HEALTH_WORDS = {CONFIRMED: "confirmed", UNKNOWN: "unknown", "": "not asked yet"}
-
-# How far back an incident may have started and still count in the month being worked out.
-LOOK_BACK = timedelta(days=33)
 
 
 async def service_fees(
@@ -64,13 +61,7 @@ def intervals_for(
 ) -> list[tuple[datetime, datetime]]:
     """The downtime of incidents in the customer's region (by each one's scope for the
     customer's partner), as known at a moment."""
-    return [
-        (incident.start_at, min(incident.end_at or until, until))
-        for incident in incidents
-        if incident.start_at < until
-        and not no_impact(incident.status)  # a false positive was no downtime
-        and (not scopes[incident.id].regions or customer.region in scopes[incident.id].regions)
-    ]
+    return intervals_in(customer.region, incidents, scopes, until=until)
 
 
 async def month_downtime(
@@ -169,19 +160,30 @@ async def credits_owed_between(
     month-to-date credit at the period's end less the one at its start (so a month's credit is
     never counted twice, however many incidents or weeks it spans). Only incidents whose scope
     is known count, and for a customer also those its own service health confirmed: one the
-    vendor did not place is otherwise a credit a customer may claim, not owed."""
-    fees = await service_fees(
-        session, partner=partner, service=service, regions=[], catalogue=catalogue
-    )
+    vendor did not place is otherwise a credit a customer may claim, not owed. Without such
+    confirmations this is bot.outages.owed.credits_owed_of for one partner."""
     every, scopes = await month_downtime(
         session, partner=partner, service=service, start=start, end=end
     )
-    known = [incident for incident in every if scopes[incident.id].known]
     confirmed = await tenant_checks.confirmed_pairs(
         session=session,
         partner_id=partner.id,
         incident_ids=[incident.id for incident in every if not scopes[incident.id].known],
     )
+    if not confirmed:
+        owed = await credits_owed_of(
+            session,
+            partners=[partner],
+            services={partner.id: {service}},
+            start=start,
+            end=end,
+            catalogue=catalogue,
+        )
+        return owed[partner.id]
+    fees = await service_fees(
+        session, partner=partner, service=service, regions=[], catalogue=catalogue
+    )
+    known = [incident for incident in every if scopes[incident.id].known]
     owed = Decimal(0)
     for customer, fee in fees.values():
         incidents = known + [i for i in every if (i.id, customer.id) in confirmed]
@@ -217,18 +219,7 @@ async def customer_minutes_between(
     """Customer-minutes of outage within a period: for each incident, the partner's customers
     in its scope (those who may have been affected, when the vendor did not say where) times
     the seconds it lasted within the period, added up, then rounded to minutes once."""
-    scopes = await scopes_for(session, incidents, partner.id)
-    seconds = 0
-    for incident in incidents:
-        if no_impact(incident.status):
-            continue
-        impact = await incident_rows.impact_by_partner(
-            session=session,
-            plan_codes=plans_with(incident.service, catalogue),
-            regions=scopes[incident.id].regions,
-            partner_id=partner.id,
-        )
-        customers = impact[0].customers if impact else 0
-        lasted = min(incident.end_at or end, end) - max(incident.start_at, start)
-        seconds += customers * max(int(lasted.total_seconds()), 0)
-    return customer_minutes(seconds)
+    minutes = await customer_minutes_of(
+        session, hits={partner.id: incidents}, start=start, end=end, catalogue=catalogue
+    )
+    return minutes[partner.id]

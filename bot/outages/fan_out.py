@@ -5,7 +5,7 @@ credits), queued in the caller's transaction."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -15,10 +15,11 @@ from bot.blocks import Message
 from bot.catalogue import Catalogue
 from bot.outages import messages as outage_messages
 from bot.outages.apology import GENERIC_CUSTOMER, render_apology
-from bot.outages.closing import closing_message, credits_file, no_impact_message
+from bot.outages.closing import CreditLine, closing_message, credits_file, no_impact_message
 from bot.outages.credits import credits_for_partner
 from bot.outages.intake import no_impact
 from bot.outages.messages import ImpactView, IncidentView, incident_view
+from bot.outages.owed import credits_at_resolution
 from bot.outages.rules import plans_with
 from bot.outages.scope import Scope, scope_of
 from bot.outages.tenant_scope import checked_impact, checks_apply
@@ -48,6 +49,8 @@ class FanOutData:
     narrowed: dict[int, list[str]]  # partners' narrowings of an incident the vendor did not place
     # Connected partners whose customers' own service health is asked (bot/outages/confirming.py)
     checking: set[int] = field(default_factory=set)
+    # On resolution, every alerted partner's credit lines, worked out for all of them at once.
+    credits: dict[int, list[CreditLine]] = field(default_factory=dict)
 
     def scope(self, incident: Incident, partner_id: int) -> Scope:
         return scope_of(incident, self.narrowed.get(partner_id))
@@ -153,6 +156,17 @@ async def fan_out(
         became_resolved=became_resolved,
         tenant_checks=tenant_checks,
     )
+    if became_resolved and incident.classification == "incident":
+        alerted = {pid: p for pid, p in data.partners.items() if pid in data.alerts}
+        credits = await credits_at_resolution(
+            session,
+            incident,
+            partners=alerted,
+            scopes={pid: data.scope(incident, pid) for pid in alerted},
+            catalogue=catalogue,
+            now=now,
+        )
+        data = replace(data, credits=credits)
     rows: list[dict] = []
     new_alerts: list[IncidentAlert] = []
     for partner_id, partner in sorted(data.partners.items()):
@@ -340,12 +354,18 @@ async def closing_rows(
         if checked
         else None
     )
-    credits = [
-        line
-        for _, line, _ in await credits_for_partner(
-            session, incident, partner, catalogue, now, scope, answers
-        )
-    ]
+    # A partner whose customers' own service health was asked gets credits by those answers;
+    # the others' were worked out for all of them at once.
+    credits = (
+        [
+            line
+            for _, line, _ in await credits_for_partner(
+                session, incident, partner, catalogue, now, scope, answers
+            )
+        ]
+        if checked
+        else data.credits.get(partner.id, [])
+    )
     own = data.closings.get(partner.id)
     text = render_apology(own, partner, view, "closing", GENERIC_CUSTOMER, None)
     messages = closing_message(view, credits, text, known=scope.known, answers=answers)

@@ -26,6 +26,9 @@ from bot.outages.intake import parse_incident
 from bot.outages.messages import ImpactView, impact_text, incident_view
 from bot.outages.tenant_words import TenantChecksView
 from bot.settings import load_settings
+from bot.subscriptions.rules import CommissionRule
+from bot.summaries import batch
+from bot.summaries.rules import week_starting
 from storage import outages as incident_rows
 from storage.models import Customer, Incident, IncidentTenantCheck
 from tests.utils.factories import make_customer, make_partner, make_subscription
@@ -159,6 +162,14 @@ async def test_an_incident_confirmed_in_three_of_ten_tenants(
             catalogue=checking.catalogue,
         )  # fmt: skip
     assert owed == Decimal("150.00")
+    # And so does the scheduled run, which works out every due partner's figures at once.
+    async with sessions() as session:
+        week = week_starting(date(2026, 11, 16), partner.timezone)
+        together = await batch.summaries_of(
+            session, [(partner, week)], catalogue=checking.catalogue, rule=CommissionRule(),
+            now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        )  # fmt: skip
+    assert together[partner.id].current.credits_owed == Decimal("150.00")
 
     # One customer's closing text: owed to a confirmed customer, to claim for an unknown one.
     async with sessions() as session:

@@ -15,6 +15,8 @@ from bot.outages.credits import (
     customer_minutes_between,
 )
 from bot.outages.intake import parse_incident
+from bot.outages.owed import credits_at_resolution
+from bot.outages.scope import scope_for
 from tests.utils.incidents import END, incident, two_partners
 
 OPENED = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
@@ -92,3 +94,27 @@ async def test_customer_minutes_of_short_outages_add_up_before_rounding(sessions
             catalogue=BUILT_IN,
         )
     assert minutes == 3
+
+
+async def test_every_partners_credits_at_once_are_each_partners_own(sessions):
+    a, b, c = await two_partners(sessions)
+    resolved = await resolved_incident(sessions)
+    partners = {a.id: a, b.id: b, c.id: c}
+    async with sessions() as session:
+        scopes = {pid: await scope_for(session, resolved, pid) for pid in partners}
+        together = await credits_at_resolution(
+            session, resolved, partners=partners, scopes=scopes, catalogue=BUILT_IN, now=OPENED
+        )
+        for pid, partner in partners.items():
+            alone = await credits_for_partner(session, resolved, partner, BUILT_IN, OPENED)
+            assert together[pid] == [line for _, line, _ in alone], partner.name
+    # Alpha's 2 European customers (as by hand above), Beta's one: 4 × $5.00 at 25% = $5.00;
+    # Gamma sells SharePoint only.
+    assert [(line.customer, line.credit) for line in together[a.id]] == [
+        ("Large AG", "$22.39"),
+        ("Small GmbH", "$12.50"),
+    ]
+    assert [(line.customer, line.credit) for line in together[b.id]] == [
+        ("Beta Customer Ltd", "$5.00")
+    ]
+    assert together[c.id] == []
