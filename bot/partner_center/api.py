@@ -104,23 +104,45 @@ class PartnerCenterApi:
                 "MS-CorrelationId": str(uuid.uuid4()),
                 **extra,
             }
-            try:
-                async with self._http.get(url, headers=headers, timeout=TIMEOUT) as response:
-                    raw = await response.content.read(MAX_BODY_BYTES + 1)
-                    status, retry_after = response.status, response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError) as error:
-                raise PartnerCenterFailed(
-                    "unavailable", f"{type(error).__name__}: {error}"
-                ) from None
-            if status == 429:
-                wait = seconds_of(retry_after)
-                if not self._budget.take(wait):
-                    raise PartnerCenterFailed(
-                        "throttled", f"still throttled after waiting {self._budget.spent:.0f} s"
-                    )
-                await self._sleep(wait)
-                continue
+            answered = await exchange(
+                self._http, "GET", url, headers=headers, budget=self._budget, sleep=self._sleep
+            )
+            if answered is None:
+                continue  # throttled, waited out: asked again with new request ids
+            status, raw = answered
             return decoded(status, raw, url)
+
+
+async def exchange(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    budget: RetryBudget,
+    sleep,
+    body=None,
+) -> tuple[int, bytes] | None:
+    """One call to Partner Center: its status and body, or None once a 429 has been waited out
+    for its Retry-After (the caller asks again); raises PartnerCenterFailed when it cannot be
+    reached, or stays throttled past the budget."""
+    try:
+        async with http.request(
+            method, url, headers=headers, json=body, timeout=TIMEOUT
+        ) as response:
+            raw = await response.content.read(MAX_BODY_BYTES + 1)
+            status, retry_after = response.status, response.headers.get("Retry-After")
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise PartnerCenterFailed("unavailable", f"{type(error).__name__}: {error}") from None
+    if status != 429:
+        return status, raw
+    wait = seconds_of(retry_after)
+    if not budget.take(wait):
+        raise PartnerCenterFailed(
+            "throttled", f"still throttled after waiting {budget.spent:.0f} s"
+        )
+    await sleep(wait)
+    return None
 
 
 def decoded(status: int, raw: bytes, url: str) -> dict:

@@ -17,10 +17,9 @@ import aiohttp
 
 from bot.partner_center.api import (
     MAX_BODY_BYTES,
-    TIMEOUT,
     PartnerCenterFailed,
     RetryBudget,
-    seconds_of,
+    exchange,
 )
 
 MCA = "MicrosoftCustomerAgreement"
@@ -175,24 +174,13 @@ class OrderingApi:
             "MS-CorrelationId": str(uuid.uuid4()),
         }
         while True:
-            try:
-                async with self._http.request(
-                    method, url, headers=headers, json=body, timeout=TIMEOUT
-                ) as response:
-                    raw = await response.content.read(MAX_BODY_BYTES + 1)
-                    status, retry_after = response.status, response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError) as error:
-                raise PartnerCenterFailed(
-                    "unavailable", f"{type(error).__name__}: {error}"
-                ) from None
-            if status == 429:
-                wait = seconds_of(retry_after)
-                if not self._budget.take(wait):
-                    raise PartnerCenterFailed(
-                        "throttled", f"still throttled after waiting {self._budget.spent:.0f} s"
-                    )
-                await self._sleep(wait)
-                continue
+            answered = await exchange(
+                self._http, method, url, headers=headers, body=body,
+                budget=self._budget, sleep=self._sleep,
+            )  # fmt: skip
+            if answered is None:
+                continue  # throttled, waited out: the same request id again
+            status, raw = answered
             return answer_of(status, raw, url)
 
 
