@@ -57,7 +57,10 @@ def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
     return context
 
 
-class PartnerCenterApi:
+class PartnerCenterClient:
+    """What every call to Partner Center shares: the connection, the token, the headers and
+    the budget for waiting out its 429s."""
+
     def __init__(
         self,
         http: aiohttp.ClientSession,
@@ -73,6 +76,27 @@ class PartnerCenterApi:
         self._budget = budget
         self._sleep = sleep
 
+    def _headers(self, request_id: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """A call's headers: MS-RequestId as given (a retry of a write repeats it), and a new
+        MS-CorrelationId for every call, as Partner Center's headers page asks."""
+        return {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": str(uuid.uuid4()),
+            **(extra or {}),
+        }
+
+    async def _exchange(
+        self, method: str, url: str, headers: dict[str, str], body=None
+    ) -> tuple[int, bytes] | None:
+        return await exchange(
+            self._http, method, url, headers=headers, body=body, budget=self._budget,
+            sleep=self._sleep,
+        )  # fmt: skip
+
+
+class PartnerCenterApi(PartnerCenterClient):
     async def customers(self) -> list[dict]:
         """Every customer of the partner, page after page."""
         return await self._every_item(f"/v1/customers?size={PAGE_SIZE}", "customers")
@@ -97,16 +121,8 @@ class PartnerCenterApi:
     async def _get(self, uri: str, extra: dict[str, str]) -> dict:
         url = self._base + (uri if uri.startswith("/v1/") else "/v1" + uri)
         while True:
-            headers = {
-                "Authorization": f"Bearer {self._token}",
-                "Accept": "application/json",
-                "MS-RequestId": str(uuid.uuid4()),
-                "MS-CorrelationId": str(uuid.uuid4()),
-                **extra,
-            }
-            answered = await exchange(
-                self._http, "GET", url, headers=headers, budget=self._budget, sleep=self._sleep
-            )
+            headers = self._headers(str(uuid.uuid4()), extra)
+            answered = await self._exchange("GET", url, headers)
             if answered is None:
                 continue  # throttled, waited out: asked again with new request ids
             status, raw = answered

@@ -7,19 +7,15 @@ A 429 is waited out within the budget; a refusal (4xx) carries Partner Center's 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiohttp
-
 from bot.partner_center.api import (
     MAX_BODY_BYTES,
+    PartnerCenterClient,
     PartnerCenterFailed,
-    RetryBudget,
-    exchange,
 )
 
 MCA = "MicrosoftCustomerAgreement"
@@ -50,22 +46,7 @@ def step_id(request_id: str, step: str) -> str:
     return str(uuid.uuid5(uuid.UUID(request_id), step))
 
 
-class OrderingApi:
-    def __init__(
-        self,
-        http: aiohttp.ClientSession,
-        *,
-        base_url: str,
-        token: str,
-        budget: RetryBudget,
-        sleep=asyncio.sleep,
-    ):
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._budget = budget
-        self._sleep = sleep
-
+class OrderingApi(PartnerCenterClient):
     async def catalog_item(self, product_id: str, sku_id: str, country: str) -> str:
         """The catalogue item id (product:sku:availability) to buy a product's SKU by."""
         body = await self._send(
@@ -165,19 +146,9 @@ class OrderingApi:
 
     async def _send(self, method: str, uri: str, *, request_id: str, body=None) -> dict:
         url = self._base + uri
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "MS-RequestId": request_id,
-            # New for every call, as Partner Center's headers page asks (MS-RequestId is the
-            # one a retry repeats).
-            "MS-CorrelationId": str(uuid.uuid4()),
-        }
+        headers = self._headers(request_id)
         while True:
-            answered = await exchange(
-                self._http, method, url, headers=headers, body=body,
-                budget=self._budget, sleep=self._sleep,
-            )  # fmt: skip
+            answered = await self._exchange(method, url, headers, body)
             if answered is None:
                 continue  # throttled, waited out: the same request id again
             status, raw = answered
