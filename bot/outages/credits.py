@@ -9,10 +9,16 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalogue import Catalogue
-from bot.money import format_money, format_percent, monthly_value
+from bot.money import cents, format_money, format_percent, monthly_value
 from bot.outages.closing import CreditLine
 from bot.outages.intake import no_impact
-from bot.outages.owed import LOOK_BACK, credits_owed_of, customer_minutes_of, intervals_in
+from bot.outages.owed import (
+    LOOK_BACK,
+    credits_owed_of,
+    customer_minutes_of,
+    intervals_in,
+    month_rates,
+)
 from bot.outages.rules import (
     credit_for,
     format_availability,
@@ -188,22 +194,10 @@ async def credits_owed_between(
     for customer, fee in fees.values():
         incidents = known + [i for i in every if (i.id, customer.id) in confirmed]
         time_zone = customer.timezone or partner.timezone
-        moment = start
-        while moment < end:
-            month = month_of(moment, time_zone)
-            stop = min(month[1], end)
-            after = credit_for(
-                intervals=intervals_for(customer, incidents, scopes, until=stop),
-                month=month,
-                fee=fee,
-            ).amount
-            before = credit_for(
-                intervals=intervals_for(customer, incidents, scopes, until=moment),
-                month=month,
-                fee=fee,
-            ).amount
-            owed += after - before
-            moment = stop
+        for after, before in month_rates(
+            customer.region, time_zone, incidents, scopes, start=start, end=end
+        ):
+            owed += cents(fee * after) - cents(fee * before)
     return owed
 
 
