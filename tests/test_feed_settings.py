@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from bot.settings import GRAPH_ISSUES_URL, Settings, SettingsError, load_settings
+from bot.feed_settings import GRAPH_ISSUES_URL
+from bot.settings import Settings, SettingsError, load_settings
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
