@@ -1,58 +1,18 @@
-"""The tables, with column types both databases keep exactly: UTC times, integer cents."""
+"""The tables; their column types, which both databases keep exactly (UTC times, integer cents),
+are in storage/columns.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator):
-    """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where an aware UTC datetime is required")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Cents(TypeDecorator):
-    """Money as a Decimal in Python and as whole cents in SQL (exact sums on every database)."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
-        if value is None:
-            return None
-        cents = Decimal(value) * 100
-        if cents != cents.to_integral_value():
-            raise ValueError(f"{value} has more than two decimal places")
-        return int(cents)
-
-    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(value) / 100).quantize(Decimal("0.01"))
-
-
-def _created() -> datetime:
-    return datetime.now(UTC)
+# The migrations name the column types as storage.models' own.
+from storage.columns import Cents, UTCDateTime, _created  # noqa: F401
 
 
 # Database model, table name inferred from class name

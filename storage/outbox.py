@@ -13,7 +13,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, UTCDateTime
+from storage.columns import UTCDateTime
+from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 

@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import SeenSlackRequest, UTCDateTime
+from storage.columns import UTCDateTime
+from storage.models import SeenSlackRequest
 from storage.outages import dialect_insert
 
 

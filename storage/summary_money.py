@@ -16,7 +16,8 @@ from sqlalchemy import Date, Integer, and_, bindparam, case, func, or_, select, 
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Order, SeatChange, Subscription, UTCDateTime
+from storage.columns import UTCDateTime
+from storage.models import Order, SeatChange, Subscription
 from storage.seat_changes import change_cents
 from storage.subscriptions import monthly_cents
 from storage.summary_figures import partners_in
