@@ -32,7 +32,7 @@ from bot.summaries.rules import week_starting
 from storage import outages as incident_rows
 from storage.models import Customer, Incident, IncidentTenantCheck
 from tests.utils.factories import make_customer, make_partner, make_subscription
-from tests.utils.graph import issue_changed_at
+from tests.utils.graph import Sleeps, issue_changed_at
 from tests.utils.tenants import (
     APP_ID,
     ISSUE,
@@ -43,14 +43,6 @@ from tests.utils.tenants import (
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-class Sleeps:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture

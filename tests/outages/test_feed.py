@@ -16,19 +16,9 @@ from bot.outages.intake import RESOLVED_STATUSES, STATUS_WORDS
 from bot.settings import load_settings
 from devtools.local_entra import thumbprint_of
 from storage.models import Incident, IncidentFeedMark
-from tests.utils.graph import CLIENT_ID, TENANT_ID, issue_changed_at, published_issues
+from tests.utils.graph import CLIENT_ID, TENANT_ID, Sleeps, issue_changed_at, published_issues
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-class Sleeps:
-    """Records how long the feed asked to wait, and returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture

@@ -70,3 +70,14 @@ def issue_changed_at(when: str, **fields) -> dict:
         "lastModifiedDateTime": when,
         **fields,
     }
+
+
+class Sleeps:
+    """Stands in for asyncio.sleep: records how long the code under test asked to wait (for a
+    Retry-After), and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
