@@ -1,15 +1,21 @@
 """App-only access tokens from Microsoft Entra (OAuth2 client credentials, with a client secret
 or a certificate) through Microsoft's MSAL: one MSAL application per app, whose cache hands a
 token back until shortly before it expires (MSAL renews it five minutes before). MSAL is
-synchronous, so every call to it runs in a worker thread. Used by the incident feed (Microsoft
-Graph) and the Partner Center sync; the scope says which API a token is for."""
+synchronous, so every call to it runs in a worker thread of its own pool (the event loop's
+default pool has a handful of threads, and the outage checks ask thousands of tenants for a
+token each), over one HTTP session whose connections to Entra are kept alive. Used by the
+incident feed (Microsoft Graph), the Partner Center sync and the outage checks (a token per
+customer tenant); the scope says which API a token is for."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
 import msal
@@ -19,6 +25,7 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
 HTTP_TIMEOUT = 15  # seconds, for each call MSAL makes to Entra
 MOST_APPS = 10_000  # MSAL applications (with their cached tokens) kept per process
+THREADS = 64  # calls to Entra at once; each waits on the network, not the processor
 
 
 @dataclass(frozen=True)
@@ -67,33 +74,56 @@ class AppTokens:
     `ca_file`, Entra's certificate must be signed by one of its certificates."""
 
     def __init__(
-        self, *, ca_file: Path | None = None, timeout: float = HTTP_TIMEOUT, most: int = MOST_APPS
+        self,
+        *,
+        ca_file: Path | None = None,
+        timeout: float = HTTP_TIMEOUT,
+        most: int = MOST_APPS,
+        threads: int = THREADS,
     ):
         # Least recently used first: an app per customer tenant (outage checks) would otherwise
         # keep one MSAL application for every tenant ever asked.
         self._apps: OrderedDict[AppCredentials, msal.ConfidentialClientApplication] = OrderedDict()
         self._most = most
         self._lock = threading.Lock()
-        self._ca_file = ca_file
-        self._timeout = timeout
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        # One session for every app: MSAL asks Entra twice for a new tenant's first token (its
+        # OpenID configuration, then the token), and a new TLS connection each time would cost
+        # more than the calls.
+        self._http = EntraSession(ca_file, timeout, pool=threads)
+
+    async def _in_thread(self, call, *args):
+        with self._executor_lock:  # not self._lock: a worker may hold that one for a while
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="entra")
+            executor = self._executor
+        return await asyncio.get_running_loop().run_in_executor(
+            executor, functools.partial(call, *args)
+        )
 
     async def token(self, app: AppCredentials, scope: str) -> str:
         """An access token for the scope; raises TokenRefused saying why there is none."""
-        return await asyncio.to_thread(self._token, app, scope)
+        return await self._in_thread(self._token, app, scope)
 
     async def forget(self, app: AppCredentials) -> None:
         """Drops the app's cached tokens (an API refused one), so the next call fetches anew."""
         with self._lock:
             application = self._apps.get(app)
         if application is not None:
-            await asyncio.to_thread(application.remove_tokens_for_client)
+            await self._in_thread(application.remove_tokens_for_client)
 
     def close(self) -> None:
-        """Closes the connections MSAL opened to Microsoft Entra and forgets every app."""
+        """Closes the connections to Microsoft Entra, stops the threads and forgets every app
+        (it may be used again: it opens them anew)."""
         with self._lock:
-            for application in self._apps.values():
-                application.http_client.close()
             self._apps.clear()
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)
+        self._http.close()
 
     async def user_token(
         self, app: AppCredentials, refresh_token: str, scope: str
@@ -102,7 +132,7 @@ class AppTokens:
         Application Model), with the refresh token to keep: Entra's newer one when it sent one
         (each use extends its life), else the same; raises TokenRefused saying why there is
         none."""
-        result = await asyncio.to_thread(self._result, app, scope, refresh_token)
+        result = await self._in_thread(self._result, app, scope, refresh_token)
         return result["access_token"], result.get("refresh_token") or refresh_token
 
     def _token(self, app: AppCredentials, scope: str) -> str:
@@ -111,16 +141,10 @@ class AppTokens:
     def _result(self, app: AppCredentials, scope: str, refresh_token: str = "") -> dict:
         try:
             application = self._application(app)
-            try:
-                if refresh_token:
-                    result = application.acquire_token_by_refresh_token(
-                        refresh_token, scopes=[scope]
-                    )
-                else:
-                    result = application.acquire_token_for_client(scopes=[scope])
-            finally:
-                # A token lasts an hour: no connection to Entra is kept open in between.
-                application.http_client.close()
+            if refresh_token:
+                result = application.acquire_token_by_refresh_token(refresh_token, scopes=[scope])
+            else:
+                result = application.acquire_token_for_client(scopes=[scope])
         except (ValueError, OSError, requests.RequestException) as error:
             # MSAL raises ValueError when the authority cannot be discovered (unknown tenant,
             # wrong authority host), requests' errors when Entra is unreachable, and OSError
@@ -136,12 +160,17 @@ class AppTokens:
     def _application(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
         with self._lock:
             found = self._apps.get(app)
-            if found is None:
-                found = self._apps[app] = self._build(app)
-                while len(self._apps) > self._most:
-                    _, dropped = self._apps.popitem(last=False)
-                    dropped.http_client.close()
+            if found is not None:
+                self._apps.move_to_end(app)
+                return found
+        # Built outside the lock: MSAL asks Entra for the tenant's OpenID configuration as it
+        # builds an application, and other tenants' calls need not wait for that.
+        built = self._build(app)
+        with self._lock:
+            found = self._apps.setdefault(app, built)
             self._apps.move_to_end(app)
+            while len(self._apps) > self._most:
+                self._apps.popitem(last=False)
             return found
 
     def _build(self, app: AppCredentials) -> msal.ConfidentialClientApplication:
@@ -151,19 +180,25 @@ class AppTokens:
             authority=f"{app.authority_host.rstrip('/')}/{app.tenant}",
             # The operator names the authority host: no look-up of it at Microsoft first.
             instance_discovery=False,
-            http_client=EntraSession(self._ca_file, self._timeout),
+            http_client=self._http,
         )
 
 
 class EntraSession(requests.Session):
     """The HTTP client MSAL calls Entra with: a timeout, and the operator's trusted
     certificates given with every request, since requests lets REQUESTS_CA_BUNDLE in the
-    environment outrank a session's own `verify` (MSAL's `verify` option alone would not count)."""
+    environment outrank a session's own `verify` (MSAL's `verify` option alone would not count).
+    Shared by the apps of every tenant, so it keeps no cookies (one tenant's sign-in cookies are
+    nothing to send to another's) and as many connections per host as calls run at once."""
 
-    def __init__(self, ca_file: Path | None, timeout: float):
+    def __init__(self, ca_file: Path | None, timeout: float, *, pool: int = 10):
         super().__init__()
         self._verify = str(ca_file) if ca_file else True
         self._timeout = timeout
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         kwargs.setdefault("verify", self._verify)

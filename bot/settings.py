@@ -90,6 +90,10 @@ class Settings(FeedSettings):
     partner_center_authority: str = "https://login.microsoftonline.com"
     partner_center_api_url: str = "https://api.partnercenter.microsoft.com"
     partner_center_sync_minutes: int = Field(default=60, ge=5)
+    # Partners synced at once, and the calls one partner's sync makes a minute at most (Partner
+    # Center throttles each partner tenant's calls: keep under its limit).
+    partner_center_sync_concurrency: int = Field(default=8, ge=1, le=64)
+    partner_center_calls_per_minute: int = Field(default=400, ge=1)
     # How long one sync may wait in all for Partner Center's Retry-After before it gives up.
     partner_center_retry_budget: float = Field(default=120.0, ge=0)
     # Certificates to trust for both besides the system's (a local or inspecting proxy's CA).
@@ -99,6 +103,8 @@ class Settings(FeedSettings):
     outage_tenant_checks: bool = True
     outage_tenant_graph_url: str = "https://graph.microsoft.com/v1.0"
     outage_tenant_concurrency: int = Field(default=8, ge=1, le=64)
+    # Partners whose customers' tenants are asked at once (each with its own concurrency above).
+    outage_tenant_partners: int = Field(default=8, ge=1, le=64)
     # How long one tenant's question may wait in all for Graph's Retry-After before it is unknown.
     outage_tenant_retry_budget: float = Field(default=60.0, ge=0)
     # The country whose Partner Center catalogue orders are placed from (ISO 3166 alpha-2).

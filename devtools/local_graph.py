@@ -12,11 +12,13 @@ missing, unknown or expired token, 403 for an app without the `ServiceHealth.Rea
 (its `tid`), as each tenant's own service health does: the issue when that tenant's list holds it
 (`list_in_tenant`), else 404 `NotFound`; 401 without a valid token, 403 when the app holds no
 `ServiceHealth.Read.All` in that tenant, 429 with Retry-After when a tenant is told to throttle
-(`throttle_tenant`). MSAL signs in over https only: start it with an SSL
-context (the tests make one with trustme)."""
+(`throttle_tenant`), or a share of all tenants' requests drawn at random (`throttled_share`,
+seeded). Every request waits `latency` seconds first, as on a network to Microsoft (benchmarks).
+MSAL signs in over https only: start it with an SSL context (the tests make one with trustme)."""
 
 from __future__ import annotations
 
+import random
 import re
 import ssl
 import time
@@ -27,6 +29,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from devtools.local_entra import GRAPH_DEFAULT_SCOPE, READ_SERVICE_HEALTH, LocalEntra
+from devtools.microsoft_limits import latency_middleware
 
 ISSUES_PATH = "/v1.0/admin/serviceAnnouncement/issues"
 MAX_PAGE_SIZE = 1000
@@ -62,6 +65,11 @@ class LocalGraph:
         # Each tenant's own service health: the issue ids it lists, by tenant id (lower case).
         self.tenant_issues: dict[str, set[str]] = {}
         self._tenant_throttles: dict[str, list[float]] = {}
+        # A share of the requests for one issue answered 429, drawn at random (the same run twice).
+        self.throttled_share = 0.0
+        self.throttled_retry_after = 1
+        self._random = random.Random(2026)
+        self.latency = 0.0  # seconds every request waits before its answer
         # Each request for one issue: tenant (from the token's tid), issue id, status answered.
         self.tenant_requests: list[tuple[str, str, int]] = []
         self._runner: web.AppRunner | None = None
@@ -106,7 +114,7 @@ class LocalGraph:
     async def start(
         self, ssl_context: ssl.SSLContext | None, host: str = "127.0.0.1"
     ) -> LocalGraph:
-        app = web.Application()
+        app = web.Application(middlewares=[latency_middleware(self)])
         self.entra.add_routes(app)
         app.router.add_get(ISSUES_PATH, self.list_issues)
         app.router.add_get(ISSUES_PATH + "/{issue_id}", self.get_issue)
@@ -166,8 +174,13 @@ class LocalGraph:
         refused = self.authorization_refusal(header)
         token = self.entra.tokens.get(header.partition(" ")[2])
         tenant = token.tenant_id if token else ""
+        wait = None
         if refused is None and self._tenant_throttles.get(tenant):
             wait = self._tenant_throttles[tenant].pop(0)
+        elif refused is None and self.throttled_share:
+            if self._random.random() < self.throttled_share:
+                wait = self.throttled_retry_after
+        if wait is not None:
             refused = graph_error(
                 429,
                 "TooManyRequests",

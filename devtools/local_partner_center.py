@@ -13,6 +13,9 @@
 Knobs for tests: `throttle(n, retry_after)` answers the next n API calls 429 with Retry-After and
 Microsoft's documented body, `fail(n, status, after=k)` answers n calls after the next k with a
 server error, `revoke(tenant)` ends an account's consent (every token and new one refused).
+For benchmarks: `latency` (seconds every request waits, Entra's included) and `limit`, a
+`CallLimit` that throttles each partner tenant's API calls past a rate, as Partner Center does
+(429, Retry-After, Microsoft's documented body).
 MSAL signs in over https only: start it with an SSL context (the tests make one with trustme)."""
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from aiohttp import web
 
 from devtools.local_entra import PARTNER_CENTER_SCOPE, EntraApp, LocalEntra
 from devtools.local_partner_center_orders import OrderRoutes, pc_error
+from devtools.microsoft_limits import CallLimit, latency_middleware, retry_after
 
 
 @dataclass
@@ -70,6 +74,8 @@ class LocalPartnerCenter(OrderRoutes):
         self._throttled: list[float] = []
         self._failing: list[int | None] = []
         self._page_size_limit = page_size_limit
+        self.latency = 0.0  # seconds every request waits before its answer
+        self.limit: CallLimit | None = None  # each partner tenant's API calls, when set
         self._runner: web.AppRunner | None = None
         self.url = ""
         # The certificates a client must trust to reach it, as whoever started it says.
@@ -96,7 +102,7 @@ class LocalPartnerCenter(OrderRoutes):
     ) -> LocalPartnerCenter:
         """Serves https with `ssl_context`; `ca_file` (which trusts its certificate) is kept for
         the clients to be pointed at."""
-        app = web.Application()
+        app = web.Application(middlewares=[latency_middleware(self)])
         self.entra.add_routes(app)
         app.router.add_get("/v1/customers", self._customers)
         app.router.add_get("/v1/customers/{customer}/subscriptions", self._subscriptions)
@@ -119,15 +125,7 @@ class LocalPartnerCenter(OrderRoutes):
     def _caller(self, request: web.Request) -> Account | web.Response:
         self.requests.append((request.method, request.path_qs))
         if self._throttled:
-            wait = self._throttled.pop(0)
-            return web.json_response(
-                {
-                    "statusCode": 429,
-                    "message": f"Rate limit is exceeded. Try again in {wait:g} seconds.",
-                },
-                status=429,
-                headers={"Retry-After": f"{wait:g}"},
-            )
+            return throttled(f"{self._throttled.pop(0):g}")
         failing = self._failing.pop(0) if self._failing else None
         if failing is not None:
             return web.Response(status=failing, text="Service Unavailable")
@@ -142,6 +140,10 @@ class LocalPartnerCenter(OrderRoutes):
             or not token.app.consented
         ):
             return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        if self.limit is not None:
+            wait = self.limit.wait(account.tenant)
+            if wait:
+                return throttled(retry_after(wait))
         return account
 
     async def _customers(self, request: web.Request) -> web.Response:
@@ -176,6 +178,15 @@ class LocalPartnerCenter(OrderRoutes):
         if customer not in account.subscriptions:
             return pc_error(404, 2001, f"Customer {customer} was not found.")
         return collection(account.subscriptions[customer], {})
+
+
+def throttled(seconds: str) -> web.Response:
+    """Partner Center's 429, with the documented body."""
+    return web.json_response(
+        {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {seconds} seconds."},
+        status=429,
+        headers={"Retry-After": seconds},
+    )
 
 
 def link(uri: str, headers: list | None = None) -> dict:

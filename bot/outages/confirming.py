@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,8 +42,11 @@ logger = logging.getLogger(__name__)
 # Unknown answers worth asking again at the incident's next update (Graph could not answer);
 # a refusal is not (it lasts until an admin acts), nor a customer without a tenant id.
 ASK_AGAIN = ("throttled", "unavailable")
-# How many answers are recorded (and the alert edited) at a time.
+# How many answers are recorded at a time; the alert is edited with the counts so far at most
+# every EDIT_EVERY seconds (a partner with thousands of customers would otherwise queue hundreds of
+# edits of one message, past what Slack lets a workspace update), and once all have answered.
 BATCH = 25
+EDIT_EVERY = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class ConfirmReport:
 
 
 async def confirm_incident(services: Services, incident_id: int) -> ConfirmReport:
-    """Asks the tenants of every connected partner alerted about an incident; returns counts."""
+    """Asks the tenants of every connected partner alerted about an incident, OUTAGE_TENANT_PARTNERS
+    partners at once; returns counts."""
     async with services.sessions() as session:
         incident = await incident_rows.get(session=session, incident_id=incident_id)
         alerts = await incident_rows.alerts_of(session=session, incident_id=incident_id)
@@ -61,16 +66,20 @@ async def confirm_incident(services: Services, incident_id: int) -> ConfirmRepor
         )
     if incident is None:
         return ConfirmReport(0, 0)
-    asked = partners_asked = 0
-    for partner_id in sorted(connected):
-        try:
-            count = await confirm_for_partner(services, incident, partner_id)
-        except SealingError as problem:
-            logger.warning("tenant checks of partner %s: %s", partner_id, problem)
-            continue
-        partners_asked += count > 0
-        asked += count
-    return ConfirmReport(partners_asked, asked)
+    limit = asyncio.Semaphore(services.settings.outage_tenant_partners)
+
+    async def confirm(partner_id: int) -> int:
+        async with limit:
+            try:
+                return await confirm_for_partner(services, incident, partner_id)
+            except SealingError as problem:
+                logger.warning("tenant checks of partner %s: %s", partner_id, problem)
+            except Exception:  # one partner's trouble does not stop the others' checks
+                logger.exception("tenant checks of partner %s failed", partner_id)
+            return 0
+
+    counts = await asyncio.gather(*(confirm(partner_id) for partner_id in sorted(connected)))
+    return ConfirmReport(sum(count > 0 for count in counts), sum(counts))
 
 
 async def confirm_for_partner(services: Services, incident: Incident, partner_id: int) -> int:
@@ -112,23 +121,34 @@ async def confirm_for_partner(services: Services, incident: Incident, partner_id
             async with limit:
                 return customer_id, await asker.ask(tenant, incident.external_id)
 
+        edited_at = -EDIT_EVERY
         for start in range(0, len(to_ask), BATCH):
             batch = to_ask[start : start + BATCH]
             answers = dict(await asyncio.gather(*(ask(c, t) for c, t in batch)))
-            await record(services, incident, partner_id, answers)
+            last = start + BATCH >= len(to_ask)
+            edit = last or time.monotonic() - edited_at >= EDIT_EVERY
+            await record(services, incident, partner_id, answers, edit=edit)
+            if edit:
+                edited_at = time.monotonic()
     if asker.refusals:
         await tell_refusals(services, partner_id, asker.refusals)
     return len(to_ask)
 
 
-async def record(services: Services, incident: Incident, partner_id: int, answers: dict) -> None:
-    """Stores answers and edits the partner's alert with the counts so far, in one transaction."""
+async def record(
+    services: Services, incident: Incident, partner_id: int, answers: dict, *, edit: bool = True
+) -> None:
+    """Stores answers and, with `edit`, edits the partner's alert with the counts so far, in one
+    transaction."""
     now = services.clock()
     async with services.sessions() as session:
         await tenant_checks.save(
             session=session, incident_id=incident.id, partner_id=partner_id, results=answers,
             now=now,
         )  # fmt: skip
+        if not edit:
+            await session.commit()
+            return
         fresh = await incident_rows.get(session=session, incident_id=incident.id)
         partner = await partners.get_by_id(session=session, partner_id=partner_id)
         row = await alert_edit(session, fresh, partner, services.catalogue, now)

@@ -1,13 +1,17 @@
 """Partner Center's REST API as the sync reads it: the partner's customers (paged: `links.next`
 carries the `MS-ContinuationToken` header to send back) and each customer's subscriptions. A 429
 is waited out for its Retry-After while the sync's budget lasts; anything else that is not a 200
-stops the sync with a reason its admins can act on."""
+stops the sync with a reason its admins can act on. A sync keeps each partner's calls under
+PARTNER_CENTER_CALLS_PER_MINUTE (Partner Center throttles the calls of each partner tenant), so
+that a partner with thousands of customers is paced instead of throttled past its budget."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import ssl
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +52,37 @@ class RetryBudget:
         return True
 
 
+class Pace:
+    """At most `per_minute` calls a minute: a tenth of a minute's worth at once after a quiet
+    spell, then one at a time at that rate; `take` waits for the next call's turn."""
+
+    def __init__(self, per_minute: float, *, clock=time.monotonic, sleep=asyncio.sleep):
+        self._per_second = per_minute / 60
+        self._burst = max(1.0, per_minute / 10)
+        self._left = self._burst
+        self._clock = clock
+        self._sleep = sleep
+        self._at = clock()
+        self.waited = 0.0  # seconds spent waiting for a turn, in all
+
+    async def take(self) -> None:
+        while True:
+            now = self._clock()
+            self._left = min(self._burst, self._left + (now - self._at) * self._per_second)
+            self._at = now
+            if self._left >= 1:
+                self._left -= 1
+                return
+            wait = (1 - self._left) / self._per_second
+            self.waited += wait
+            await self._sleep(wait)
+
+
+@functools.lru_cache(maxsize=8)
 def ssl_context(ca_file: Path | None) -> ssl.SSLContext | None:
-    """The system's trust, plus the operator's extra certificates when given."""
+    """The system's trust, plus the operator's extra certificates when given; made once per file
+    and process (loading the system's certificates takes some 30 ms, and every partner's sync and
+    outage check connects anew)."""
     if ca_file is None:
         return None
     context = ssl.create_default_context()
@@ -69,8 +102,10 @@ class PartnerCenterClient:
         token: str,
         budget: RetryBudget,
         sleep=asyncio.sleep,
+        pace: Pace | None = None,
     ):
         self._http = http
+        self._pace = pace
         self._base = base_url.rstrip("/")
         self._token = token
         self._budget = budget
@@ -90,6 +125,8 @@ class PartnerCenterClient:
     async def _exchange(
         self, method: str, url: str, headers: dict[str, str], body=None
     ) -> tuple[int, bytes] | None:
+        if self._pace is not None:
+            await self._pace.take()
         return await exchange(
             self._http, method, url, headers=headers, body=body, budget=self._budget,
             sleep=self._sleep,

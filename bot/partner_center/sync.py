@@ -17,7 +17,13 @@ from bot.entra import PARTNER_CENTER_SCOPE, AppCredentials, TokenRefused
 from bot.errors import UserError
 from bot.outbox.rows import post_message
 from bot.partner_center import messages
-from bot.partner_center.api import PartnerCenterApi, PartnerCenterFailed, RetryBudget, ssl_context
+from bot.partner_center.api import (
+    Pace,
+    PartnerCenterApi,
+    PartnerCenterFailed,
+    RetryBudget,
+    ssl_context,
+)
 from bot.partner_center.offers import BadRecord, RemoteCustomer, read_customer, read_subscription
 from bot.partner_center.sealing import SealingError, sealer, unseal
 from bot.partner_center.writing import SyncReport, write_sync
@@ -28,8 +34,10 @@ from storage.models import PartnerCenterConnection
 
 logger = logging.getLogger(__name__)
 
-# Customers whose subscriptions are read at once (Partner Center allows 500 a minute per tenant).
+# Customers whose subscriptions are read at once, within the partner's calls a minute.
 CONCURRENCY = 8
+# Due partners listed at a time by the schedule (as many are synced at once as settings say).
+DUE_BATCH = 200
 FAILURES = (PartnerCenterFailed, TokenRefused, SealingError, BadRecord)
 
 
@@ -106,6 +114,7 @@ async def fetch(services: Services, connection: PartnerCenterConnection) -> Fetc
             base_url=settings.partner_center_api_url,
             token=token,
             budget=RetryBudget(settings.partner_center_retry_budget),
+            pace=Pace(settings.partner_center_calls_per_minute),
         )
         customers = [read_customer(item) for item in await api.customers()]
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -220,21 +229,43 @@ def problem_words(failure: Exception) -> str:
     return str(failure)
 
 
-async def sync_due_partners(services: Services, *, batch: int = 20) -> int:
-    """The schedule: syncs the partners whose time has come, each claimed first so that one
-    process syncs it; returns how many synced without a problem."""
-    now = services.clock()
-    interval = timedelta(minutes=services.settings.partner_center_sync_minutes)
-    async with services.sessions() as session:
-        due = await connections.due(session=session, now=now, limit=batch)
+async def sync_due_partners(services: Services) -> int:
+    """The schedule: syncs every partner whose time has come, PARTNER_CENTER_SYNC_CONCURRENCY at
+    once, each claimed first so that one process syncs it; returns how many synced without a
+    problem. It goes on until none is due, so a round of thousands of partners is not held to one
+    batch a run."""
+    settings = services.settings
+    interval = timedelta(minutes=settings.partner_center_sync_minutes)
+    limit = asyncio.Semaphore(settings.partner_center_sync_concurrency)
+    tried: set[int] = set()
     synced = 0
-    for partner_id in due:
+
+    async def claim_and_sync(partner_id: int, seen_at: datetime) -> bool:
+        async with limit:
+            now = services.clock()
+            async with services.sessions() as session:
+                claimed = await connections.claim(
+                    session=session, partner_id=partner_id, seen_due_at=seen_at,
+                    next_at=now + interval,
+                )  # fmt: skip
+                await session.commit()
+            if not claimed:
+                return False
+            try:
+                outcome = await sync_partner(services, partner_id)
+            except Exception:  # one partner's trouble does not stop the others' syncs
+                logger.exception("Partner Center sync of partner %s failed", partner_id)
+                return False
+            return outcome.problem is None
+
+    while True:
+        now = services.clock()
         async with services.sessions() as session:
-            claimed = await connections.claim(
-                session=session, partner_id=partner_id, seen_due_at=now, next_at=now + interval
-            )
-            await session.commit()
-        if claimed:
-            outcome = await sync_partner(services, partner_id)
-            synced += outcome.problem is None
-    return synced
+            due = await connections.due(session=session, now=now, limit=DUE_BATCH + len(tried))
+        due = [partner_id for partner_id in due if partner_id not in tried][:DUE_BATCH]
+        if not due:
+            return synced
+        tried.update(due)
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(claim_and_sync(partner_id, now)) for partner_id in due]
+        synced += sum(task.result() for task in tasks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -286,3 +287,42 @@ async def test_a_partner_not_connected_is_not_asked(checking, sessions, graph_si
     text = (await written()).text(f"incident:1:partner:{partner.id}:root")
     assert "who may be affected" in text and "Asking each customer" not in text
     assert graph_site.graph.tenant_requests == []
+
+
+async def test_the_alert_is_edited_as_answers_arrive_not_once_for_every_few(
+    checking, sessions, written, monkeypatch
+):
+    # Answers are stored three at a time (four batches for ten tenants); the alert is edited
+    # with the first batch's counts, then no more often than every EDIT_EVERY seconds, and
+    # with the last.
+    monkeypatch.setattr("bot.outages.confirming.BATCH", 3)
+    partner = await connected_partner(sessions, checking.settings)
+    ingested = await receive(sessions, checking, issue(status="serviceDegradation"))
+
+    await confirm_incident(checking, ingested.incident.id)
+
+    rows = await written()
+    first, last = sorted(edits(rows, partner), key=answered_in)
+    assert ":checks:3:" in first and "7 of 10 still to answer" in rows.text(first)
+    assert ":checks:10:" in last and "still to answer" not in rows.text(last)
+    async with sessions() as session:
+        assert len((await session.exec(select(IncidentTenantCheck))).all()) == 10
+
+
+async def test_with_no_pause_between_edits_every_batch_edits_the_alert(
+    checking, sessions, written, monkeypatch
+):
+    monkeypatch.setattr("bot.outages.confirming.BATCH", 3)
+    monkeypatch.setattr("bot.outages.confirming.EDIT_EVERY", 0.0)
+    partner = await connected_partner(sessions, checking.settings)
+    ingested = await receive(sessions, checking, issue(status="serviceDegradation"))
+
+    await confirm_incident(checking, ingested.incident.id)
+
+    answered = sorted(answered_in(key) for key in edits(await written(), partner))
+    assert answered == [3, 6, 9, 10]
+
+
+def answered_in(key: str) -> int:
+    """How many tenants had answered when an edit was queued, as its key says."""
+    return int(re.search(r":checks:(\d+):", key).group(1))
