@@ -369,6 +369,19 @@ async def add_incident(engine, service: str, partner_ids: list[int]) -> tuple[in
     return incident_id, external_id
 
 
+async def link_customers(engine, last_partner: int) -> None:
+    """Gives the customers their tenant ids as a sync would (bench/microsoft.py's ids)."""
+    if engine.dialect.name == "sqlite":
+        tenant = "printf('%08x-0000-4000-8000-%012x', id, id)"
+    else:
+        tenant = "lpad(to_hex(id), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(id), 12, '0')"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(f"UPDATE customer SET external_id = {tenant} WHERE partner_id <= :last"),
+            {"last": last_partner},
+        )
+
+
 async def confirm_phase(args, services, engine, http, child, partner_ids) -> dict:
     incident_id, external_id = await add_incident(engine, args.service, partner_ids)
     async with http.post(
@@ -472,6 +485,8 @@ async def benchmark(args) -> dict:
             finally:
                 services.app_tokens.close()
             if "confirm" in phases:
+                if "sync" not in phases:
+                    await link_customers(engine, connected["partner_ids"][-1])
                 asking = build_services(
                     settings_for(
                         args, database_url, key, where,

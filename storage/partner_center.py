@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,11 +23,22 @@ async def save(*, session: AsyncSession, connection: PartnerCenterConnection) ->
 
 
 async def due(*, session: AsyncSession, now: datetime, limit: int) -> list[int]:
-    """Lists partners whose scheduled sync is due, longest waiting first."""
+    """Lists partners whose scheduled sync is due, longest waiting first and, among those due
+    since the same time, the biggest first (so that the longest syncs of a round start first)."""
+    sizes = (
+        select(Customer.partner_id, func.count().label("customers"))
+        .group_by(Customer.partner_id)
+        .subquery()
+    )
     result = await session.exec(
         select(PartnerCenterConnection.partner_id)
+        .outerjoin(sizes, sizes.c.partner_id == PartnerCenterConnection.partner_id)
         .where(PartnerCenterConnection.next_sync_at <= now)
-        .order_by(PartnerCenterConnection.next_sync_at)
+        .order_by(
+            PartnerCenterConnection.next_sync_at,
+            func.coalesce(sizes.c.customers, 0).desc(),
+            PartnerCenterConnection.partner_id,
+        )
         .limit(limit)
     )
     return list(result.all())

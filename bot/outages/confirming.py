@@ -121,15 +121,26 @@ async def confirm_for_partner(services: Services, incident: Incident, partner_id
             async with limit:
                 return customer_id, await asker.ask(tenant, incident.external_id)
 
-        edited_at = -EDIT_EVERY
-        for start in range(0, len(to_ask), BATCH):
-            batch = to_ask[start : start + BATCH]
-            answers = dict(await asyncio.gather(*(ask(c, t) for c, t in batch)))
-            last = start + BATCH >= len(to_ask)
-            edit = last or time.monotonic() - edited_at >= EDIT_EVERY
-            await record(services, incident, partner_id, answers, edit=edit)
-            if edit:
-                edited_at = time.monotonic()
+        # Every tenant is asked as soon as a place is free (not batch after batch, each waiting
+        # for its slowest), and the answers are recorded BATCH at a time as they come.
+        tasks = [asyncio.ensure_future(ask(c, t)) for c, t in to_ask]
+        answers: dict = {}
+        edited_at, answered = -EDIT_EVERY, 0
+        try:
+            for next_answer in asyncio.as_completed(tasks):
+                customer_id, answer = await next_answer
+                answers[customer_id] = answer
+                answered += 1
+                last = answered == len(tasks)
+                if len(answers) >= BATCH or last:
+                    edit = last or time.monotonic() - edited_at >= EDIT_EVERY
+                    await record(services, incident, partner_id, answers, edit=edit)
+                    answers = {}
+                    if edit:
+                        edited_at = time.monotonic()
+        finally:
+            for task in tasks:
+                task.cancel()
     if asker.refusals:
         await tell_refusals(services, partner_id, asker.refusals)
     return len(to_ask)

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 # Customers whose subscriptions are read at once, within the partner's calls a minute.
 CONCURRENCY = 8
 # Due partners listed at a time by the schedule (as many are synced at once as settings say).
-DUE_BATCH = 200
+DUE_LIMIT = 10_000
 FAILURES = (PartnerCenterFailed, TokenRefused, SealingError, BadRecord)
 
 
@@ -231,17 +231,18 @@ def problem_words(failure: Exception) -> str:
 
 async def sync_due_partners(services: Services) -> int:
     """The schedule: syncs every partner whose time has come, PARTNER_CENTER_SYNC_CONCURRENCY at
-    once, each claimed first so that one process syncs it; returns how many synced without a
-    problem. It goes on until none is due, so a round of thousands of partners is not held to one
-    batch a run."""
+    once (the next one starting as soon as one ends, the biggest first), each claimed first so
+    that one process syncs it; returns how many synced without a problem. It goes on until none
+    is due, so a round of thousands of partners is not held to one batch a run."""
     settings = services.settings
     interval = timedelta(minutes=settings.partner_center_sync_minutes)
-    limit = asyncio.Semaphore(settings.partner_center_sync_concurrency)
+    places = asyncio.Semaphore(settings.partner_center_sync_concurrency)
     tried: set[int] = set()
     synced = 0
 
-    async def claim_and_sync(partner_id: int, seen_at: datetime) -> bool:
-        async with limit:
+    async def claim_and_sync(partner_id: int, seen_at: datetime) -> None:
+        nonlocal synced
+        try:
             now = services.clock()
             async with services.sessions() as session:
                 claimed = await connections.claim(
@@ -249,23 +250,23 @@ async def sync_due_partners(services: Services) -> int:
                     next_at=now + interval,
                 )  # fmt: skip
                 await session.commit()
-            if not claimed:
-                return False
-            try:
+            if claimed:
                 outcome = await sync_partner(services, partner_id)
-            except Exception:  # one partner's trouble does not stop the others' syncs
-                logger.exception("Partner Center sync of partner %s failed", partner_id)
-                return False
-            return outcome.problem is None
+                synced += outcome.problem is None
+        except Exception:  # one partner's trouble does not stop the others' syncs
+            logger.exception("Partner Center sync of partner %s failed", partner_id)
+        finally:
+            places.release()
 
     while True:
         now = services.clock()
         async with services.sessions() as session:
-            due = await connections.due(session=session, now=now, limit=DUE_BATCH + len(tried))
-        due = [partner_id for partner_id in due if partner_id not in tried][:DUE_BATCH]
+            due = await connections.due(session=session, now=now, limit=DUE_LIMIT + len(tried))
+        due = [partner_id for partner_id in due if partner_id not in tried]
         if not due:
             return synced
-        tried.update(due)
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(claim_and_sync(partner_id, now)) for partner_id in due]
-        synced += sum(task.result() for task in tasks)
+            for partner_id in due:
+                await places.acquire()
+                tried.add(partner_id)
+                group.create_task(claim_and_sync(partner_id, now))

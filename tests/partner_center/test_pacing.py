@@ -4,6 +4,7 @@ paced instead of throttled, and the schedule syncs several partners at once unti
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import func, select
 
@@ -11,8 +12,9 @@ from bot.partner_center.api import Pace
 from bot.partner_center.connect import ConnectForm, connect
 from bot.partner_center.sync import sync_due_partners, sync_partner
 from devtools.microsoft_limits import CallLimit
-from storage.models import Subscription
-from tests.utils.factories import make_partner
+from storage import partner_center as connections
+from storage.models import PartnerCenterConnection, Subscription
+from tests.utils.factories import make_customer, make_partner
 from tests.utils.partner_center import CLIENT_ID, SECRET, TENANT, connected, services_for
 from tests.utils.partner_center import subscription as remote_subscription
 
@@ -137,3 +139,31 @@ async def test_the_schedule_syncs_partners_side_by_side_until_none_is_due(
     assert len(local_pc.requests) - calls == 5 * 5  # a page of customers and 4 subscriptions
     most_at_once = max(sum(1 for _, b, e in started if b <= begun < e) for _, begun, _ in started)
     assert most_at_once == 3
+
+
+async def test_the_longest_waiting_are_due_first_and_among_them_the_biggest(sessions):
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    partners = {}
+    for name, customers, waiting in (
+        ("small", 1, 5),
+        ("big", 3, 5),
+        ("older", 1, 10),
+        ("no", 0, 5),
+    ):
+        partner = await make_partner(sessions, name=name)
+        for n in range(customers):
+            await make_customer(sessions, partner, name=f"{name} customer {n}")
+        async with sessions() as session:
+            session.add(
+                PartnerCenterConnection(
+                    partner_id=partner.id, tenant_id=TENANT, client_id=CLIENT_ID,
+                    sealed_secret="sealed", next_sync_at=now - timedelta(minutes=waiting),
+                )
+            )  # fmt: skip
+            await session.commit()
+        partners[partner.id] = name
+
+    async with sessions() as session:
+        due = await connections.due(session=session, now=now, limit=10)
+
+    assert [partners[partner_id] for partner_id in due] == ["older", "big", "small", "no"]
