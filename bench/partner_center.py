@@ -37,7 +37,7 @@ from bot.outages.confirming import confirm_incident
 from bot.partner_center.api import PAGE_SIZE
 from bot.partner_center.sealing import seal, sealer
 from bot.partner_center.sync import CONCURRENCY, sync_due_partners
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from storage.db import create_engine
 
 STATE = RESULTS / "partner_center-state.json"
@@ -56,16 +56,26 @@ def parser() -> argparse.ArgumentParser:
         "--limit", type=float, default=500, help="Partner Center's calls a minute per partner"
     )
     root.add_argument(
-        "--calls-per-minute", type=int, default=400, help="PARTNER_CENTER_CALLS_PER_MINUTE"
+        "--calls-per-minute",
+        type=int,
+        default=Settings.model_fields["partner_center_calls_per_minute"].default,
+        help="PARTNER_CENTER_CALLS_PER_MINUTE (the bot's default)",
     )
     root.add_argument(
-        "--sync-concurrency", type=int, default=8, help="PARTNER_CENTER_SYNC_CONCURRENCY"
+        "--sync-concurrency",
+        type=int,
+        default=Settings.model_fields["partner_center_sync_concurrency"].default,
+        help="PARTNER_CENTER_SYNC_CONCURRENCY (the bot's default)",
     )
     root.add_argument("--throttled", type=float, default=0.01, help="share of Graph calls 429")
     root.add_argument("--service", default="Skype for Business", help="the incident's service")
     root.add_argument("--listed", type=float, default=0.3, help="share of tenants listing it")
-    root.add_argument("--tenant-concurrency", type=int, default=8, help="OUTAGE_TENANT_CONCURRENCY")
-    root.add_argument("--tenant-partners", type=int, default=8, help="OUTAGE_TENANT_PARTNERS")
+    for option, name in (("--tenant-concurrency", "outage_tenant_concurrency"),
+                         ("--tenant-partners", "outage_tenant_partners")):  # fmt: skip
+        root.add_argument(
+            option, type=int, default=Settings.model_fields[name].default,
+            help=f"{name.upper()} (the bot's default)",
+        )  # fmt: skip
     root.add_argument(
         "--phases", default="sync,resync,confirm", help="which of sync, resync, confirm to run"
     )
@@ -250,19 +260,35 @@ def settings_for(args, database_url: str, key: str, where: dict, **more):
 
 
 def sync_ideal(args, customers: dict[int, int]) -> dict:
-    """What the calls alone take: calls × latency ÷ calls in flight at most, or, when longer, the
-    biggest partner's calls at its pace (a tenth of a minute's worth at once, then the rate)."""
-    calls = {p: 2 + max(1, math.ceil(n / PAGE_SIZE)) + n for p, n in customers.items()}
-    in_flight = args.sync_concurrency * CONCURRENCY
-    by_latency = sum(calls.values()) * args.latency / in_flight
+    """What the calls alone take. A partner's sync needs a token (two calls to Entra), its pages
+    of customers and a call per customer, at most CONCURRENCY at once and at most its pace (a
+    tenth of a minute's worth at once, then the rate); the round runs `--sync-concurrency`
+    partners at once. So the ideal is the longest of: every partner's own ideal packed without a
+    gap into the places, the biggest partner's, and every call's latency spread over every
+    place's calls in flight."""
     rate = args.calls_per_minute / 60
-    by_pace = max(max(0.0, c - args.calls_per_minute / 10) / rate for c in calls.values())
+    burst = args.calls_per_minute / 10
+
+    def own(n: int) -> float:
+        calls = max(1, math.ceil(n / PAGE_SIZE)) + n
+        by_latency = (2 + max(1, math.ceil(n / PAGE_SIZE))) * args.latency + (
+            n * args.latency / CONCURRENCY
+        )
+        return max(by_latency, max(0.0, calls - burst) / rate)
+
+    times = {p: own(n) for p, n in customers.items()}
+    calls = sum(2 + max(1, math.ceil(n / PAGE_SIZE)) + n for n in customers.values())
+    places = args.sync_concurrency
+    packed = sum(times.values()) / places
+    biggest = max(times.values())
+    by_latency = calls * args.latency / (places * CONCURRENCY)
     return {
-        "calls": sum(calls.values()),
-        "in_flight": in_flight,
+        "calls": calls,
+        "places": places,
+        "packed_seconds": round(packed, 1),
+        "biggest_partner_seconds": round(biggest, 1),
         "by_latency_seconds": round(by_latency, 1),
-        "biggest_partner_paced_seconds": round(by_pace, 1),
-        "ideal_seconds": round(max(by_latency, by_pace), 1),
+        "ideal_seconds": round(max(packed, biggest, by_latency), 1),
     }
 
 
@@ -530,8 +556,8 @@ def phase_line(f: dict) -> str:
         )
     return (
         f"{f['phase']} partners={f['partners_synced']} problems={f['partners_with_a_problem']} "
-        f"wall={f['wall_seconds']}s ideal={f['ideal_seconds']}s (latency "
-        f"{f['by_latency_seconds']}s, biggest partner paced {f['biggest_partner_paced_seconds']}s) "
+        f"wall={f['wall_seconds']}s ideal={f['ideal_seconds']}s (packed {f['packed_seconds']}s, "
+        f"biggest partner {f['biggest_partner_seconds']}s, latency {f['by_latency_seconds']}s) "
         f"wall/ideal={f['wall_over_ideal']} calls={calls['partner_center_calls']} "
         f"429s={calls['partner_center_429s']} tokens={calls['partner_center_tokens']} "
         f"bot cpu={f['bot_cpu_seconds']}s microsoft cpu={f['microsoft_cpu_seconds']}s"

@@ -91,8 +91,9 @@ class Settings(FeedSettings):
     partner_center_api_url: str = "https://api.partnercenter.microsoft.com"
     partner_center_sync_minutes: int = Field(default=60, ge=5)
     # Partners synced at once, and the calls one partner's sync makes a minute at most (Partner
-    # Center throttles each partner tenant's calls: keep under its limit).
-    partner_center_sync_concurrency: int = Field(default=8, ge=1, le=64)
+    # Center throttles each partner tenant's calls: keep under its limit). Each sync is held to
+    # its pace, so a round of thousands of partners needs many at once.
+    partner_center_sync_concurrency: int = Field(default=64, ge=1, le=256)
     partner_center_calls_per_minute: int = Field(default=400, ge=1)
     # How long one sync may wait in all for Partner Center's Retry-After before it gives up.
     partner_center_retry_budget: float = Field(default=120.0, ge=0)
