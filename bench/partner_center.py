@@ -433,6 +433,15 @@ async def confirm_phase(args, services, engine, http, child, partner_ids) -> dic
                 )
             ).all()
         )
+        per_partner = (
+            await connection.execute(
+                text(
+                    "SELECT count(*) FROM incident_tenant_check WHERE incident_id = :i "
+                    "GROUP BY partner_id"
+                ),
+                {"i": incident_id},
+            )
+        ).scalars().all()  # fmt: skip
         edits = (
             await connection.execute(
                 text("SELECT count(*) FROM outbox_message WHERE idempotency_key LIKE :k"),
@@ -440,8 +449,11 @@ async def confirm_phase(args, services, engine, http, child, partner_ids) -> dic
             )
         ).scalar()
     in_flight = args.tenant_concurrency * args.tenant_partners
-    # Each tenant needs a token and one Graph call, one after the other.
-    ideal = report.asked * 2 * args.latency / in_flight
+    # Each tenant needs a token and one Graph call, one after the other; a partner's tenants are
+    # asked --tenant-concurrency at a time.
+    spread = report.asked * 2 * args.latency / in_flight
+    biggest = max(per_partner, default=0) * 2 * args.latency / args.tenant_concurrency
+    ideal = max(spread, biggest)
     return {
         "phase": "confirm",
         "service": args.service,
@@ -452,6 +464,9 @@ async def confirm_phase(args, services, engine, http, child, partner_ids) -> dic
         "alert_edits_queued": edits,
         "wall_seconds": round(wall, 1),
         "in_flight": in_flight,
+        "largest_partner_tenants": max(per_partner, default=0),
+        "spread_seconds": round(spread, 1),
+        "biggest_partner_seconds": round(biggest, 1),
         "ideal_seconds": round(ideal, 1),
         "wall_over_ideal": round(wall / ideal, 2) if ideal else None,
         "bot_cpu_seconds": round(cpu, 1),
@@ -547,7 +562,8 @@ def phase_line(f: dict) -> str:
     if f["phase"] == "confirm":
         return (
             f"confirm {f['service']!r} partners={f['partners_asked']} tenants={f['tenants_asked']} "
-            f"wall={f['wall_seconds']}s ideal={f['ideal_seconds']}s "
+            f"wall={f['wall_seconds']}s ideal={f['ideal_seconds']}s (spread "
+            f"{f['spread_seconds']}s, biggest partner {f['biggest_partner_seconds']}s) "
             f"wall/ideal={f['wall_over_ideal']} graph calls={calls['graph_calls']} "
             f"429s={calls['graph_429s']} tokens={calls['graph_tokens']} "
             f"openid={calls['graph_openid']} edits={f['alert_edits_queued']} "
