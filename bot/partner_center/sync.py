@@ -5,6 +5,7 @@ records why, and tells the partner's managers once; the next success clears it."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,8 +37,11 @@ logger = logging.getLogger(__name__)
 
 # Customers whose subscriptions are read at once, within the partner's calls a minute.
 CONCURRENCY = 8
-# Due partners listed at a time by the schedule (as many are synced at once as settings say).
+# Due partners listed at a time by the schedule (as many are synced at once as settings say),
+# and how many of them write at once (each write holds a database connection for its transaction;
+# the engine's pool has 10, and the bot's other work needs some).
 DUE_LIMIT = 10_000
+WRITES_AT_ONCE = 4
 FAILURES = (PartnerCenterFailed, TokenRefused, SealingError, BadRecord)
 
 
@@ -61,15 +65,19 @@ class Fetched:
     subscriptions: dict[str, list[dict]]  # by Partner Center customer id, as sent
 
 
-async def sync_partner(services: Services, partner_id: int) -> SyncOutcome:
-    """Syncs one partner: all of it, or nothing and a problem recorded."""
+async def sync_partner(
+    services: Services, partner_id: int, *, writes: asyncio.Semaphore | None = None
+) -> SyncOutcome:
+    """Syncs one partner: all of it, or nothing and a problem recorded. With `writes`, its
+    transaction waits for a place there (the schedule's many syncs at once share the database's
+    few connections; reading Partner Center is what takes long, and it needs none)."""
     async with services.sessions() as session:
         connection = await connections.get(session=session, partner_id=partner_id)
     if connection is None:
         raise NotConnected()
     try:
         fetched = await fetch(services, connection)
-        async with services.sessions() as session:
+        async with writes or contextlib.nullcontext(), services.sessions() as session:
             await connections.lock_partner(session=session, partner_id=partner_id)
             report = await write_sync(
                 session,
@@ -237,6 +245,7 @@ async def sync_due_partners(services: Services) -> int:
     settings = services.settings
     interval = timedelta(minutes=settings.partner_center_sync_minutes)
     places = asyncio.Semaphore(settings.partner_center_sync_concurrency)
+    writes = asyncio.Semaphore(WRITES_AT_ONCE)
     tried: set[int] = set()
     synced = 0
 
@@ -251,7 +260,7 @@ async def sync_due_partners(services: Services) -> int:
                 )  # fmt: skip
                 await session.commit()
             if claimed:
-                outcome = await sync_partner(services, partner_id)
+                outcome = await sync_partner(services, partner_id, writes=writes)
                 synced += outcome.problem is None
         except Exception:  # one partner's trouble does not stop the others' syncs
             logger.exception("Partner Center sync of partner %s failed", partner_id)

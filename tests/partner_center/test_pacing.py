@@ -121,9 +121,9 @@ async def test_the_schedule_syncs_partners_side_by_side_until_none_is_due(
     calls = len(local_pc.requests)
     real_sync = sync_partner
 
-    async def timed(services, partner_id):
+    async def timed(services, partner_id, **options):
         begun = time.monotonic()
-        outcome = await real_sync(services, partner_id)
+        outcome = await real_sync(services, partner_id, **options)
         started.append((partner_id, begun, time.monotonic()))
         return outcome
 
