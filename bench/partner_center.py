@@ -30,6 +30,7 @@ from cryptography.fernet import Fernet
 from microsoft import partner_app, partner_secret, partner_tenant
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 from targets import RESULTS, BenchError, ChildServer, generated_database_url, run_and_save
 
 from bot.app import build_services
@@ -85,9 +86,21 @@ def parser() -> argparse.ArgumentParser:
 # The known start, and the way back to it
 
 
-async def restore(engine) -> str:
-    """Undoes what an earlier run left (from the state file) and what any run changes."""
+async def restore(database_url: str) -> str:
+    """Undoes what an earlier run left (from the state file) and what any run changes. Its own
+    engine: the bot's gives up on a statement after 30 s, and undoing a full sync rewrites
+    millions of rows."""
     state = json.loads(STATE.read_text()) if STATE.exists() else {}
+    engine = create_async_engine(database_url)
+    try:
+        await undo(engine, state)
+    finally:
+        await engine.dispose()
+    STATE.unlink(missing_ok=True)
+    return "undone: an earlier run's changes" if state else "clean"
+
+
+async def undo(engine, state: dict) -> None:
     async with engine.begin() as connection:
         incidents = (
             await connection.execute(
@@ -132,8 +145,6 @@ async def restore(engine) -> str:
             text("UPDATE customer SET external_id = NULL WHERE external_id IS NOT NULL")
         )
         await connection.execute(text("DELETE FROM partner_center_connection"))
-    STATE.unlink(missing_ok=True)
-    return "undone: an earlier run's changes" if state else "clean"
 
 
 def save_state(state: dict) -> None:
@@ -491,7 +502,7 @@ async def benchmark(args) -> dict:
         "phases": [],
     }
     try:
-        figures["start"] = await restore(engine)
+        figures["start"] = await restore(database_url)
         key = Fernet.generate_key().decode()
         connected = await connect_partners(engine, args.partners, key)
         customers = connected["customers"]
@@ -551,7 +562,10 @@ async def benchmark(args) -> dict:
         if child is not None:
             child.stop()
         try:
-            figures["end"] = await restore(engine)
+            figures["end"] = await restore(database_url)
+        except Exception as error:  # the figures are kept; the next run undoes it
+            figures["end"] = f"not undone ({type(error).__name__}: {error}): the next run will"
+            sys.stderr.write(f"error: {figures['end']}\n")
         finally:
             await engine.dispose()
     return figures
