@@ -166,19 +166,7 @@ class Microsoft:
                 for customer_id, partner_id, name, domain in customers:
                     tenant = customer_tenant(customer_id)
                     account = accounts[partner_id]
-                    account.customers.append(
-                        {
-                            "id": tenant,
-                            "companyProfile": {
-                                "tenantId": tenant,
-                                "domain": domain,
-                                "companyName": name,
-                                "attributes": {"objectType": "CustomerCompanyProfile"},
-                            },
-                            "relationshipToPartner": "reseller",
-                            "attributes": {"objectType": "Customer"},
-                        }
-                    )
+                    account.add_customer(tenant, name, domain)
                     self.pc.rows[tenant] = (account.tenant, [])
                     self.tenants.append(tenant)
                     if consents.random() < CONSENTED:

@@ -52,6 +52,20 @@ async def test_a_pace_lets_a_tenth_of_a_minute_through_then_one_call_at_its_rate
     assert len(fake.slept) == 3
 
 
+async def syncing_79_customers(local_pc, engine, database_url, sessions, calls_per_minute: int):
+    """A partner of 79 customers (80 calls: a page, then each customer's subscriptions) whose
+    Partner Center lets it make 600 calls a minute, 60 at once; its sync keeps to
+    `calls_per_minute` and may wait 3 s in all for Retry-After."""
+    local_pc.limit = CallLimit(per_minute=600, burst=60)
+    services = services_for(
+        local_pc, engine, database_url, partner_center_calls_per_minute=calls_per_minute,
+        partner_center_retry_budget=3,
+    )  # fmt: skip
+    partner = await make_partner(sessions)
+    customers_of(await connected(services, local_pc, partner.id), 79)
+    return services, partner
+
+
 def customers_of(account, count: int) -> None:
     for n in range(count):
         customer_id = f"{n:08d}-cccc-4ddd-8eee-{n:012d}"
@@ -62,16 +76,9 @@ def customers_of(account, count: int) -> None:
 async def test_a_partner_over_partner_centers_limit_is_paced_and_syncs_without_a_429(
     local_pc, engine, database_url, sessions
 ):
-    # Partner Center lets each partner tenant make 600 calls a minute, 60 at once; the partner
-    # has 79 customers: 80 calls, 20 past the limit's burst. The sync keeps to 540 a minute,
-    # under the limit: calls do not reach Partner Center exactly as far apart as they left.
-    local_pc.limit = CallLimit(per_minute=600, burst=60)
-    paced = services_for(
-        local_pc, engine, database_url, partner_center_calls_per_minute=540,
-        partner_center_retry_budget=3,
-    )  # fmt: skip
-    partner = await make_partner(sessions)
-    customers_of(await connected(paced, local_pc, partner.id), 79)
+    # 20 calls past the limit's burst. The sync keeps to 540 a minute, under the limit: calls do
+    # not reach Partner Center exactly as far apart as they left.
+    paced, partner = await syncing_79_customers(local_pc, engine, database_url, sessions, 540)
 
     outcome = await sync_partner(paced, partner.id)
 
@@ -84,13 +91,7 @@ async def test_a_partner_over_partner_centers_limit_is_paced_and_syncs_without_a
 async def test_without_the_pace_the_same_partner_is_throttled_past_its_budget(
     local_pc, engine, database_url, sessions
 ):
-    local_pc.limit = CallLimit(per_minute=600, burst=60)
-    unpaced = services_for(
-        local_pc, engine, database_url, partner_center_calls_per_minute=60_000,
-        partner_center_retry_budget=3,
-    )  # fmt: skip
-    partner = await make_partner(sessions)
-    customers_of(await connected(unpaced, local_pc, partner.id), 79)
+    unpaced, partner = await syncing_79_customers(local_pc, engine, database_url, sessions, 60_000)
 
     outcome = await sync_partner(unpaced, partner.id)
 
