@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from pathlib import Path
 import aiohttp
 from cryptography.fernet import Fernet
 from microsoft import partner_app, partner_secret, partner_tenant
+from pydantic import SecretStr
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -54,7 +56,10 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--partners", type=int, default=5500, help="the first N partners (all)")
     root.add_argument("--latency", type=float, default=0.05, help="seconds each call waits")
     root.add_argument(
-        "--limit", type=float, default=500, help="Partner Center's calls a minute per partner"
+        "--limit",
+        type=float,
+        default=500,
+        help="Partner Center's calls a minute per partner (0: no limit)",
     )
     root.add_argument(
         "--calls-per-minute",
@@ -205,8 +210,6 @@ async def connect_partners(engine, partners: int, key: str) -> dict:
 
 
 def sealer_of(key: str):
-    from pydantic import SecretStr
-
     box = sealer(SecretStr(key))
     return lambda secret: seal(box, secret)
 
@@ -238,8 +241,6 @@ async def start_microsoft(args, database_url: str, folder: Path, http) -> tuple[
 
 
 def child_env() -> dict:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith(("PARTNER_CENTER", "OUTAGE"))}
 
 
