@@ -24,12 +24,10 @@ import asyncio
 import json
 import os
 import random
-import ssl
 import tempfile
 from datetime import date
 from pathlib import Path
 
-import trustme
 from aiohttp import web
 from sqlalchemy import text
 
@@ -37,6 +35,7 @@ from devtools.local_graph import LocalGraph
 from devtools.local_partner_center import Account, LocalPartnerCenter, collection
 from devtools.local_partner_center_orders import pc_error
 from devtools.microsoft_limits import CallLimit
+from devtools.tls import local_tls
 from storage.db import create_engine
 
 # Partner Center's statuses of the bot's.
@@ -244,15 +243,6 @@ class Microsoft:
         return web.json_response({"listed": count})
 
 
-def local_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
-    authority = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(server)
-    ca_file = directory / "local-ca.pem"
-    authority.cert_pem.write_to_path(str(ca_file))
-    return server, ca_file
-
-
 async def serve(args: argparse.Namespace) -> None:
     from bot.catalogue import load_catalogue
 
@@ -260,12 +250,12 @@ async def serve(args: argparse.Namespace) -> None:
     microsoft = Microsoft(args, plans)
     await microsoft.load()
     folder = Path(tempfile.mkdtemp(prefix="bench-microsoft-"))
-    context, ca_file = local_tls(folder)
-    await microsoft.pc.start(context, ca_file=ca_file)
-    await microsoft.graph.start(context)
+    tls = local_tls(folder)
+    await microsoft.pc.start(tls.server, ca_file=tls.ca_file)
+    await microsoft.graph.start(tls.server)
     app = web.Application()
     where = {"partner_center": microsoft.pc.url, "graph": microsoft.graph.base_url,
-             "ca_file": str(ca_file), "tenants": len(microsoft.tenants)}  # fmt: skip
+             "ca_file": str(tls.ca_file), "tenants": len(microsoft.tenants)}  # fmt: skip
     app.router.add_get("/healthz", lambda _: web.json_response(where))
     app.router.add_get("/stats", microsoft.stats)
     app.router.add_post("/change", microsoft.change)
