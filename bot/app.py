@@ -226,7 +226,7 @@ def create_web_app(
             for task in left:
                 task.cancel()
             await asyncio.gather(*left, return_exceptions=True)
-        services.app_tokens.close()
+        services.close_tokens()
         await services.engine.dispose()
 
     async def socket_mode(_app: web.Application) -> AsyncIterator[None]:

@@ -330,7 +330,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
                 await require_current_schema(services)
                 await import_file(services, args)
     finally:
-        services.app_tokens.close()
+        services.close_tokens()
         await services.engine.dispose()
 
 

@@ -52,3 +52,10 @@ class Services:
     background: set[asyncio.Task] = field(default_factory=set)
     # Set by the web app once its outbox worker runs; flows' callers wake it after a commit.
     wake_outbox: Callable[[], None] = lambda: None
+
+    def close_tokens(self) -> None:
+        """Closes the connections to Microsoft Entra that the tokens keep alive: the shared
+        ones' and the incident feed's (at shutdown; both open anew if used again)."""
+        self.app_tokens.close()
+        if self.feed is not None:
+            self.feed.close()

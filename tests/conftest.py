@@ -4,7 +4,7 @@ after every test."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,10 +89,12 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[Sessions]:
 
 
 @pytest.fixture
-def services(engine: AsyncEngine, database_url: str) -> Services:
+def services(engine: AsyncEngine, database_url: str) -> Iterator[Services]:
     """The bot's services on the test database, as `serve` builds them (no Slack, no feed)."""
     settings = load_settings(database_url=database_url, secret_key="x" * 20, incident_feed_url=None)
-    return build_services(settings, engine=engine)
+    built = build_services(settings, engine=engine)
+    yield built
+    built.close_tokens()
 
 
 @pytest.fixture

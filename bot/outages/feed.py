@@ -44,6 +44,9 @@ class FixedToken:
     async def renew(self) -> bool:
         return False
 
+    def close(self) -> None:
+        pass  # no connection of its own
+
 
 class EntraCredentials:
     """Tokens of the feed's Microsoft Entra app; a token Graph refused is dropped once."""
@@ -58,6 +61,9 @@ class EntraCredentials:
     async def renew(self) -> bool:
         await self._tokens.forget(self._app)
         return True
+
+    def close(self) -> None:
+        self._tokens.close()
 
 
 @dataclass
@@ -76,6 +82,9 @@ class FeedPoller:
             return cls(settings, EntraCredentials(feed_app(settings), tokens))
         return cls(settings, FixedToken(secret_value(settings.incident_feed_token)))
 
+    def close(self) -> None:
+        self.credentials.close()
+
 
 def feed_app(settings: Settings) -> AppCredentials:
     """The feed's Entra app, with its secret or its certificate (validation made sure of one)."""
@@ -93,6 +102,8 @@ def poller_of(services: Services) -> FeedPoller:
     """This process's poller, built again when the settings change."""
     poller = services.feed
     if not isinstance(poller, FeedPoller) or poller.settings is not services.settings:
+        if poller is not None:
+            poller.close()  # its connections to Entra, kept alive, go with it
         poller = services.feed = FeedPoller.for_settings(services.settings)
     return poller
 
